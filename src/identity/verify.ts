@@ -1,0 +1,143 @@
+/**
+ * Verify one JWT for one slot (user / agent / task / txn / caller) against the trusted issuers.
+ *
+ * Order matters for clear, stable failure reasons and for safety: the unverified header and payload are
+ * read only to pick the issuer and refuse early (untrusted issuer, issuer not allowed for this slot,
+ * algorithm not allowed, wrong `typ`); the signature and every time/audience claim are then checked by
+ * jose's `jwtVerify` with the issuer's own algorithm list, so nothing from the unverified read is trusted.
+ *
+ * @example
+ *   const v = new TokenVerifier({ issuers: [...] });
+ *   const r = await v.verify(jwt, 'user');
+ *   if (!r.ok) console.log(r.reason, r.message);
+ */
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, ProtectedHeaderParameters } from 'jose';
+import { createKeyResolver, KeyResolver } from './key-sources';
+import { IdentityConfig, IssuerConfig, TokenFailure, TokenKind, ASYMMETRIC_ALGORITHMS } from './types';
+
+export const TXN_TOKEN_TYP = 'txntoken+jwt';
+
+export type VerifyResult =
+  | { ok: true; claims: JWTPayload & Record<string, unknown>; header: ProtectedHeaderParameters; issuer: string }
+  | { ok: false; reason: TokenFailure; message: string };
+
+interface TrustedIssuer {
+  cfg: IssuerConfig;
+  keys: KeyResolver;
+}
+
+const fail = (reason: TokenFailure, message: string): VerifyResult => ({ ok: false, reason, message });
+
+/** Tokens larger than this are refused before any parsing (a JWT is a few KB; a 1 MB "token" is an attack). */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+export class TokenVerifier {
+  private readonly issuers = new Map<string, TrustedIssuer>();
+  private readonly clockSkew: number;
+  private readonly requireExp: boolean;
+
+  constructor(config: IdentityConfig = {}, opts: { baseDir?: string; defaultUseFor?: TokenKind[] } = {}) {
+    this.clockSkew = config.clock_skew_seconds ?? 30;
+    this.requireExp = config.require_exp ?? true;
+    for (const cfg of config.issuers ?? []) {
+      const withDefaults: IssuerConfig = { ...cfg, use_for: cfg.use_for ?? opts.defaultUseFor ?? ['user', 'agent', 'task', 'txn'] };
+      if (this.issuers.has(cfg.issuer)) throw new Error(`identity issuer ${cfg.issuer} is configured twice`);
+      this.issuers.set(cfg.issuer, { cfg: withDefaults, keys: createKeyResolver(withDefaults, opts.baseDir) });
+    }
+  }
+
+  get issuerCount(): number {
+    return this.issuers.size;
+  }
+
+  async verify(token: unknown, kind: TokenKind): Promise<VerifyResult> {
+    if (typeof token !== 'string' || token.length === 0) return fail('malformed', 'token is not a non-empty string');
+    if (token.length > MAX_TOKEN_LENGTH) return fail('malformed', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    if (token.split('.').length !== 3) return fail('malformed', 'token is not a compact JWS (three dot-separated parts)');
+
+    let header: ProtectedHeaderParameters;
+    let unverified: JWTPayload;
+    try {
+      header = decodeProtectedHeader(token);
+      unverified = decodeJwt(token);
+    } catch (e) {
+      return fail('malformed', `token cannot be decoded: ${(e as Error).message}`);
+    }
+    const alg = typeof header.alg === 'string' ? header.alg : '';
+    if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
+      // `none` and every HMAC algorithm land here, whatever any issuer config says.
+      return fail('algorithm_not_allowed', `algorithm ${JSON.stringify(header.alg ?? null)} is never accepted`);
+    }
+    if (header.crit !== undefined) return fail('malformed', 'token has a "crit" header, which is not supported');
+
+    const iss = unverified.iss;
+    if (typeof iss !== 'string') return fail('missing_claim', 'token has no "iss" claim');
+    const trusted = this.issuers.get(iss);
+    if (!trusted) return fail('untrusted_issuer', `issuer ${JSON.stringify(iss)} is not trusted`);
+    if (!(trusted.cfg.use_for ?? []).includes(kind)) {
+      return fail('issuer_not_allowed_for_kind', `issuer ${iss} may not sign ${kind} tokens`);
+    }
+    if (!(trusted.cfg.algorithms as string[]).includes(alg)) {
+      return fail('algorithm_not_allowed', `algorithm ${alg} is not allowed for issuer ${iss}`);
+    }
+    // Token-type confusion: a Txn-Token must say so, and a Txn-Token is never accepted as any other token.
+    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
+    if (kind === 'txn' && typ !== TXN_TOKEN_TYP) {
+      return fail('wrong_type', `a Txn-Token must have typ "${TXN_TOKEN_TYP}" (got ${JSON.stringify(header.typ ?? null)})`);
+    }
+    if (kind !== 'txn' && typ === TXN_TOKEN_TYP) {
+      return fail('wrong_type', `a transaction token cannot be used as a ${kind} token`);
+    }
+
+    const required = this.requireExp ? ['exp'] : [];
+    if (kind === 'task') required.push('sub', 'jti', 'exp');
+    if (kind === 'txn') required.push('txn');
+    try {
+      const { payload } = await jwtVerify(token, trusted.keys as Parameters<typeof jwtVerify>[1], {
+        issuer: iss,
+        audience: trusted.cfg.audiences,
+        algorithms: trusted.cfg.algorithms as string[],
+        clockTolerance: this.clockSkew,
+        requiredClaims: [...new Set(required)],
+      });
+      return { ok: true, claims: payload as JWTPayload & Record<string, unknown>, header, issuer: iss };
+    } catch (e) {
+      return mapJoseError(e, iss);
+    }
+  }
+}
+
+/** Turn jose's typed errors into our stable reasons. Anything unrecognised is a refusal, never a pass. */
+export function mapJoseError(e: unknown, iss: string): VerifyResult {
+  if (e instanceof joseErrors.JWTExpired) return fail('expired', 'token has expired');
+  if (e instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = e.claim;
+    if (claim === 'aud') return fail('wrong_audience', 'token audience is not accepted by this PDP');
+    if (claim === 'nbf') return fail('not_yet_valid', 'token is not valid yet (nbf)');
+    if (claim === 'iat') return fail('not_yet_valid', 'token was issued in the future (iat)');
+    if (claim === 'iss') return fail('untrusted_issuer', 'token issuer does not match');
+    if (e.reason === 'missing') return fail('missing_claim', `token has no "${claim}" claim`);
+    return fail('invalid_claim', `token claim "${claim}" is invalid: ${e.message}`);
+  }
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return fail('bad_signature', 'token signature does not verify');
+  if (e instanceof joseErrors.JWKSNoMatchingKey) return fail('unknown_kid', `no key of issuer ${iss} matches the token's kid/alg`);
+  if (e instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return fail('unknown_kid', `several keys of issuer ${iss} match and the token names no kid`);
+  }
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return fail('algorithm_not_allowed', 'token algorithm is not allowed');
+  if (e instanceof joseErrors.JWKSTimeout) return fail('keys_unavailable', `fetching the keys of issuer ${iss} timed out`);
+  if (e instanceof joseErrors.JWKSInvalid) return fail('keys_unavailable', `the key set of issuer ${iss} is invalid`);
+  if (e instanceof joseErrors.JWTInvalid || e instanceof joseErrors.JWSInvalid) {
+    return fail('malformed', `token is malformed: ${(e as Error).message}`);
+  }
+  if (e instanceof joseErrors.JOSENotSupported) return fail('algorithm_not_allowed', `unsupported: ${(e as Error).message}`);
+  if (e instanceof TypeError) {
+    // jose raises TypeError when the key does not suit the algorithm (e.g. an RSA key for ES256).
+    return fail('bad_signature', `key does not suit the token algorithm: ${e.message}`);
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/fetch|ECONNREFUSED|ENOTFOUND|status code|Expected 200/i.test(msg)) {
+    return fail('keys_unavailable', `the keys of issuer ${iss} could not be fetched: ${msg}`);
+  }
+  return fail('bad_signature', `token could not be verified: ${msg}`);
+}
