@@ -1,0 +1,194 @@
+/**
+ * The rule tree: every module's rules placed under `data` by package and (static) rule path.
+ *
+ * A rule's head ref is split into its longest leading run of string terms (the *group path*, a node of
+ * the tree) and what follows (a variable or non-string key). Rules with the same group path form a
+ * RuleGroup whose kind decides how the planner builds that document:
+ *  - complete: `p := v`, `a.b.c := v`, defaults, else chains
+ *  - set:      `p contains x`
+ *  - object:   `p[k] := v` (one dynamic key after the group path)
+ *  - nested:   `a.b[k].c := v` (more than one term after the first dynamic key)
+ *  - function: `f(x) := v`
+ * Internal nodes (packages and rule-path prefixes) are objects whose keys are their children.
+ */
+import type { Import, Module, Rule, RefTerm, Term } from '../ast';
+import { RegoError, unsupported } from '../errors';
+
+export type GroupKind = 'complete' | 'set' | 'object' | 'nested' | 'function';
+
+export interface RuleDef {
+  rule: Rule;
+  module: Module;
+  /** head terms after the group path (object key, nested path) */
+  rest: Term[];
+}
+
+export interface RuleGroup {
+  kind: GroupKind;
+  path: string[];
+  defs: RuleDef[];
+  defaults: RuleDef[];
+  arity: number;
+}
+
+export interface TreeNode {
+  path: string[];
+  children: Map<string, TreeNode>;
+  group?: RuleGroup;
+}
+
+export interface RuleTree {
+  root: TreeNode;
+  groups: RuleGroup[];
+}
+
+function newNode(path: string[]): TreeNode {
+  return { path, children: new Map() };
+}
+
+export function nodeAt(tree: RuleTree, path: string[]): TreeNode | undefined {
+  let n: TreeNode | undefined = tree.root;
+  for (const k of path) {
+    n = n.children.get(k);
+    if (!n) return undefined;
+  }
+  return n;
+}
+
+function ensureNode(root: TreeNode, path: string[]): TreeNode {
+  let n = root;
+  for (let i = 0; i < path.length; i++) {
+    let c = n.children.get(path[i]);
+    if (!c) {
+      c = newNode(path.slice(0, i + 1));
+      n.children.set(path[i], c);
+    }
+    n = c;
+  }
+  return n;
+}
+
+/** The rule's head as a list of terms after the package: `a.b[c]` → [string a, string b, var c]. */
+export function headTerms(rule: Rule): Term[] {
+  const ref = rule.head.ref;
+  if (ref.head.type !== 'var') throw unsupported(rule.loc, 'rule head that does not start with a name');
+  const first: Term = { type: 'string', value: ref.head.name, loc: ref.head.loc };
+  return [first, ...ref.path];
+}
+
+export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
+  const root = newNode([]);
+  const groups: RuleGroup[] = [];
+  for (const m of modules) {
+    const pkgNode = ensureNode(root, m.package.path);
+    void pkgNode;
+    for (const rule of m.rules) {
+      try {
+        placeRule(root, groups, m, rule);
+      } catch (e) {
+        if (e instanceof RegoError) errors.push(e);
+        else throw e;
+      }
+    }
+  }
+  // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`): OPA rejects most such
+  // overlaps, and merging them correctly is not implemented.
+  for (const g of groups) {
+    const n = nodeAt({ root, groups }, g.path)!;
+    if (n.children.size > 0) {
+      const d = g.defs[0] ?? g.defaults[0];
+      errors.push(unsupported(d.rule.loc, `rule ${['data', ...g.path].join('.')} overlapping other rules below it`));
+    }
+  }
+  return { root, groups };
+}
+
+function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): void {
+  const terms = headTerms(rule);
+  let i = 0;
+  while (i < terms.length && terms[i].type === 'string') i++;
+  const staticPath = terms.slice(0, i).map((t) => (t as { value: string }).value);
+  const rest = terms.slice(i);
+  const isFn = rule.head.args !== undefined;
+  const isSet = rule.head.key !== undefined;
+  let kind: GroupKind;
+  if (isFn) {
+    if (rest.length) throw unsupported(rule.loc, 'function with a non-string ref head');
+    kind = 'function';
+  } else if (isSet) {
+    if (rest.length) throw unsupported(rule.loc, "'contains' rule with a variable in its ref head");
+    kind = 'set';
+  } else if (rest.length === 0) kind = 'complete';
+  else if (rest.length === 1) kind = 'object';
+  else kind = 'nested';
+  if (rule.default && kind !== 'complete') {
+    if (kind === 'function') throw unsupported(rule.loc, 'default function');
+    throw new RegoError('rego_compile_error', rule.loc, 'default rules must not have a variable in their ref');
+  }
+  if (rule.else && (kind === 'set' || kind === 'object' || kind === 'nested')) {
+    throw new RegoError('rego_compile_error', rule.loc, 'else keyword cannot be used on multi-value rules');
+  }
+  const path = [...m.package.path, ...staticPath];
+  const node = ensureNode(root, path);
+  if (!node.group) {
+    node.group = { kind, path, defs: [], defaults: [], arity: rule.head.args?.length ?? 0 };
+    groups.push(node.group);
+  }
+  const g = node.group;
+  const name = ['data', ...path].join('.');
+  if (g.kind !== kind) {
+    // object and nested groups at the same path both build an object, but mixing them is rare: refuse.
+    throw new RegoError('rego_compile_error', rule.loc, `conflicting rules ${name} found`);
+  }
+  if (kind === 'function' && (rule.head.args?.length ?? 0) !== g.arity) {
+    throw new RegoError('rego_compile_error', rule.loc, `conflicting rules ${name} found (functions must have the same arity)`);
+  }
+  const def: RuleDef = { rule, module: m, rest };
+  if (rule.default) {
+    if (g.defaults.length) throw new RegoError('rego_compile_error', rule.loc, `multiple default rules ${name} found`);
+    g.defaults.push(def);
+  } else g.defs.push(def);
+}
+
+/** Names a module can use unqualified: its package's top-level rule names and import aliases. */
+export interface Scope {
+  module: Module;
+  /** name → absolute ref path (first element 'data' or 'input') */
+  globals: Map<string, string[]>;
+}
+
+export function moduleScope(m: Module, tree: RuleTree, errors: RegoError[]): Scope {
+  const globals = new Map<string, string[]>();
+  const pkg = nodeAt(tree, m.package.path);
+  if (pkg) for (const k of pkg.children.keys()) globals.set(k, ['data', ...m.package.path, k]);
+  for (const imp of m.imports) {
+    const p = importPath(imp, errors);
+    if (!p) continue;
+    if (p[0] === 'future' || p[0] === 'rego') continue;
+    const alias = imp.alias ?? p[p.length - 1];
+    if (p.length === 1 && !imp.alias) continue; // `import data` / `import input`: nothing new
+    globals.set(alias, p);
+  }
+  return { module: m, globals };
+}
+
+function importPath(imp: Import, errors: RegoError[]): string[] | undefined {
+  const ref: RefTerm = imp.path;
+  if (ref.head.type !== 'var') {
+    errors.push(new RegoError('rego_parse_error', imp.loc, 'invalid import path'));
+    return undefined;
+  }
+  const out = [ref.head.name];
+  for (const t of ref.path) {
+    if (t.type !== 'string') {
+      errors.push(new RegoError('rego_compile_error', imp.loc, 'import path must contain only strings'));
+      return undefined;
+    }
+    out.push(t.value);
+  }
+  if (!['data', 'input', 'future', 'rego'].includes(out[0])) {
+    errors.push(new RegoError('rego_compile_error', imp.loc, `invalid import ${out.join('.')}: must begin with input or data`));
+    return undefined;
+  }
+  return out;
+}

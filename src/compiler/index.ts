@@ -1,0 +1,124 @@
+/**
+ * The compiler's public API: Rego sources → IR → a wasm module with OPA's ABI.
+ *
+ *   compile({ modules: [{ file, source }], entrypoints: ['mcp/authz/decision'] })
+ *
+ * Entry points are slash paths below `data`; their result set is `[{"result": v}]`. Rules annotated
+ * `# METADATA` `entrypoint: true` are entry points as well. A `queries` entry compiles a query such as
+ * `data.x.p = x` into a plan whose result-set entries are the bindings of the query's variables.
+ * Every failure is thrown as RegoErrors (parse, compile, unsupported), never as a crash.
+ */
+import type { Location, Module } from './ast';
+import type { Program } from './ir';
+import { RegoError, RegoErrors } from './errors';
+import { parseBody, parseModule } from './parser';
+import { analyze } from './check';
+import { Planner } from './plan/planner';
+
+export { checkModules } from './check';
+
+export interface CompileOptions {
+  modules: Array<{ file: string; source: string }>;
+  entrypoints?: string[];
+  queries?: Array<{ name: string; query: string }>;
+  strictBuiltinErrors?: boolean;
+}
+
+export interface CompileResult {
+  wasm: Uint8Array;
+  entrypoints: string[];
+  program: Program;
+  modules: Module[];
+}
+
+/** Parse every module, collecting all errors rather than stopping at the first file. */
+export function parseAll(sources: Array<{ file: string; source: string }>): Module[] {
+  const modules: Module[] = [];
+  const errors: RegoError[] = [];
+  for (const s of sources) {
+    try {
+      modules.push(parseModule(s.source, s.file));
+    } catch (e) {
+      if (e instanceof RegoErrors) errors.push(...e.errors);
+      else if (e instanceof RegoError) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length) throw new RegoErrors(errors);
+  return modules;
+}
+
+/** Entry points declared with `entrypoint: true` METADATA annotations. */
+export function annotatedEntrypoints(modules: Module[]): string[] {
+  const out: string[] = [];
+  for (const m of modules) {
+    if (m.package.annotations?.entrypoint) out.push(m.package.path.join('/'));
+    for (const r of m.rules) {
+      if (!r.annotations?.entrypoint) continue;
+      const ref = r.head.ref;
+      const parts = [...m.package.path, ref.head.type === 'var' ? ref.head.name : ''];
+      for (const p of ref.path) {
+        if (p.type !== 'string') break;
+        parts.push(p.value);
+      }
+      out.push(parts.join('/'));
+    }
+  }
+  return out;
+}
+
+/** Front half of compile(): sources → IR program (no wasm). Tests and the IR interpreter use it. */
+export function compileToProgram(opts: CompileOptions): { program: Program; entrypoints: string[]; modules: Module[] } {
+  const modules = parseAll(opts.modules);
+  const entrypoints: string[] = [];
+  for (const e of [...(opts.entrypoints ?? []), ...annotatedEntrypoints(modules)]) {
+    const n = e.replace(/^data\//, '').replace(/^\/+|\/+$/g, '').replace(/\./g, '/');
+    if (!entrypoints.includes(n)) entrypoints.push(n);
+  }
+  const c = analyze(modules);
+  if (c.errors.length) throw new RegoErrors(c.errors);
+  const queries: Array<{ name: string; body: import('./ast').Body; loc: Location }> = [];
+  const qerrors: RegoError[] = [];
+  for (const q of opts.queries ?? []) {
+    try {
+      queries.push({ name: q.name, body: parseBody(q.query, `<query ${q.name}>`), loc: { file: `<query ${q.name}>`, line: 1, col: 1 } });
+    } catch (e) {
+      if (e instanceof RegoErrors) qerrors.push(...e.errors);
+      else throw e;
+    }
+  }
+  if (qerrors.length) throw new RegoErrors(qerrors);
+  const planner = new Planner(c.tree, c.scopes);
+  const program = planner.program({ entrypoints, queries, strictBuiltinErrors: !!opts.strictBuiltinErrors });
+  if (planner.errors.length) throw new RegoErrors(planner.errors);
+  return { program, entrypoints, modules };
+}
+
+type EmitFn = (program: Program, opts: { hostBuiltin(name: string): { arity: number; result?: 'set' | 'any' } | undefined }) => Uint8Array;
+
+function loadEmitter(): EmitFn {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const mod = require('./emit') as { emitWasm?: EmitFn };
+  if (typeof mod.emitWasm !== 'function') throw new Error('compiler: the wasm emitter (src/compiler/emit) is not available');
+  return mod.emitWasm;
+}
+
+function hostBuiltinInfo(name: string): { arity: number; result?: 'set' | 'any' } | undefined {
+  let reg: { lookupBuiltin?: (n: string) => any } | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    reg = require('../builtins/registry');
+  } catch {
+    return undefined;
+  }
+  const d = reg?.lookupBuiltin?.(name);
+  if (!d) return undefined;
+  const result = d.result === 'set' || (d.result && typeof d.result === 'object' && d.result.type === 'set') ? 'set' : 'any';
+  return { arity: d.arity, result };
+}
+
+export function compile(opts: CompileOptions): CompileResult {
+  const r = compileToProgram(opts);
+  const wasm = loadEmitter()(r.program, { hostBuiltin: hostBuiltinInfo });
+  return { wasm, entrypoints: r.entrypoints, program: r.program, modules: r.modules };
+}

@@ -1,0 +1,1131 @@
+/**
+ * The planner: lowers checked Rego (the rule tree) to the IR in ../ir.ts.
+ *
+ * Bodies are lowered in continuation style: lowering an expression emits its statements into the
+ * current block and calls the continuation (the rest of the body) at the point where the expression
+ * has produced one solution — inside a `scan` body when it iterates. "Undefined" is a failing
+ * statement, which leaves the enclosing block, so no backtracking is needed.
+ *
+ * Expressions are taken in a safe order (as OPA reorders them): the first remaining expression whose
+ * inputs are all bound goes next. Every rule group and every package node becomes an IR function
+ * taking (input, data); rule groups without arguments are memoized by the runtime.
+ */
+import type * as A from '../ast';
+import type { Block, Const, ConstId, Func, Local, Plan, Program, Stmt } from '../ir';
+import { RegoError, unsupported } from '../errors';
+import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
+import { lookupBuiltinInfo } from './builtins';
+import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm } from './vars';
+
+interface Env {
+  vars: Map<string, Local>;
+  input: Local;
+  data: Local;
+}
+
+/** Per-function emission state. */
+class FuncBuilder {
+  nlocals: number;
+  cur: Stmt[] = [];
+  depth = 0;
+  constructor(params: number) {
+    this.nlocals = params;
+  }
+  local(): Local {
+    return this.nlocals++;
+  }
+  emit(s: Stmt): void {
+    this.cur.push(s);
+  }
+  /** Run `fn` emitting into `body` (one level deeper). */
+  into(body: Block, fn: () => void): void {
+    const saved = this.cur;
+    this.cur = body;
+    this.depth++;
+    try {
+      fn();
+    } finally {
+      this.cur = saved;
+      this.depth--;
+    }
+  }
+  block(fn: () => void): void {
+    const body: Block = [];
+    this.emit({ op: 'block', body });
+    this.into(body, fn);
+  }
+}
+
+/** Lowering context for one body (a rule body, a comprehension, a query). */
+interface Ctx {
+  fb: FuncBuilder;
+  scope: Scope;
+  /** names declared local somewhere in the rule (shadow globals) */
+  locals: Set<string>;
+  /** variables of the enclosing body outside comprehensions: comprehensions close over these */
+  outer: Set<string>;
+}
+
+type K = (env: Env) => void;
+type KV = (l: Local, env: Env) => void;
+
+const unsafeVar = (loc: A.Location, name: string) => new RegoError('rego_unsafe_var_error', loc, `var ${name} is unsafe`);
+
+function constKey(c: Const): string {
+  return JSON.stringify(c);
+}
+
+export interface PlanOptions {
+  entrypoints: string[];
+  queries: Array<{ name: string; body: A.Body; loc: A.Location }>;
+  strictBuiltinErrors: boolean;
+}
+
+export class Planner {
+  private constants: Const[] = [];
+  private constIds = new Map<string, ConstId>();
+  private funcs: Func[] = [];
+  private groupFuncs = new Map<RuleGroup, number>();
+  private nodeFuncs = new Map<TreeNode, number>();
+  private inProgress = new Set<object>();
+  readonly errors: RegoError[] = [];
+
+  constructor(private tree: RuleTree, private scopes: Map<A.Module, Scope>) {}
+
+  /** Plan every rule group (so errors anywhere are reported), then the entrypoints and queries. */
+  program(opts: PlanOptions): Program {
+    for (const g of this.tree.groups) {
+      try {
+        this.groupFunc(g, g.defs[0]?.rule.loc ?? g.defaults[0].rule.loc);
+      } catch (e) {
+        if (e instanceof RegoError) this.errors.push(e);
+        else throw e;
+      }
+    }
+    const plans: Plan[] = [];
+    if (this.errors.length) return { constants: this.constants, funcs: this.funcs, plans, strictBuiltinErrors: opts.strictBuiltinErrors };
+    for (const ep of opts.entrypoints) {
+      try {
+        plans.push(this.entrypointPlan(ep));
+      } catch (e) {
+        if (e instanceof RegoError) this.errors.push(e);
+        else throw e;
+      }
+    }
+    for (const q of opts.queries) {
+      try {
+        plans.push(this.queryPlan(q.name, q.body, q.loc));
+      } catch (e) {
+        if (e instanceof RegoError) this.errors.push(e);
+        else throw e;
+      }
+    }
+    return { constants: this.constants, funcs: this.funcs, plans, strictBuiltinErrors: opts.strictBuiltinErrors };
+  }
+
+  // ------------------------------------------------------------ constants
+
+  private constId(c: Const): ConstId {
+    const k = constKey(c);
+    let id = this.constIds.get(k);
+    if (id === undefined) {
+      id = this.constants.length;
+      this.constants.push(c);
+      this.constIds.set(k, id);
+    }
+    return id;
+  }
+
+  private emitConst(fb: FuncBuilder, c: Const): Local {
+    const dst = fb.local();
+    fb.emit({ op: 'const', dst, c: this.constId(c) });
+    return dst;
+  }
+
+  private str(fb: FuncBuilder, s: string): Local {
+    return this.emitConst(fb, { t: 'str', v: s });
+  }
+
+  // ------------------------------------------------------------ plans
+
+  private entrypointPlan(name: string): Plan {
+    const parts = name.split('/').filter((p) => p.length);
+    const loc: A.Location = { file: '<entrypoint>', line: 1, col: 1 };
+    const node = nodeAt(this.tree, parts);
+    if (!node) throw new RegoError('rego_compile_error', loc, `entrypoint ${name} does not match any rule or package`);
+    if (node.group?.kind === 'function') throw new RegoError('rego_compile_error', loc, `entrypoint ${name} is a function`);
+    const fb = new FuncBuilder(2);
+    const env: Env = { vars: new Map(), input: 0, data: 1 };
+    fb.block(() => {
+      const l = this.nodeValue(fb, node, env, loc);
+      const o = fb.local();
+      fb.emit({ op: 'make_object', dst: o });
+      fb.emit({ op: 'object_insert', obj: o, key: this.str(fb, 'result'), val: l });
+      fb.emit({ op: 'result_add', val: o });
+    });
+    return { name: parts.join('/'), locals: fb.nlocals, body: fb.cur };
+  }
+
+  private queryPlan(name: string, body: A.Body, loc: A.Location): Plan {
+    const fb = new FuncBuilder(2);
+    const scope: Scope = { module: { type: 'module', file: loc.file, package: { path: [], loc }, imports: [], rules: [], annotations: [] }, globals: new Map() };
+    const locals = new Set<string>();
+    declaredNames(body, locals);
+    const ctx: Ctx = { fb, scope, locals, outer: new Set() };
+    const order: string[] = [];
+    const seen = new Set<string>();
+    for (const e of body) {
+      const vs = new Set<string>();
+      scopeVarsExpr(e, vs);
+      for (const v of vs) if (!seen.has(v) && this.isLocal(ctx, v) && !v.startsWith('__')) { seen.add(v); order.push(v); }
+    }
+    const env: Env = { vars: new Map(), input: 0, data: 1 };
+    fb.block(() => {
+      this.lowerBody(ctx, body, env, (env2) => {
+        const o = fb.local();
+        fb.emit({ op: 'make_object', dst: o });
+        for (const v of order) {
+          const l = env2.vars.get(v);
+          if (l === undefined) continue;
+          fb.emit({ op: 'object_insert', obj: o, key: this.str(fb, v), val: l });
+        }
+        fb.emit({ op: 'result_add', val: o });
+      });
+    });
+    return { name, locals: fb.nlocals, body: fb.cur };
+  }
+
+  // ------------------------------------------------------------ functions for rule groups and nodes
+
+  private groupFunc(g: RuleGroup, refLoc: A.Location): number {
+    const have = this.groupFuncs.get(g);
+    if (have !== undefined) return have;
+    const name = ['data', ...g.path].join('.');
+    if (this.inProgress.has(g)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
+    this.inProgress.add(g);
+    try {
+      const fb = new FuncBuilder(2 + g.arity);
+      const r = fb.local();
+      fb.emit({ op: 'reset', dst: r });
+      if (g.kind === 'set') fb.emit({ op: 'make_set', dst: r });
+      if (g.kind === 'object' || g.kind === 'nested') fb.emit({ op: 'make_object', dst: r });
+      const seen = g.kind === 'nested' ? fb.local() : -1;
+      if (seen >= 0) fb.emit({ op: 'make_object', dst: seen });
+      for (const def of g.defs) this.planDef(fb, g, def, r, seen);
+      for (const def of g.defaults) {
+        const ctx = this.ruleCtx(fb, def);
+        fb.block(() => {
+          fb.emit({ op: 'is_undefined', a: r });
+          const v = def.rule.head.value;
+          const env: Env = { vars: new Map(), input: 0, data: 1 };
+          if (!v) {
+            const t = this.emitConst(fb, { t: 'bool', v: true });
+            fb.emit({ op: 'assign', dst: r, src: t });
+          } else {
+            this.evalTerm(ctx, v, env, (l) => fb.emit({ op: 'assign', dst: r, src: l }));
+          }
+        });
+      }
+      const id = this.funcs.length;
+      this.funcs.push({ name: `g${id}.${name}`, params: 2 + g.arity, locals: fb.nlocals, result: r, body: fb.cur, memo: g.arity === 0 });
+      this.groupFuncs.set(g, id);
+      return id;
+    } finally {
+      this.inProgress.delete(g);
+    }
+  }
+
+  private ruleCtx(fb: FuncBuilder, def: RuleDef): Ctx {
+    const scope = this.scopes.get(def.module)!;
+    const locals = new Set<string>();
+    const rule = def.rule;
+    for (const a of rule.head.args ?? []) allVarsTerm(a, locals);
+    for (let r: A.Rule | undefined = rule; r; r = r.else) declaredNames(r.body, locals);
+    // head variables that are not rule names resolve locally as well (checked for safety later)
+    return { fb, scope, locals, outer: new Set() };
+  }
+
+  private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local): void {
+    const rule = def.rule;
+    const ctx = this.ruleCtx(fb, def);
+    const env0: Env = { vars: new Map(), input: 0, data: 1 };
+    const kind = g.kind === 'function' ? 'function' : 'rule';
+    const headOuter = (extra: A.Term[]) => {
+      const s = new Set<string>();
+      for (const t of extra) scopeVarsTerm(t, s);
+      return s;
+    };
+    const value = (rr: A.Rule): A.Term => rr.head.value ?? { type: 'boolean', value: true, loc: rr.head.loc };
+    fb.block(() => {
+      const args = rule.head.args ?? [];
+      const bindArgs = (i: number, env: Env, k: K): void => {
+        if (i === args.length) return k(env);
+        this.unify(ctx, args[i], 2 + i, env, (env2) => bindArgs(i + 1, env2, k));
+      };
+      bindArgs(0, env0, (envA) => {
+        if (g.kind === 'complete' || g.kind === 'function') {
+          const tmp = fb.local();
+          fb.emit({ op: 'reset', dst: tmp });
+          let first = true;
+          for (let rr: A.Rule | undefined = rule; rr; rr = rr.else) {
+            const branch = rr;
+            const guard = !first;
+            first = false;
+            fb.block(() => {
+              if (guard) fb.emit({ op: 'is_undefined', a: tmp });
+              const v = value(branch);
+              const c2: Ctx = { ...ctx, outer: headOuter([v, ...args]) };
+              this.lowerBody(c2, branch.body, envA, (env2) =>
+                this.evalTerm(c2, v, env2, (l) => fb.emit({ op: 'assign_once', dst: tmp, src: l, kind })),
+              );
+            });
+          }
+          fb.emit({ op: 'assign_once', dst: r, src: tmp, kind });
+        } else if (g.kind === 'set') {
+          const key = rule.head.key!;
+          const c2: Ctx = { ...ctx, outer: headOuter([key]) };
+          this.lowerBody(c2, rule.body, envA, (env2) =>
+            this.evalTerm(c2, key, env2, (l) => fb.emit({ op: 'set_add', set: r, val: l })),
+          );
+        } else if (g.kind === 'object') {
+          const key = def.rest[0];
+          const v = value(rule);
+          const c2: Ctx = { ...ctx, outer: headOuter([key, v]) };
+          this.lowerBody(c2, rule.body, envA, (env2) =>
+            this.evalTerm(c2, key, env2, (kl, env3) =>
+              this.evalTerm(c2, v, env3, (vl) => fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl })),
+            ),
+          );
+        } else {
+          // nested ref head: a.b[k].c := v — record the full key path once (conflict check at the
+          // leaf), then merge the singleton nested object into the document.
+          const v = value(rule);
+          const c2: Ctx = { ...ctx, outer: headOuter([...def.rest, v]) };
+          this.lowerBody(c2, rule.body, envA, (env2) =>
+            this.evalTerms(c2, def.rest, env2, (keys, env3) =>
+              this.evalTerm(c2, v, env3, (vl) => {
+                const p = fb.local();
+                fb.emit({ op: 'make_array', dst: p, cap: keys.length });
+                for (const kl of keys) fb.emit({ op: 'array_append', arr: p, val: kl });
+                fb.emit({ op: 'object_insert_once', obj: seen, key: p, val: vl });
+                let inner = vl;
+                for (let i = keys.length - 1; i >= 0; i--) {
+                  const o = fb.local();
+                  fb.emit({ op: 'make_object', dst: o });
+                  fb.emit({ op: 'object_insert', obj: o, key: keys[i], val: inner });
+                  inner = o;
+                }
+                const m = fb.local();
+                fb.emit({ op: 'object_merge', dst: m, a: r, b: inner });
+                fb.emit({ op: 'assign', dst: r, src: m });
+              }),
+            ),
+          );
+        }
+      });
+    });
+  }
+
+  /** The object for a package / rule-path prefix: its rules' values merged with base data under it. */
+  private nodeFunc(node: TreeNode, refLoc: A.Location): number {
+    const have = this.nodeFuncs.get(node);
+    if (have !== undefined) return have;
+    const name = ['data', ...node.path].join('.');
+    if (this.inProgress.has(node)) throw new RegoError('rego_recursion_error', refLoc, `document ${name} is recursive`);
+    this.inProgress.add(node);
+    try {
+      const fb = new FuncBuilder(2);
+      const r = fb.local();
+      fb.emit({ op: 'make_object', dst: r });
+      const env: Env = { vars: new Map(), input: 0, data: 1 };
+      for (const [k, child] of node.children) {
+        if (child.group?.kind === 'function' && child.children.size === 0) continue;
+        fb.block(() => {
+          const l = this.nodeValue(fb, child, env, refLoc);
+          fb.emit({ op: 'object_insert', obj: r, key: this.str(fb, k), val: l });
+        });
+      }
+      const out = fb.local();
+      fb.emit({ op: 'assign', dst: out, src: r });
+      fb.block(() => {
+        const base = this.dataDots(fb, env.data, node.path);
+        const m = fb.local();
+        fb.emit({ op: 'is_object', a: base });
+        fb.emit({ op: 'object_merge', dst: m, a: base, b: r });
+        fb.emit({ op: 'assign', dst: out, src: m });
+      });
+      const id = this.funcs.length;
+      this.funcs.push({ name: `n${id}.${name}`, params: 2, locals: fb.nlocals, result: out, body: fb.cur, memo: true });
+      this.nodeFuncs.set(node, id);
+      return id;
+    } finally {
+      this.inProgress.delete(node);
+    }
+  }
+
+  /** Emit the value of a tree node (rule group or package); fails when undefined. */
+  private nodeValue(fb: FuncBuilder, node: TreeNode, env: Env, loc: A.Location): Local {
+    const dst = fb.local();
+    if (node.group) {
+      if (node.group.kind === 'function') throw new RegoError('rego_type_error', loc, `function ${['data', ...node.path].join('.')} used as a value`);
+      fb.emit({ op: 'call', dst, func: this.groupFunc(node.group, loc), args: [env.input, env.data] });
+    } else {
+      fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc), args: [env.input, env.data] });
+    }
+    return dst;
+  }
+
+  private dataDots(fb: FuncBuilder, from: Local, path: string[]): Local {
+    let cur = from;
+    if (path.length === 0) {
+      const d = fb.local();
+      fb.emit({ op: 'assign', dst: d, src: from });
+      return d;
+    }
+    for (const p of path) {
+      const d = fb.local();
+      fb.emit({ op: 'dot', dst: d, src: cur, key: this.str(fb, p) });
+      cur = d;
+    }
+    return cur;
+  }
+
+  // ------------------------------------------------------------ names
+
+  private isLocal(ctx: Ctx, name: string): boolean {
+    if (ctx.locals.has(name)) return true;
+    if (name === 'input' || name === 'data') return false;
+    return !ctx.scope.globals.has(name);
+  }
+
+  private resolver(ctx: Ctx): NameResolver {
+    return { isLocal: (n) => this.isLocal(ctx, n) };
+  }
+
+  private unboundNeeds(ctx: Ctx, t: A.Term, env: Env, pattern: boolean): string[] {
+    const s = new Set<string>();
+    (pattern ? patNeeds : needs)(t, this.resolver(ctx), ctx.outer, s);
+    return [...s].filter((v) => !env.vars.has(v));
+  }
+
+  private canEval(ctx: Ctx, t: A.Term, env: Env): boolean {
+    return this.unboundNeeds(ctx, t, env, false).length === 0;
+  }
+
+  private canPattern(ctx: Ctx, t: A.Term, env: Env): boolean {
+    return this.unboundNeeds(ctx, t, env, true).length === 0;
+  }
+
+  // ------------------------------------------------------------ bodies
+
+  lowerBody(ctx: Ctx, body: A.Body, env: Env, k: K): void {
+    const outer = new Set(ctx.outer);
+    for (const e of body) scopeVarsExpr(e, outer);
+    const c2: Ctx = { ...ctx, outer };
+    this.lowerExprs(c2, body, env, k);
+  }
+
+  private lowerExprs(ctx: Ctx, rest: A.Expr[], env: Env, k: K): void {
+    if (rest.length === 0) return k(env);
+    let idx = rest.findIndex((e) => this.exprReady(ctx, e, env));
+    if (idx < 0) {
+      const e = rest[0];
+      const vs = new Set<string>();
+      scopeVarsExpr(e, vs);
+      if (e.value.type === 'term') for (const x of this.unboundNeeds(ctx, e.value.term, env, false)) vs.add(x);
+      const cands = [...vs].filter((v) => this.isLocal(ctx, v) && !env.vars.has(v));
+      // prefer a variable that no remaining expression can bind
+      const name = cands.find((v) => !rest.some((o) => o !== e && this.mayBind(o, v))) ?? cands[0] ?? '?';
+      throw unsafeVar(e.loc, name);
+    }
+    const e = rest[idx];
+    const remaining = rest.slice(0, idx).concat(rest.slice(idx + 1));
+    this.lowerExpr(ctx, e, env, (env2) => this.lowerExprs(ctx, remaining, env2, k));
+  }
+
+  private mayBind(e: A.Expr, v: string): boolean {
+    const vs = new Set<string>();
+    scopeVarsExpr(e, vs);
+    return vs.has(v) && !e.negated;
+  }
+
+  /** Whether an expression can be lowered with the variables bound in env. */
+  private exprReady(ctx: Ctx, e: A.Expr, env: Env): boolean {
+    for (const w of e.with) if (!this.canEval(ctx, w.value, env)) return false;
+    const v = e.value;
+    if (e.negated) {
+      const vs = new Set<string>();
+      scopeVarsExpr(e, vs);
+      for (const x of vs) if (this.isLocal(ctx, x) && !env.vars.has(x)) return false;
+      return v.type !== 'term' || this.canEval(ctx, v.term, env);
+    }
+    switch (v.type) {
+      case 'some':
+        return true;
+      case 'some_in':
+        return this.canEval(ctx, v.collection, env) && (!v.key || this.canPattern(ctx, v.key, env)) && this.canPattern(ctx, v.value, env);
+      case 'every': {
+        if (!this.canEval(ctx, v.domain, env)) return false;
+        const inner = new Set<string>();
+        for (const b of v.body) allVarsExpr(b, inner);
+        const own = new Set<string>();
+        if (v.key) allVarsTerm(v.key, own);
+        allVarsTerm(v.value, own);
+        for (const x of inner) if (!own.has(x) && ctx.outer.has(x) && this.isLocal(ctx, x) && !env.vars.has(x)) return false;
+        return true;
+      }
+      case 'term':
+        return this.termStmtReady(ctx, v.term, env);
+    }
+  }
+
+  private termStmtReady(ctx: Ctx, t: A.Term, env: Env): boolean {
+    if (t.type === 'call') {
+      if (isOp(t, 'eq')) return this.unifyReady(ctx, t.args[0], t.args[1], env);
+      if (isOp(t, 'assign')) return this.canEval(ctx, t.args[1], env) && this.canPattern(ctx, t.args[0], env);
+      const out = this.outputArg(ctx, t);
+      if (out) return t.args.slice(0, -1).every((a) => this.canEval(ctx, a, env)) && this.canPattern(ctx, out, env);
+    }
+    return this.canEval(ctx, t, env);
+  }
+
+  private unifyReady(ctx: Ctx, a: A.Term, b: A.Term, env: Env): boolean {
+    if (this.canEval(ctx, a, env) && this.canPattern(ctx, b, env)) return true;
+    if (this.canEval(ctx, b, env) && this.canPattern(ctx, a, env)) return true;
+    if (a.type === 'array' && b.type === 'array' && a.items.length === b.items.length) {
+      // pairwise; variables bound by one pair may make the next one ready
+      const bound = new Map(env.vars);
+      const pending = a.items.map((x, i) => [x, b.items[i]] as const);
+      let progress = true;
+      while (pending.length && progress) {
+        progress = false;
+        for (let i = 0; i < pending.length; i++) {
+          const [x, y] = pending[i];
+          const e2: Env = { ...env, vars: bound };
+          if (this.unifyReady(ctx, x, y, e2)) {
+            for (const t of [x, y]) {
+              const s = new Set<string>();
+              allVarsTerm(t, s);
+              for (const n of s) if (this.isLocal(ctx, n)) bound.set(n, -1);
+            }
+            pending.splice(i, 1);
+            progress = true;
+            break;
+          }
+        }
+      }
+      return pending.length === 0;
+    }
+    return false;
+  }
+
+  /** For a call with one argument more than the function takes, the last argument is its output. */
+  private outputArg(ctx: Ctx, t: A.CallTerm): A.Term | undefined {
+    const arity = this.callArity(ctx, t);
+    if (arity !== undefined && t.args.length === arity + 1) return t.args[arity];
+    return undefined;
+  }
+
+  private lowerExpr(ctx: Ctx, e: A.Expr, env: Env, k: K): void {
+    if (e.with.length) return this.lowerWith(ctx, e, 0, env, env, k);
+    this.lowerExprCore(ctx, e, env, k);
+  }
+
+  private lowerExprCore(ctx: Ctx, e: A.Expr, env: Env, k: K): void {
+    const fb = ctx.fb;
+    if (e.negated) {
+      // not: succeeds when the expression has no solution. A flag records a solution; break leaves early.
+      const flag = fb.local();
+      fb.emit({ op: 'reset', dst: flag });
+      const d0 = fb.depth;
+      fb.block(() => {
+        this.lowerPositive(ctx, e, env, () => {
+          fb.emit({ op: 'const', dst: flag, c: this.constId({ t: 'bool', v: true }) });
+          fb.emit({ op: 'break', levels: fb.depth - d0 - 1 });
+        });
+      });
+      fb.emit({ op: 'is_undefined', a: flag });
+      return k(env);
+    }
+    this.lowerPositive(ctx, e, env, k);
+  }
+
+  private lowerPositive(ctx: Ctx, e: A.Expr, env: Env, k: K): void {
+    const fb = ctx.fb;
+    const v = e.value;
+    switch (v.type) {
+      case 'some': {
+        // declares fresh variables: forget outer bindings of the same names
+        const vars = new Map(env.vars);
+        for (const x of v.vars) vars.delete(x.name);
+        return k({ ...env, vars });
+      }
+      case 'some_in': {
+        this.evalTerm(ctx, v.collection, env, (coll, env1) => {
+          const vars = new Map(env1.vars);
+          const fresh = new Set<string>();
+          if (v.key) allVarsTerm(v.key, fresh);
+          allVarsTerm(v.value, fresh);
+          for (const n of fresh) vars.delete(n);
+          const kl = fb.local();
+          const vl = fb.local();
+          const body: Block = [];
+          fb.emit({ op: 'scan', src: coll, key: kl, value: vl, body });
+          fb.into(body, () => {
+            const env2 = { ...env1, vars };
+            const afterKey = (env3: Env) => this.unify(ctx, v.value, vl, env3, k);
+            if (v.key) this.unify(ctx, v.key, kl, env2, afterKey);
+            else afterKey(env2);
+          });
+        });
+        return;
+      }
+      case 'every':
+        return this.lowerEvery(ctx, e, v, env, k);
+      case 'term':
+        return this.lowerTermStmt(ctx, v.term, env, k);
+    }
+  }
+
+  private lowerEvery(ctx: Ctx, e: A.Expr, v: Extract<A.ExprValue, { type: 'every' }>, env: Env, k: K): void {
+    const fb = ctx.fb;
+    this.evalTerm(ctx, v.domain, env, (dom, env1) => {
+      const failed = fb.local();
+      fb.emit({ op: 'reset', dst: failed });
+      const d0 = fb.depth;
+      fb.block(() => {
+        const kl = fb.local();
+        const vl = fb.local();
+        const body: Block = [];
+        fb.emit({ op: 'scan', src: dom, key: kl, value: vl, body });
+        fb.into(body, () => {
+          const vars = new Map(env1.vars);
+          const fresh = new Set<string>();
+          if (v.key) allVarsTerm(v.key, fresh);
+          allVarsTerm(v.value, fresh);
+          for (const n of fresh) vars.delete(n);
+          // ok := some solution of the body for this element
+          const ok = fb.local();
+          fb.emit({ op: 'reset', dst: ok });
+          const d1 = fb.depth;
+          fb.block(() => {
+            const env2: Env = { ...env1, vars };
+            const afterKey = (env3: Env) =>
+              this.unify(ctx, v.value, vl, env3, (env4) =>
+                this.lowerBody({ ...ctx }, v.body, env4, () => {
+                  fb.emit({ op: 'const', dst: ok, c: this.constId({ t: 'bool', v: true }) });
+                  fb.emit({ op: 'break', levels: fb.depth - d1 - 1 });
+                }),
+              );
+            if (v.key) this.unify(ctx, v.key, kl, env2, afterKey);
+            else afterKey(env2);
+          });
+          fb.emit({ op: 'is_undefined', a: ok });
+          fb.emit({ op: 'const', dst: failed, c: this.constId({ t: 'bool', v: true }) });
+          fb.emit({ op: 'break', levels: fb.depth - d0 - 1 });
+        });
+      });
+      fb.emit({ op: 'is_undefined', a: failed });
+      k(env1);
+    });
+    void e;
+  }
+
+  /** `with` modifiers: compute replaced input/data, run the expression with them, restore after. */
+  private lowerWith(ctx: Ctx, e: A.Expr, i: number, env0: Env, envW: Env, k: K): void {
+    const fb = ctx.fb;
+    if (i === e.with.length) {
+      return this.lowerExprCore(ctx, e, envW, (env3) => k({ ...env3, input: env0.input, data: env0.data }));
+    }
+    const w = e.with[i];
+    const tgt = w.target;
+    if (tgt.head.type !== 'var' || (tgt.head.name !== 'input' && tgt.head.name !== 'data') || ctx.locals.has(tgt.head.name)) {
+      throw unsupported(w.loc, `with on ${refText(tgt)} (replacing functions or built-ins)`);
+    }
+    const path: string[] = [];
+    for (const p of tgt.path) {
+      if (p.type !== 'string') throw unsupported(w.loc, 'with target path containing a non-string key');
+      path.push(p.value);
+    }
+    const isInput = tgt.head.name === 'input';
+    if (!isInput) {
+      if (path.length === 0) throw unsupported(w.loc, 'with data as (replacing all of data)');
+      let node: TreeNode | undefined = this.tree.root;
+      for (const p of path) {
+        if (!node) break;
+        if (node.group) throw unsupported(w.loc, `with on data.${path.join('.')} (inside a rule's value)`);
+        node = node.children.get(p);
+      }
+      if (node) throw unsupported(w.loc, `with on data.${path.join('.')} (replacing rules)`);
+    }
+    // the value is evaluated in the environment outside the with (env0's input/data)
+    this.evalTerm(ctx, w.value, { ...envW, input: env0.input, data: env0.data }, (val, env1) => {
+      const src = isInput ? envW.input : envW.data;
+      let dst: Local;
+      if (path.length === 0) {
+        dst = fb.local();
+        fb.emit({ op: 'assign', dst, src: val });
+      } else {
+        dst = fb.local();
+        const keys = path.map((p) => this.str(fb, p));
+        fb.emit({ op: 'upsert', dst, src, path: keys, val });
+      }
+      const next: Env = { ...env1, input: isInput ? dst : envW.input, data: isInput ? envW.data : dst };
+      this.lowerWith(ctx, e, i + 1, env0, next, k);
+    });
+  }
+
+  private lowerTermStmt(ctx: Ctx, t: A.Term, env: Env, k: K): void {
+    const fb = ctx.fb;
+    if (t.type === 'call') {
+      if (isOp(t, 'eq')) return this.unifyTerms(ctx, t.args[0], t.args[1], env, k);
+      if (isOp(t, 'assign')) {
+        const lhs = t.args[0];
+        const fresh = new Set<string>();
+        allVarsTerm(lhs, fresh);
+        for (const n of fresh) if (env.vars.has(n)) throw new RegoError('rego_compile_error', t.loc, `var ${n} assigned above`);
+        if (lhs.type !== 'var' && lhs.type !== 'array' && lhs.type !== 'object') {
+          throw new RegoError('rego_compile_error', t.loc, 'cannot assign to ' + lhs.type);
+        }
+        return this.evalTerm(ctx, t.args[1], env, (l, env2) => this.unify(ctx, lhs, l, env2, k));
+      }
+      if (isOp(t, 'equal') || isOp(t, 'neq')) {
+        return this.evalTerms(ctx, t.args, env, ([a, b], env2) => {
+          fb.emit(isOp(t, 'equal') ? { op: 'equal', a, b } : { op: 'not_equal', a, b });
+          k(env2);
+        });
+      }
+      const out = this.outputArg(ctx, t);
+      if (out) {
+        const call: A.CallTerm = { ...t, args: t.args.slice(0, -1) };
+        return this.evalTerm(ctx, call, env, (l, env2) => this.unify(ctx, out, l, env2, k));
+      }
+    }
+    this.evalTerm(ctx, t, env, (l, env2) => {
+      fb.emit({ op: 'truthy', a: l });
+      k(env2);
+    });
+  }
+
+  // ------------------------------------------------------------ unification
+
+  private unifyTerms(ctx: Ctx, a: A.Term, b: A.Term, env: Env, k: K): void {
+    if (this.canEval(ctx, a, env) && this.canPattern(ctx, b, env)) {
+      return this.evalTerm(ctx, a, env, (l, env2) => this.unify(ctx, b, l, env2, k));
+    }
+    if (this.canEval(ctx, b, env) && this.canPattern(ctx, a, env)) {
+      return this.evalTerm(ctx, b, env, (l, env2) => this.unify(ctx, a, l, env2, k));
+    }
+    if (a.type === 'array' && b.type === 'array' && a.items.length === b.items.length) {
+      const pending = a.items.map((x, i) => [x, b.items[i]] as const);
+      const step = (ps: ReadonlyArray<readonly [A.Term, A.Term]>, env1: Env): void => {
+        if (ps.length === 0) return k(env1);
+        const i = ps.findIndex(([x, y]) => this.unifyReady(ctx, x, y, env1));
+        if (i < 0) throw unsafeVar(a.loc, this.unboundNeeds(ctx, ps[0][0], env1, true)[0] ?? this.unboundNeeds(ctx, ps[0][1], env1, true)[0] ?? '?');
+        const [x, y] = ps[i];
+        this.unifyTerms(ctx, x, y, env1, (env2) => step(ps.filter((_, j) => j !== i), env2));
+      };
+      return step(pending, env);
+    }
+    if (a.type === 'array' && b.type === 'array') return this.fail(ctx, k, env);
+    const name = this.unboundNeeds(ctx, a, env, true)[0] ?? this.unboundNeeds(ctx, b, env, true)[0] ?? this.unboundNeeds(ctx, a, env, false)[0] ?? '?';
+    throw unsafeVar(a.loc, name);
+  }
+
+  /** Statically failing unification ([1] = [1, 2]): emit a statement that always fails. */
+  private fail(ctx: Ctx, k: K, env: Env): void {
+    const f = this.emitConst(ctx.fb, { t: 'bool', v: false });
+    ctx.fb.emit({ op: 'truthy', a: f });
+    k(env);
+  }
+
+  /** Match a pattern term against a value in local `v`, binding the pattern's unbound variables. */
+  private unify(ctx: Ctx, p: A.Term, v: Local, env: Env, k: K): void {
+    const fb = ctx.fb;
+    if (p.type === 'var') {
+      if (p.name === '_') return k(env);
+      if (this.isLocal(ctx, p.name)) {
+        const b = env.vars.get(p.name);
+        if (b === undefined) {
+          const vars = new Map(env.vars);
+          vars.set(p.name, v);
+          return k({ ...env, vars });
+        }
+        fb.emit({ op: 'equal', a: b, b: v });
+        return k(env);
+      }
+    }
+    if (p.type === 'array' && !this.canEval(ctx, p, env)) {
+      fb.emit({ op: 'is_array', a: v });
+      const n = fb.local();
+      fb.emit({ op: 'len', dst: n, src: v });
+      fb.emit({ op: 'equal', a: n, b: this.emitConst(fb, { t: 'num', v: String(p.items.length) }) });
+      const step = (i: number, env1: Env): void => {
+        if (i === p.items.length) return k(env1);
+        const el = fb.local();
+        fb.emit({ op: 'dot', dst: el, src: v, key: this.emitConst(fb, { t: 'num', v: String(i) }) });
+        this.unify(ctx, p.items[i], el, env1, (env2) => step(i + 1, env2));
+      };
+      return step(0, env);
+    }
+    if (p.type === 'object' && !this.canEval(ctx, p, env)) {
+      fb.emit({ op: 'is_object', a: v });
+      const n = fb.local();
+      fb.emit({ op: 'len', dst: n, src: v });
+      fb.emit({ op: 'equal', a: n, b: this.emitConst(fb, { t: 'num', v: String(p.items.length) }) });
+      const step = (i: number, env1: Env): void => {
+        if (i === p.items.length) return k(env1);
+        const [kt, vt] = p.items[i];
+        this.evalTerm(ctx, kt, env1, (kl, env2) => {
+          const el = fb.local();
+          fb.emit({ op: 'dot', dst: el, src: v, key: kl });
+          this.unify(ctx, vt, el, env2, (env3) => step(i + 1, env3));
+        });
+      };
+      return step(0, env);
+    }
+    if (!this.canEval(ctx, p, env)) {
+      if (p.type === 'set') throw unsupported(p.loc, 'unification with a set pattern containing variables');
+      throw unsafeVar(p.loc, this.unboundNeeds(ctx, p, env, false)[0] ?? '?');
+    }
+    this.evalTerm(ctx, p, env, (l, env2) => {
+      fb.emit({ op: 'equal', a: l, b: v });
+      k(env2);
+    });
+  }
+
+  // ------------------------------------------------------------ terms
+
+  private evalTerms(ctx: Ctx, ts: A.Term[], env: Env, k: (ls: Local[], env: Env) => void): void {
+    const out: Local[] = [];
+    const step = (i: number, env1: Env): void => {
+      if (i === ts.length) return k(out.slice(), env1);
+      this.evalTerm(ctx, ts[i], env1, (l, env2) => {
+        out[i] = l;
+        step(i + 1, env2);
+      });
+    };
+    step(0, env);
+  }
+
+  private constOf(t: A.Term): Const | undefined {
+    switch (t.type) {
+      case 'null':
+        return { t: 'null' };
+      case 'boolean':
+        return { t: 'bool', v: t.value };
+      case 'number':
+        return { t: 'num', v: t.value };
+      case 'string':
+        return { t: 'str', v: t.value };
+      case 'array': {
+        const items: Const[] = [];
+        for (const i of t.items) {
+          const c = this.constOf(i);
+          if (!c) return undefined;
+          items.push(c);
+        }
+        return { t: 'arr', v: items };
+      }
+      case 'set': {
+        const items: Const[] = [];
+        for (const i of t.items) {
+          const c = this.constOf(i);
+          if (!c) return undefined;
+          items.push(c);
+        }
+        return { t: 'set', v: items };
+      }
+      case 'object': {
+        const items: Array<[Const, Const]> = [];
+        const keys = new Set<string>();
+        for (const [kt, vt] of t.items) {
+          const kc = this.constOf(kt);
+          const vc = this.constOf(vt);
+          if (!kc || !vc) return undefined;
+          const ks = constKey(kc);
+          if (keys.has(ks)) return undefined; // duplicate keys: let object_insert_once decide
+          keys.add(ks);
+          items.push([kc, vc]);
+        }
+        return { t: 'obj', v: items };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private evalTerm(ctx: Ctx, t: A.Term, env: Env, k: KV): void {
+    const fb = ctx.fb;
+    const c = this.constOf(t);
+    if (c) return k(this.emitConst(fb, c), env);
+    switch (t.type) {
+      case 'var': {
+        if (this.isLocal(ctx, t.name)) {
+          const l = env.vars.get(t.name);
+          if (l === undefined || t.name === '_') throw unsafeVar(t.loc, t.name);
+          return k(l, env);
+        }
+        return this.evalRef(ctx, { type: 'ref', head: t, path: [], loc: t.loc }, env, k);
+      }
+      case 'ref':
+        return this.evalRef(ctx, t, env, k);
+      case 'array':
+        return this.evalTerms(ctx, t.items, env, (ls, env2) => {
+          const dst = fb.local();
+          fb.emit({ op: 'make_array', dst, cap: ls.length });
+          for (const l of ls) fb.emit({ op: 'array_append', arr: dst, val: l });
+          k(dst, env2);
+        });
+      case 'set':
+        return this.evalTerms(ctx, t.items, env, (ls, env2) => {
+          const dst = fb.local();
+          fb.emit({ op: 'make_set', dst });
+          for (const l of ls) fb.emit({ op: 'set_add', set: dst, val: l });
+          k(dst, env2);
+        });
+      case 'object': {
+        const flat = t.items.flatMap(([a, b]) => [a, b]);
+        return this.evalTerms(ctx, flat, env, (ls, env2) => {
+          const dst = fb.local();
+          fb.emit({ op: 'make_object', dst });
+          for (let i = 0; i < ls.length; i += 2) fb.emit({ op: 'object_insert_once', obj: dst, key: ls[i], val: ls[i + 1] });
+          k(dst, env2);
+        });
+      }
+      case 'arraycompr':
+      case 'setcompr':
+      case 'objectcompr':
+        return this.evalCompr(ctx, t, env, k);
+      case 'call':
+        return this.evalCall(ctx, t, env, k);
+      default:
+        throw unsupported(t.loc, `term ${t.type}`);
+    }
+  }
+
+  private evalCompr(ctx: Ctx, t: A.ArrayComprehension | A.SetComprehension | A.ObjectComprehension, env: Env, k: KV): void {
+    const fb = ctx.fb;
+    const dst = fb.local();
+    if (t.type === 'arraycompr') fb.emit({ op: 'make_array', dst, cap: 0 });
+    else if (t.type === 'setcompr') fb.emit({ op: 'make_set', dst });
+    else fb.emit({ op: 'make_object', dst });
+    const head = new Set<string>();
+    if (t.type === 'objectcompr') {
+      scopeVarsTerm(t.key, head);
+      scopeVarsTerm(t.value, head);
+    } else scopeVarsTerm(t.term, head);
+    // variables bound outside stay bound; everything else is local to the comprehension
+    const inner: Ctx = { ...ctx, outer: head };
+    fb.block(() => {
+      this.lowerBody(inner, t.body, env, (env2) => {
+        if (t.type === 'objectcompr') {
+          this.evalTerm(inner, t.key, env2, (kl, env3) =>
+            this.evalTerm(inner, t.value, env3, (vl) => fb.emit({ op: 'object_insert_once', obj: dst, key: kl, val: vl })),
+          );
+        } else {
+          this.evalTerm(inner, t.term, env2, (vl) =>
+            fb.emit(t.type === 'arraycompr' ? { op: 'array_append', arr: dst, val: vl } : { op: 'set_add', set: dst, val: vl }),
+          );
+        }
+      });
+    });
+    k(dst, env);
+  }
+
+  // ------------------------------------------------------------ refs
+
+  private evalRef(ctx: Ctx, ref: A.RefTerm, env: Env, k: KV): void {
+    const fb = ctx.fb;
+    const h = ref.head;
+    if (h.type === 'var') {
+      if (this.isLocal(ctx, h.name)) {
+        const l = env.vars.get(h.name);
+        if (l === undefined) throw unsafeVar(h.loc, h.name);
+        return this.dynamicPath(ctx, l, ref.path, 0, env, k);
+      }
+      if (h.name === 'input') {
+        if (ref.path.length === 0) {
+          fb.emit({ op: 'is_defined', a: env.input });
+          return k(env.input, env);
+        }
+        return this.dynamicPath(ctx, env.input, ref.path, 0, env, k);
+      }
+      if (h.name === 'data') return this.dataPath(ctx, this.tree.root, ref.path, 0, env, k, ref.loc);
+      const g = ctx.scope.globals.get(h.name);
+      if (g) {
+        const path: A.Term[] = g.slice(1).map((s) => ({ type: 'string', value: s, loc: h.loc }) as A.Term);
+        const keys = [...path, ...ref.path];
+        if (g[0] === 'input') return this.dynamicPath(ctx, env.input, keys, 0, env, k);
+        return this.dataPath(ctx, this.tree.root, keys, 0, env, k, ref.loc);
+      }
+      throw unsafeVar(h.loc, h.name);
+    }
+    this.evalTerm(ctx, h, env, (l, env2) => this.dynamicPath(ctx, l, ref.path, 0, env2, k));
+  }
+
+  /** Walk a ref through the rule tree while its keys are constant; then continue on values. */
+  private dataPath(ctx: Ctx, node: TreeNode, keys: A.Term[], i: number, env: Env, k: KV, loc: A.Location): void {
+    const fb = ctx.fb;
+    if (node.group) {
+      const l = this.nodeValue(fb, node, env, loc);
+      return this.dynamicPath(ctx, l, keys, i, env, k);
+    }
+    if (i === keys.length) return k(this.nodeValue(fb, node, env, loc), env);
+    if (node.children.size === 0) {
+      // pure base data below this point
+      return this.dynamicPath(ctx, this.dataDots(fb, env.data, node.path), keys, i, env, k);
+    }
+    const key = keys[i];
+    if (key.type === 'string') {
+      const child = node.children.get(key.value);
+      if (child) return this.dataPath(ctx, child, keys, i + 1, env, k, loc);
+      return this.dynamicPath(ctx, this.dataDots(fb, env.data, [...node.path, key.value]), keys, i + 1, env, k);
+    }
+    // a variable or non-string key over a package: iterate / look up in its full document
+    return this.dynamicPath(ctx, this.nodeValue(fb, node, env, loc), keys, i, env, k);
+  }
+
+  /** Apply ref keys to a value: bound keys are lookups, unbound variables iterate. */
+  private dynamicPath(ctx: Ctx, src: Local, keys: A.Term[], i: number, env: Env, k: KV): void {
+    const fb = ctx.fb;
+    if (i === keys.length) return k(src, env);
+    const key = keys[i];
+    const unboundVar = key.type === 'var' && (key.name === '_' || (this.isLocal(ctx, key.name) && !env.vars.has(key.name)));
+    if (unboundVar || !this.canEval(ctx, key, env)) {
+      if (key.type !== 'var' && !this.canPattern(ctx, key, env)) throw unsafeVar(key.loc, this.unboundNeeds(ctx, key, env, true)[0] ?? '?');
+      const kl = fb.local();
+      const vl = fb.local();
+      const body: Block = [];
+      fb.emit({ op: 'scan', src, key: kl, value: vl, body });
+      fb.into(body, () => {
+        this.unify(ctx, key, kl, env, (env2) => this.dynamicPath(ctx, vl, keys, i + 1, env2, k));
+      });
+      return;
+    }
+    this.evalTerm(ctx, key, env, (kl, env2) => {
+      const dst = fb.local();
+      fb.emit({ op: 'dot', dst, src, key: kl });
+      this.dynamicPath(ctx, dst, keys, i + 1, env2, k);
+    });
+  }
+
+  // ------------------------------------------------------------ calls
+
+  /** Resolve a call's function: a user function group, or a built-in name. */
+  private resolveCall(ctx: Ctx, t: A.CallTerm): { group: RuleGroup } | { builtin: string; arity: number } {
+    const h = t.fn.head;
+    if (h.type !== 'var') throw unsupported(t.loc, 'call of a computed function');
+    const strs: string[] = [];
+    for (const p of t.fn.path) {
+      if (p.type !== 'string') throw unsupported(t.loc, 'call through a dynamic reference');
+      strs.push(p.value);
+    }
+    let abs: string[] | undefined;
+    if (!ctx.locals.has(h.name)) {
+      if (h.name === 'data') abs = strs;
+      else {
+        const g = ctx.scope.globals.get(h.name);
+        if (g && g[0] === 'data') abs = [...g.slice(1), ...strs];
+      }
+    }
+    if (abs) {
+      const node = nodeAt(this.tree, abs);
+      if (node?.group?.kind === 'function') return { group: node.group };
+      if (h.name === 'data' || node) throw new RegoError('rego_type_error', t.loc, `undefined function data.${abs.join('.')}`);
+    }
+    const name = [h.name, ...strs].join('.');
+    const info = lookupBuiltinInfo(name);
+    if (!info) throw new RegoError('rego_type_error', t.loc, `undefined function ${name}`);
+    return { builtin: name, arity: info.arity };
+  }
+
+  private callArity(ctx: Ctx, t: A.CallTerm): number | undefined {
+    if (isOp(t, 'eq') || isOp(t, 'assign')) return 2;
+    try {
+      const r = this.resolveCall(ctx, t);
+      return 'group' in r ? r.group.arity : r.arity;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private evalCall(ctx: Ctx, t: A.CallTerm, env: Env, k: KV): void {
+    const fb = ctx.fb;
+    if (isOp(t, 'eq') || isOp(t, 'assign')) throw unsupported(t.loc, 'unification used as a value');
+    const r = this.resolveCall(ctx, t);
+    const arity = 'group' in r ? r.group.arity : r.arity;
+    if (t.args.length === arity + 1) {
+      // f(x, out) used as a value: the result is whether out matches
+      throw unsupported(t.loc, 'call with an output argument used as a value');
+    }
+    if (t.args.length !== arity) {
+      throw new RegoError('rego_type_error', t.loc, `${callName(t) ?? 'function'}: arity mismatch: ${t.args.length} arguments given, ${arity} expected`);
+    }
+    if ('group' in r) {
+      const id = this.groupFunc(r.group, t.loc);
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const dst = fb.local();
+        fb.emit({ op: 'call', dst, func: id, args: [env2.input, env2.data, ...ls] });
+        k(dst, env2);
+      });
+    }
+    const name = r.builtin;
+    if (name === 'print') throw unsupported(t.loc, 'print');
+    if (name === 'equal' || name === 'neq') {
+      return this.evalTerms(ctx, t.args, env, ([a, b], env2) => k(this.boolOf(fb, (): void => {
+        fb.emit(name === 'equal' ? { op: 'equal', a, b } : { op: 'not_equal', a, b });
+      }), env2));
+    }
+    if (name === 'internal.member_2' || name === 'internal.member_3') {
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const coll = ls[ls.length - 1];
+        const d0 = fb.depth;
+        const res = fb.local();
+        fb.emit({ op: 'reset', dst: res });
+        fb.block(() => {
+          const kl = fb.local();
+          const vl = fb.local();
+          const body: Block = [];
+          fb.emit({ op: 'scan', src: coll, key: kl, value: vl, body });
+          fb.into(body, () => {
+            if (ls.length === 3) fb.emit({ op: 'equal', a: kl, b: ls[0] });
+            fb.emit({ op: 'equal', a: vl, b: ls[ls.length - 2] });
+            fb.emit({ op: 'const', dst: res, c: this.constId({ t: 'bool', v: true }) });
+            fb.emit({ op: 'break', levels: fb.depth - d0 - 1 });
+          });
+        });
+        fb.block(() => {
+          fb.emit({ op: 'is_undefined', a: res });
+          fb.emit({ op: 'const', dst: res, c: this.constId({ t: 'bool', v: false }) });
+        });
+        k(res, env2);
+      });
+    }
+    this.evalTerms(ctx, t.args, env, (ls, env2) => {
+      const dst = fb.local();
+      fb.emit({ op: 'call_builtin', dst, name, args: ls });
+      k(dst, env2);
+    });
+  }
+
+  /** true if the statements emitted by `test` succeed, else false. */
+  private boolOf(fb: FuncBuilder, test: () => void): Local {
+    const res = fb.local();
+    fb.emit({ op: 'reset', dst: res });
+    fb.block(() => {
+      test();
+      fb.emit({ op: 'const', dst: res, c: this.constId({ t: 'bool', v: true }) });
+    });
+    fb.block(() => {
+      fb.emit({ op: 'is_undefined', a: res });
+      fb.emit({ op: 'const', dst: res, c: this.constId({ t: 'bool', v: false }) });
+    });
+    return res;
+  }
+}
+
+function refText(r: A.RefTerm): string {
+  const h = r.head.type === 'var' ? r.head.name : '…';
+  return [h, ...r.path.map((p) => (p.type === 'string' ? p.value : '[…]'))].join('.');
+}
