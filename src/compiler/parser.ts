@@ -230,7 +230,18 @@ class Parser {
         imports.push(this.importDecl());
         continue;
       }
-      rules.push(...this.ruleDecl());
+      const start = this.tok;
+      const sameLine = rules.length > 0 && !start.nl;
+      try {
+        rules.push(...this.ruleDecl());
+      } catch (err) {
+        // Two things on one line (`allow if a == 1 b == 2`): say so, rather than report the confusing
+        // error of reading the second part as a rule of its own.
+        if (err instanceof RegoError && sameLine) {
+          this.error(this.loc(start), `unexpected ${describeTok(start)} after the end of the rule on the same line, expected a newline (to combine conditions write: rule if { a; b })`);
+        }
+        throw err;
+      }
     }
     const module: Module = { type: 'module', file: this.file, package: pkg, imports, rules, annotations: [] };
     this.attachAnnotations(module);
@@ -339,7 +350,8 @@ class Parser {
           this.error(rule.loc, `partial set rules must use "contains" in Rego v1 (write: ${(head.ref.head as VarTerm).name} contains ${key}), or give a value (write: ${name} := true)`);
         }
         if (p.length === 0) {
-          this.fail(this.tok, `":=", "=", "if" or "contains" after the rule name (e.g. ${name} := true, or ${name} if { … })`);
+          const found = this.atEof() ? 'the end of the file' : describeTok(this.tok);
+          this.error(rule.loc, `rule "${name}" has no value or body: expected ":=", "=", "if" or "contains" after the name, found ${found} (e.g. ${name} := true, or ${name} if { … })`);
         }
       }
       return [rule];
