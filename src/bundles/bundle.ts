@@ -1,0 +1,190 @@
+/**
+ * A bundle in memory, OPA's format: `/.manifest`, data files (`data.json` / `data.yaml` / `data.yml`,
+ * each merged into `data` at the path of its directory), `/policy.wasm` (and any other `policy.wasm`
+ * named by the manifest's `wasm` entries), optional `.rego` sources and `/.signatures.json`.
+ * parseBundle checks everything it can before anything is instantiated, so a bad bundle never gets as
+ * far as activation.
+ */
+import YAML from 'yaml';
+import { BundleFormatError } from './tar';
+
+export interface WasmResolver {
+  entrypoint: string;
+  module: string;
+}
+
+export interface Manifest {
+  revision: string;
+  roots: string[];
+  wasm: WasmResolver[];
+  rego_version?: number;
+  metadata?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface Bundle {
+  manifest: Manifest;
+  /** the merged data document */
+  data: Record<string, unknown>;
+  /** wasm modules by member name ("/policy.wasm") */
+  wasm: Map<string, Uint8Array>;
+  /** .rego sources by member name (kept for reference; OPA-built bundles include them) */
+  rego: Map<string, string>;
+  /** the raw `.signatures.json` content, when present */
+  signatures?: unknown;
+  /** every member, for signature verification */
+  files: Map<string, Buffer>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
+
+function trimSlashes(s: string): string {
+  return s.replace(/^\/+|\/+$/g, '');
+}
+
+function parseManifest(raw: Buffer | undefined): Manifest {
+  if (!raw) return { revision: '', roots: [''], wasm: [] };
+  let m: unknown;
+  try {
+    m = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new BundleFormatError(`/.manifest is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(m)) throw new BundleFormatError('/.manifest must be a JSON object');
+  if (m.revision !== undefined && typeof m.revision !== 'string') throw new BundleFormatError('/.manifest: revision must be a string');
+  if (m.roots !== undefined && (!Array.isArray(m.roots) || m.roots.some((r) => typeof r !== 'string'))) {
+    throw new BundleFormatError('/.manifest: roots must be an array of strings');
+  }
+  if (m.wasm !== undefined && (!Array.isArray(m.wasm) || m.wasm.some((w) => !isObject(w) || typeof w.entrypoint !== 'string' || typeof w.module !== 'string'))) {
+    throw new BundleFormatError('/.manifest: wasm must be an array of {entrypoint, module} strings');
+  }
+  if (m.metadata !== undefined && !isObject(m.metadata)) throw new BundleFormatError('/.manifest: metadata must be an object');
+  const roots = ((m.roots as string[] | undefined) ?? ['']).map(trimSlashes);
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = 0; j < roots.length; j++) {
+      if (i !== j && overlaps(roots[i], roots[j])) {
+        throw new BundleFormatError(`/.manifest: roots ${JSON.stringify(roots[i])} and ${JSON.stringify(roots[j])} overlap`);
+      }
+    }
+  }
+  const wasm = ((m.wasm as WasmResolver[] | undefined) ?? []).map((w) => ({
+    entrypoint: trimSlashes(w.entrypoint),
+    module: '/' + trimSlashes(w.module),
+  }));
+  return { ...m, revision: (m.revision as string | undefined) ?? '', roots, wasm } as Manifest;
+}
+
+/** true when root `a` contains `b` (segment-wise) */
+function covers(root: string, path: string): boolean {
+  if (root === '') return true;
+  return path === root || path.startsWith(root + '/');
+}
+
+function overlaps(a: string, b: string): boolean {
+  return covers(a, b) || covers(b, a);
+}
+
+function underRoots(roots: string[], path: string): boolean {
+  return roots.some((r) => covers(r, path));
+}
+
+function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>, where: string): void {
+  for (const [k, v] of Object.entries(src)) {
+    const cur = target[k];
+    if (cur === undefined) target[k] = v;
+    else if (isObject(cur) && isObject(v)) mergeInto(cur, v, `${where}/${k}`);
+    else throw new BundleFormatError(`data conflict at ${where}/${k}: two data files set it`);
+  }
+}
+
+/** Place a parsed data file at its directory's path inside `data`. */
+function placeData(data: Record<string, unknown>, dir: string[], value: unknown, file: string): void {
+  if (dir.length === 0) {
+    if (!isObject(value)) throw new BundleFormatError(`${file}: a root data file must hold an object`);
+    mergeInto(data, value, '');
+    return;
+  }
+  let node = data;
+  for (let i = 0; i < dir.length - 1; i++) {
+    const k = dir[i];
+    if (node[k] === undefined) node[k] = {};
+    const next = node[k];
+    if (!isObject(next)) throw new BundleFormatError(`${file}: data conflict at /${dir.slice(0, i + 1).join('/')}`);
+    node = next;
+  }
+  mergeInto(node, { [dir[dir.length - 1]]: value }, '');
+}
+
+function parseDataFile(name: string, raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  try {
+    if (name.endsWith('.json')) return JSON.parse(text);
+    return YAML.parse(text);
+  } catch (err) {
+    throw new BundleFormatError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+/** Check and assemble a bundle from its members (names normalised with a leading "/"). */
+export function parseBundle(files: Map<string, Buffer>): Bundle {
+  const manifest = parseManifest(files.get('/.manifest'));
+  const data: Record<string, unknown> = {};
+  const wasm = new Map<string, Uint8Array>();
+  const rego = new Map<string, string>();
+  let signatures: unknown;
+
+  for (const [name, raw] of files) {
+    const parts = name.split('/').filter(Boolean);
+    const base = parts[parts.length - 1];
+    if (name === '/.manifest') continue;
+    if (name === '/.signatures.json') {
+      try {
+        signatures = JSON.parse(raw.toString('utf8'));
+      } catch (err) {
+        throw new BundleFormatError(`/.signatures.json is not valid JSON: ${(err as Error).message}`);
+      }
+      continue;
+    }
+    if (DATA_FILES.has(base)) {
+      const dir = parts.slice(0, -1);
+      const path = dir.join('/');
+      const value = parseDataFile(name, raw);
+      // a data file's own path, or every key of a root file, must lie under the roots
+      const paths = dir.length > 0 ? [path] : isObject(value) ? Object.keys(value) : [];
+      for (const p of paths) {
+        if (!underRoots(manifest.roots, p)) {
+          throw new BundleFormatError(`manifest roots ${JSON.stringify(manifest.roots)} do not permit data at path /${p} (${name})`);
+        }
+      }
+      placeData(data, dir, value, name);
+      continue;
+    }
+    if (base === 'policy.wasm') {
+      wasm.set(name, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
+      continue;
+    }
+    if (base.endsWith('.rego')) rego.set(name, raw.toString('utf8'));
+    if (name === '/patch.json') throw new BundleFormatError('delta bundles (patch.json) are not supported');
+  }
+
+  const seen = new Set<string>();
+  for (const w of manifest.wasm) {
+    if (!wasm.has(w.module)) throw new BundleFormatError(`/.manifest: wasm module ${w.module} for ${w.entrypoint} is not in the bundle`);
+    if (seen.has(w.entrypoint)) throw new BundleFormatError(`/.manifest: entrypoint ${w.entrypoint} appears twice`);
+    seen.add(w.entrypoint);
+    if (!underRoots(manifest.roots, w.entrypoint)) {
+      throw new BundleFormatError(`manifest roots ${JSON.stringify(manifest.roots)} do not permit entrypoint ${w.entrypoint}`);
+    }
+  }
+  if (wasm.size === 0) {
+    throw new BundleFormatError(
+      rego.size > 0
+        ? 'bundle holds .rego sources but no policy.wasm: build it with `pdp build` (or `opa build -t wasm`), or serve the source directory'
+        : 'bundle holds no policy.wasm',
+    );
+  }
+  return { manifest, data, wasm, rego, signatures, files };
+}

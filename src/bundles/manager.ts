@@ -1,0 +1,328 @@
+/**
+ * Owns the active bundles and their lifecycle: initial load, hot reload (file watch, HTTP polling),
+ * signature checks, persistence of the last good remote bundle, and atomic activation.
+ *
+ * Activation: read → parse → verify → instantiate (+ set data) → smoke-evaluate → swap. The active
+ * set is an immutable Map replaced in one assignment; a decision takes the Map once when it starts and
+ * finishes on it, so it never sees half a bundle or a mix of two. Any failure leaves the previous
+ * bundle active, is logged, and is counted.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as crypto from 'crypto';
+import type { BundleSourceConfig } from '../server/types';
+import { ActiveBundle } from '../engine/engine';
+import { parseBundle } from './bundle';
+import { readTarGz, DEFAULT_SIZE_LIMIT } from './tar';
+import { verifyBundle, type KeyConfig } from './verify';
+import { sourceKind, readBundleFile, readBundleDir, compileRegoDir, defaultBundleName, type SourceKind } from './sources';
+import { downloadBundle, backoffMs, pollDelayMs } from './http';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface BundleManagerOptions {
+  keys?: Record<string, KeyConfig>;
+  /** where persisted remote bundles go */
+  persistenceDir?: string;
+  /** evaluated with input {} before a swap (when the bundle has it); also compiled for .rego dirs */
+  decisionEntrypoint?: string;
+  /** extra entrypoints to compile for .rego directories (e.g. system/log/mask) */
+  compileEntrypoints?: string[];
+  log?: LogFn;
+  /** called for every activation attempt */
+  onLoad?: (bundle: string, result: 'success' | 'failure', revision?: string, previousRevision?: string) => void;
+  /** watch files/dirs and poll HTTP sources (default true) */
+  watch?: boolean;
+  debounceMs?: number;
+}
+
+interface SourceState {
+  name: string;
+  cfg: BundleSourceConfig;
+  kind: SourceKind;
+  etag?: string;
+  lastHash?: string;
+  watcher?: fs.FSWatcher;
+  timer?: NodeJS.Timeout;
+  abort?: AbortController;
+  queue: Promise<unknown>;
+  /** a reload was asked while one ran: run once more after it */
+  pending: boolean;
+  running: boolean;
+  /** the last answer carried the bundle content type: long polling may continue */
+  longPoll?: boolean;
+}
+
+export class BundleManager {
+  private active: ReadonlyMap<string, ActiveBundle> = new Map();
+  private readonly sources = new Map<string, SourceState>();
+  private readonly activatedOnce = new Set<string>();
+  private closed = false;
+  private readonly log: LogFn;
+
+  constructor(private readonly opts: BundleManagerOptions = {}) {
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  /** The active bundles: take it once per decision and use only that. */
+  current(): ReadonlyMap<string, ActiveBundle> {
+    return this.active;
+  }
+
+  /** Every configured bundle has activated at least once (OPA's /health?bundles). */
+  allActivated(): boolean {
+    for (const name of this.sources.keys()) if (!this.activatedOnce.has(name)) return false;
+    return true;
+  }
+
+  configuredNames(): string[] {
+    return [...this.sources.keys()];
+  }
+
+  /**
+   * Load every source once (persisted copies first for HTTP sources), then start watching/polling.
+   * Returns the errors of the initial loads by bundle name (empty when all activated).
+   */
+  async start(configs: BundleSourceConfig[]): Promise<Map<string, Error>> {
+    const errors = new Map<string, Error>();
+    for (const cfg of configs) {
+      const name = cfg.name ?? defaultBundleName(cfg.source);
+      if (this.sources.has(name)) throw new Error(`two bundles are named ${name}: give them distinct names`);
+      this.sources.set(name, { name, cfg, kind: sourceKind(cfg.source), queue: Promise.resolve(), pending: false, running: false });
+    }
+    for (const st of this.sources.values()) {
+      if (st.kind === 'http') {
+        if (st.cfg.persist) await this.loadPersisted(st);
+        const err = await this.pollOnce(st);
+        if (err && !this.activatedOnce.has(st.name)) errors.set(st.name, err);
+        if (this.opts.watch !== false) this.schedulePoll(st, err ? 1 : 0);
+      } else {
+        try {
+          await this.reload(st.name);
+        } catch (err) {
+          errors.set(st.name, err as Error);
+        }
+        if (this.opts.watch !== false) this.watch(st);
+      }
+    }
+    return errors;
+  }
+
+  /** Re-read a local source now and activate it (serialised per bundle). Throws on failure. */
+  reload(name: string): Promise<ActiveBundle | undefined> {
+    const st = this.sources.get(name);
+    if (!st) return Promise.reject(new Error(`no bundle named ${name}`));
+    const run = st.queue.then(() => this.reloadLocal(st));
+    st.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadLocal(st: SourceState): Promise<ActiveBundle | undefined> {
+    const limit = st.cfg.size_limit_bytes ?? DEFAULT_SIZE_LIMIT;
+    let files: Map<string, Buffer>;
+    try {
+      if (st.kind === 'file') files = (await readBundleFile(st.cfg.source, limit)).files;
+      else if (st.kind === 'bundle-dir') files = readBundleDir(st.cfg.source, limit);
+      else {
+        const eps = [this.opts.decisionEntrypoint, ...(this.opts.compileEntrypoints ?? [])].filter((e): e is string => !!e);
+        files = await compileRegoDir(st.cfg.source, eps.length ? eps : undefined);
+      }
+    } catch (err) {
+      this.failed(st.name, err as Error, 'read');
+      throw err;
+    }
+    const hash = hashFiles(files);
+    if (hash === st.lastHash && this.active.has(st.name)) return this.active.get(st.name);
+    const ab = await this.activate(st.name, files, st.cfg);
+    st.lastHash = hash;
+    return ab;
+  }
+
+  /**
+   * Activate a bundle from its members. On success the new bundle is active when this resolves; on
+   * failure the previous one stays active and the error is thrown (after being logged and counted).
+   */
+  async activate(name: string, files: Map<string, Buffer>, cfg?: BundleSourceConfig): Promise<ActiveBundle> {
+    let stage = 'parse';
+    try {
+      const bundle = parseBundle(files);
+      stage = 'verify';
+      await verifyBundle(files, bundle.signatures, this.opts.keys, cfg?.signing);
+      stage = 'instantiate';
+      const ab = await ActiveBundle.create(name, bundle);
+      stage = 'smoke';
+      this.smoke(ab);
+      stage = 'swap';
+      for (const [other, b] of this.active) {
+        if (other === name) continue;
+        const clash = ab.entrypoints().find((e) => b.has(e));
+        if (clash) throw new Error(`entrypoint ${clash} is also served by bundle ${other}`);
+      }
+      if (this.closed) throw new Error('bundle manager is closed');
+      const prev = this.active.get(name);
+      const next = new Map(this.active);
+      next.set(name, ab);
+      this.active = next; // the swap: one assignment
+      this.activatedOnce.add(name);
+      this.log('info', 'bundle activated', { bundle: name, revision: ab.revision, previous_revision: prev?.revision, entrypoints: ab.entrypoints() });
+      this.opts.onLoad?.(name, 'success', ab.revision, prev?.revision);
+      return ab;
+    } catch (err) {
+      this.failed(name, err as Error, stage);
+      throw err;
+    }
+  }
+
+  private failed(name: string, err: Error, stage: string): void {
+    const prev = this.active.get(name);
+    this.log('error', 'bundle activation failed; keeping the previous bundle', {
+      bundle: name,
+      stage,
+      error: err.message,
+      active_revision: prev?.revision ?? null,
+    });
+    this.opts.onLoad?.(name, 'failure', undefined, prev?.revision);
+  }
+
+  /** Evaluate the decision entrypoint (or the first one) on `{}`: an abort here means a broken bundle. */
+  private smoke(ab: ActiveBundle): void {
+    const ep = this.opts.decisionEntrypoint && ab.has(this.opts.decisionEntrypoint) ? this.opts.decisionEntrypoint : ab.entrypoints()[0];
+    if (!ep) throw new Error('bundle has no entrypoints');
+    try {
+      ab.evaluate(ep, {});
+    } catch (err) {
+      throw new Error(`smoke evaluation of ${ep} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private watch(st: SourceState): void {
+    const debounce = this.opts.debounceMs ?? 200;
+    const trigger = () => {
+      if (st.timer) clearTimeout(st.timer);
+      st.timer = setTimeout(() => {
+        st.timer = undefined;
+        this.reload(st.name).catch(() => undefined); // logged and counted in reload
+      }, debounce);
+      st.timer.unref?.();
+    };
+    try {
+      if (st.kind === 'file') {
+        // watch the directory: editors and deploys replace files by rename, which a file watch misses
+        const dir = path.dirname(path.resolve(st.cfg.source));
+        const base = path.basename(st.cfg.source);
+        st.watcher = fs.watch(dir, (_ev, file) => {
+          if (!file || file.toString() === base) trigger();
+        });
+      } else {
+        st.watcher = fs.watch(st.cfg.source, { recursive: true }, () => trigger());
+      }
+      st.watcher.on('error', (err) => this.log('warn', 'bundle watch failed', { bundle: st.name, error: err.message }));
+      st.watcher.unref?.();
+    } catch (err) {
+      this.log('warn', 'cannot watch bundle source; hot reload is off for it', { bundle: st.name, error: (err as Error).message });
+    }
+  }
+
+  // ---- HTTP sources ----------------------------------------------------------------------------
+
+  private persistPath(st: SourceState): string {
+    return path.join(this.opts.persistenceDir ?? '.pdp', 'bundles', st.name.replace(/[^A-Za-z0-9._-]/g, '_'), 'bundle.tar.gz');
+  }
+
+  private async loadPersisted(st: SourceState): Promise<void> {
+    const file = this.persistPath(st);
+    if (!fs.existsSync(file)) return;
+    try {
+      const raw = await fs.promises.readFile(file);
+      await this.activate(st.name, await readTarGz(raw, st.cfg.size_limit_bytes ?? DEFAULT_SIZE_LIMIT), st.cfg);
+      const etagFile = file + '.etag';
+      if (fs.existsSync(etagFile)) st.etag = (await fs.promises.readFile(etagFile, 'utf8')).trim() || undefined;
+      this.log('info', 'activated the persisted copy of a remote bundle', { bundle: st.name, file });
+    } catch (err) {
+      this.log('warn', 'persisted bundle could not be activated', { bundle: st.name, file, error: (err as Error).message });
+    }
+  }
+
+  private async persist(st: SourceState, raw: Buffer, etag?: string): Promise<void> {
+    const file = this.persistPath(st);
+    try {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      await fs.promises.writeFile(tmp, raw);
+      await fs.promises.rename(tmp, file);
+      await fs.promises.writeFile(file + '.etag', etag ?? '');
+    } catch (err) {
+      this.log('warn', 'could not persist the remote bundle', { bundle: st.name, error: (err as Error).message });
+    }
+  }
+
+  /** One download + activation. Returns the error, if any (already logged and counted). */
+  private async pollOnce(st: SourceState): Promise<Error | undefined> {
+    const poll = st.cfg.polling ?? {};
+    st.abort = new AbortController();
+    let activating = false;
+    try {
+      const dl = await downloadBundle(st.cfg.source, {
+        etag: st.etag,
+        headers: st.cfg.headers,
+        // long polling stays on only while the server answers with the bundle content type (OPA's rule)
+        waitSeconds: st.longPoll !== false ? poll.long_polling_timeout_seconds : undefined,
+        sizeLimit: st.cfg.size_limit_bytes ?? DEFAULT_SIZE_LIMIT,
+        signal: st.abort.signal,
+      });
+      if (dl.kind === 'empty') return undefined;
+      st.longPoll = dl.longPoll;
+      if (dl.kind === 'not_modified') {
+        if (dl.etag) st.etag = dl.etag;
+        return undefined;
+      }
+      const files = await readTarGz(dl.raw, st.cfg.size_limit_bytes ?? DEFAULT_SIZE_LIMIT);
+      activating = true;
+      const run = st.queue.then(() => this.activate(st.name, files, st.cfg));
+      st.queue = run.catch(() => undefined);
+      await run;
+      // only an activated bundle's etag is sent next time (a failed one is downloaded again)
+      st.etag = dl.etag;
+      if (st.cfg.persist) await this.persist(st, dl.raw, dl.etag);
+      return undefined;
+    } catch (err) {
+      if (this.closed) return undefined;
+      // activation failures are logged and counted by activate(); download and format errors here
+      if (!activating) this.failed(st.name, err as Error, 'download');
+      return err as Error;
+    }
+  }
+
+  private schedulePoll(st: SourceState, retry: number): void {
+    if (this.closed) return;
+    const poll = st.cfg.polling ?? {};
+    const min = poll.min_delay_seconds ?? 60;
+    const max = poll.max_delay_seconds ?? Math.max(min, 120);
+    const delay = retry > 0 ? backoffMs(retry, max * 1000) : poll.long_polling_timeout_seconds && st.longPoll ? 0 : pollDelayMs(min, max);
+    st.timer = setTimeout(async () => {
+      const err = await this.pollOnce(st);
+      this.schedulePoll(st, err ? retry + 1 : 0);
+    }, delay);
+    st.timer.unref?.();
+  }
+
+  /** Stop watchers, timers and downloads. */
+  close(): void {
+    this.closed = true;
+    for (const st of this.sources.values()) {
+      st.watcher?.close();
+      if (st.timer) clearTimeout(st.timer);
+      st.abort?.abort();
+    }
+  }
+}
+
+function hashFiles(files: Map<string, Buffer>): string {
+  const h = crypto.createHash('sha256');
+  for (const name of [...files.keys()].sort()) {
+    h.update(name);
+    h.update('\0');
+    h.update(files.get(name)!);
+  }
+  return h.digest('hex');
+}

@@ -1,0 +1,131 @@
+/**
+ * Where bundles come from, as raw member maps: a .tar.gz file, an unpacked bundle directory, or a
+ * directory of .rego + data files compiled in-process by our compiler. (HTTP sources live in http.ts.)
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as crypto from 'crypto';
+import { readTarGz, normaliseName, BundleFormatError, DEFAULT_SIZE_LIMIT } from './tar';
+
+export type SourceKind = 'file' | 'bundle-dir' | 'rego-dir' | 'http';
+
+export function sourceKind(source: string): SourceKind {
+  if (/^https?:\/\//i.test(source)) return 'http';
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(source);
+  } catch {
+    throw new BundleFormatError(`bundle source ${source} does not exist`);
+  }
+  if (st.isDirectory()) {
+    return fs.existsSync(path.join(source, '.manifest')) || fs.existsSync(path.join(source, 'policy.wasm')) ? 'bundle-dir' : 'rego-dir';
+  }
+  return 'file';
+}
+
+/** A default bundle name from its source: "bundles/mcp.tar.gz" → "mcp". */
+export function defaultBundleName(source: string): string {
+  const clean = source.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  const base = clean.split('/').pop() || 'bundle';
+  return base.replace(/\.tar\.gz$|\.tgz$/i, '') || 'bundle';
+}
+
+export async function readBundleFile(file: string, sizeLimit = DEFAULT_SIZE_LIMIT): Promise<{ files: Map<string, Buffer>; raw: Buffer }> {
+  const st = await fs.promises.stat(file);
+  if (st.size > sizeLimit) throw new BundleFormatError(`${file} exceeds the size limit of ${sizeLimit} bytes`);
+  const raw = await fs.promises.readFile(file);
+  return { files: await readTarGz(raw, sizeLimit), raw };
+}
+
+function walk(dir: string, out: string[], skip: (rel: string) => boolean, root = dir): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    const rel = path.relative(root, full);
+    if (skip(rel)) continue;
+    if (e.isDirectory()) walk(full, out, skip, root);
+    else if (e.isFile()) out.push(full);
+  }
+}
+
+export function readBundleDir(dir: string, sizeLimit = DEFAULT_SIZE_LIMIT): Map<string, Buffer> {
+  const list: string[] = [];
+  walk(dir, list, (rel) => rel.split(path.sep).some((p) => p === 'node_modules' || p === '.git'));
+  const files = new Map<string, Buffer>();
+  let total = 0;
+  for (const f of list) {
+    const buf = fs.readFileSync(f);
+    total += buf.length;
+    if (total > sizeLimit) throw new BundleFormatError(`${dir} exceeds the size limit of ${sizeLimit} bytes`);
+    files.set(normaliseName(path.relative(dir, f)), buf);
+  }
+  return files;
+}
+
+/** The files of a .rego directory that matter to its compiled bundle, for staleness and revisions. */
+export function regoDirFiles(dir: string): string[] {
+  const list: string[] = [];
+  walk(dir, list, (rel) => rel.split(path.sep).some((p) => p === 'node_modules' || p === '.git' || p.startsWith('.')));
+  return list
+    .filter((f) => /\.rego$/.test(f) || /(^|\/)data\.(json|ya?ml)$/.test(f.split(path.sep).join('/')))
+    .filter((f) => !/_test\.rego$/.test(f))
+    .sort();
+}
+
+/** A content hash of a .rego directory's sources (names and bytes): changes iff the bundle must. */
+export function regoDirHash(dir: string): string {
+  const h = crypto.createHash('sha256');
+  for (const f of regoDirFiles(dir)) {
+    h.update(path.relative(dir, f));
+    h.update('\0');
+    h.update(fs.readFileSync(f));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+interface CompilerApi {
+  compile(opts: { modules: unknown; entrypoints?: string[]; strictBuiltinErrors?: boolean }): { wasm: Uint8Array; entrypoints: unknown };
+}
+interface LoaderApi {
+  loadPolicyDir(paths: string[]): { modules: unknown; data: unknown } | Promise<{ modules: unknown; data: unknown }>;
+}
+
+function requireCompiler(): { compiler: CompilerApi; loader: LoaderApi } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const compiler = require('../compiler/index') as CompilerApi;
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const loader = require('../compiler/load') as LoaderApi;
+    if (typeof compiler.compile !== 'function' || typeof loader.loadPolicyDir !== 'function') throw new Error('incomplete');
+    return { compiler, loader };
+  } catch (err) {
+    throw new BundleFormatError(`compiling .rego sources needs the compiler (src/compiler/index.ts, load.ts), which is not available: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Compile a directory of .rego (+ data files) into bundle members, in-process: /.manifest (revision =
+ * content hash of the sources), /data.json, /policy.wasm. Entry points: the given ones (e.g. the
+ * decision entrypoint) or whatever the compiler chooses by default.
+ */
+export async function compileRegoDir(dir: string, entrypoints?: string[]): Promise<Map<string, Buffer>> {
+  const { compiler, loader } = requireCompiler();
+  const files = regoDirFiles(dir);
+  if (!files.some((f) => f.endsWith('.rego'))) throw new BundleFormatError(`${dir} holds no .rego files`);
+  const { modules, data } = await loader.loadPolicyDir([dir]);
+  const out = compiler.compile({ modules, entrypoints });
+  const eps = Array.isArray(out.entrypoints)
+    ? (out.entrypoints as unknown[]).map((e) => (typeof e === 'string' ? e : String((e as { name?: string }).name ?? e)))
+    : Object.keys(out.entrypoints as Record<string, unknown>);
+  const manifest = {
+    revision: regoDirHash(dir).slice(0, 16),
+    roots: [''],
+    wasm: eps.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' })),
+    rego_version: 1,
+  };
+  return new Map<string, Buffer>([
+    ['/.manifest', Buffer.from(JSON.stringify(manifest))],
+    ['/data.json', Buffer.from(JSON.stringify(data ?? {}))],
+    ['/policy.wasm', Buffer.from(out.wasm)],
+  ]);
+}
