@@ -1,0 +1,660 @@
+// Native built-ins. The ids are the positions in NATIVE_BUILTINS of src/compiler/emit/natives.ts:
+// keep both lists in the same order.
+//
+// A built-in returns a value address, 0 for undefined (an error in non-strict mode), or FALLBACK to ask
+// the interpreter to call the host implementation instead (lower/upper on non-ASCII text).
+import { alloc, abortLit, bStart, bLit, bByte, bBytes, abortBuilt, bPtr, bLen } from "./mem";
+import {
+  T_NULL, T_BOOL, T_INT, T_FLOAT, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, mkInt, mkNum, intOf, floatOf,
+  isNum, numF, asInt, intScratch, mkStr, strLen, strData, mkLit, mkArr, arrPush, arrLen, arrGet, mkObj,
+  objPut, objGet, objFind, objCount, entKey, entVal, sortedIdx, sortedAt, setAdd, equalV, compareV,
+  sortValues, EMPTY_STR,
+} from "./value";
+import { isStrict, dotV } from "./interp";
+import { numberFromText, putUtf8, jsonString } from "./json";
+
+export const FALLBACK: usize = 1;
+
+let curName: i32 = 0;
+let argBase: usize = 0;
+let frame: usize = 0;
+
+@inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
+
+// the names, "|"-separated, in id order (a managed array would allocate)
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal";
+
+function putName(): void {
+  let idx = 0;
+  for (let i = 0; i < NAMES.length; i++) {
+    let c = NAMES.charCodeAt(i);
+    if (c == 124) { idx++; continue; }
+    if (idx == curName) bByte(c);
+  }
+}
+
+function typeName(v: usize): string {
+  switch (tag(v)) {
+    case T_NULL: return "null";
+    case T_BOOL: return "boolean";
+    case T_INT: case T_FLOAT: return "number";
+    case T_STR: return "string";
+    case T_ARR: return "array";
+    case T_OBJ: return "object";
+    case T_SET: return "set";
+  }
+  return "unknown";
+}
+
+/** A type error: aborts in strict mode, else makes the call undefined. */
+function typeErr(operand: i32, expected: string, got: usize): usize {
+  if (!isStrict()) return 0;
+  bStart(96);
+  bLit("eval_type_error: ");
+  putName();
+  bLit(": operand ");
+  bByte(48 + operand);
+  bLit(" must be ");
+  bLit(expected);
+  bLit(" but got ");
+  bLit(typeName(got));
+  abortBuilt();
+  return 0;
+}
+
+/** Any other built-in error. */
+function bErr(msg: string): usize {
+  if (!isStrict()) return 0;
+  bStart(96);
+  bLit("eval_builtin_error: ");
+  putName();
+  bLit(": ");
+  bLit(msg);
+  abortBuilt();
+  return 0;
+}
+
+/** Conditions we refuse to approximate abort even in non-strict mode (fail closed). */
+function overflow(): usize {
+  bStart(96);
+  bLit("eval_builtin_error: ");
+  putName();
+  bLit(": integer overflow (numbers beyond 64 bits are not supported)");
+  abortBuilt();
+  return 0;
+}
+
+function checkedNum(f: f64): usize {
+  if (!isFinite(f)) {
+    bStart(96);
+    bLit("eval_builtin_error: ");
+    putName();
+    bLit(": result out of range");
+    abortBuilt();
+  }
+  return mkNum(f);
+}
+
+// ---------- arithmetic ----------
+
+function arith(op: i32): usize {
+  let a = arg(0), b = arg(1);
+  if (op == 7) { // minus: numbers or sets
+    if (tag(a) == T_SET && tag(b) == T_SET) {
+      let r = mkObj(T_SET, objCount(a));
+      let n = objCount(a);
+      for (let i = 0; i < n; i++) { let k = entKey(a, i); if (objFind(b, k) < 0) setAdd(r, k); }
+      return r;
+    }
+    if (tag(a) == T_SET) return typeErr(2, "set", b);
+    if (!isNum(a)) return typeErr(1, "one of {number, set}", a);
+    if (!isNum(b)) return typeErr(2, "number", b);
+  } else {
+    if (!isNum(a)) return typeErr(1, "number", a);
+    if (!isNum(b)) return typeErr(2, "number", b);
+  }
+  if (tag(a) == T_INT && tag(b) == T_INT) {
+    let x = intOf(a), y = intOf(b);
+    switch (op) {
+      case 6: { let r = x + y; if (((x ^ r) & (y ^ r)) < 0) return overflow(); return mkInt(r); }
+      case 7: { let r = x - y; if (((x ^ y) & (x ^ r)) < 0) return overflow(); return mkInt(r); }
+      case 8: {
+        if (x == 0 || y == 0) return mkInt(0);
+        let r = x * y;
+        if ((x == -1 && y == -9223372036854775807 - 1) || (y == -1 && x == -9223372036854775807 - 1) || r / y != x) return overflow();
+        return mkInt(r);
+      }
+      case 9: {
+        if (y == 0) return bErr("divide by zero");
+        if (y == -1 && x == -9223372036854775807 - 1) return overflow();
+        if (x % y == 0) return mkInt(x / y);
+        return checkedNum(<f64>x / <f64>y);
+      }
+      case 10: {
+        if (y == 0) return bErr("modulo by zero");
+        if (y == -1) return mkInt(0);
+        return mkInt(x % y);
+      }
+    }
+  }
+  if (op == 10) {
+    if (!asInt(a)) return bErr("modulo on floating-point number");
+    let x = intScratch;
+    if (!asInt(b)) return bErr("modulo on floating-point number");
+    let y = intScratch;
+    if (y == 0) return bErr("modulo by zero");
+    if (y == -1) return mkInt(0);
+    return mkInt(x % y);
+  }
+  let x = numF(a), y = numF(b);
+  switch (op) {
+    case 6: return checkedNum(x + y);
+    case 7: return checkedNum(x - y);
+    case 8: return checkedNum(x * y);
+    case 9: if (y == 0) return bErr("divide by zero"); return checkedNum(x / y);
+  }
+  return 0;
+}
+
+function setOp(isAnd: bool): usize {
+  let a = arg(0), b = arg(1);
+  if (tag(a) != T_SET) return typeErr(1, "set", a);
+  if (tag(b) != T_SET) return typeErr(2, "set", b);
+  let r = mkObj(T_SET, objCount(a));
+  let n = objCount(a);
+  for (let i = 0; i < n; i++) { let k = entKey(a, i); if (!isAnd || objFind(b, k) >= 0) setAdd(r, k); }
+  if (!isAnd) { n = objCount(b); for (let i = 0; i < n; i++) setAdd(r, entKey(b, i)); }
+  return r;
+}
+
+/** Elements of an array or set as (address, count) in a scratch array; false if neither. */
+let elems: usize = 0;
+let nElems: i32 = 0;
+function collect(v: usize, sorted: bool): bool {
+  let t = tag(v);
+  if (t == T_ARR) { elems = load<usize>(v, 12); nElems = arrLen(v); return true; }
+  if (t == T_SET) {
+    let n = objCount(v);
+    elems = alloc(<usize>n << 2);
+    let s = sorted ? sortedIdx(v) : 0;
+    for (let i = 0; i < n; i++) store<usize>(elems + (<usize>i << 2), entKey(v, sorted ? sortedAt(s, i) : i));
+    nElems = n;
+    return true;
+  }
+  return false;
+}
+@inline function el(i: i32): usize { return load<usize>(elems + (<usize>i << 2)); }
+
+function aggregate(id: i32): usize {
+  let v = arg(0);
+  if (id == 13) { // count
+    let t = tag(v);
+    if (t == T_ARR) return mkInt(arrLen(v));
+    if (t == T_OBJ || t == T_SET) return mkInt(objCount(v));
+    if (t == T_STR) return mkInt(cpCount(strData(v), strLen(v)));
+    return typeErr(1, "one of {array, object, set, string}", v);
+  }
+  if (!collect(v, false)) return typeErr(1, "one of {array, set}", v);
+  if (id == 14 || id == 15) {
+    let isSum = id == 14;
+    let allInt = true;
+    let ai: i64 = isSum ? 0 : 1;
+    let af: f64 = isSum ? 0 : 1;
+    for (let i = 0; i < nElems; i++) {
+      let e = el(i);
+      if (!isNum(e)) return typeErr(1, isSum ? "one of {array[number], set[number]}" : "one of {array[number], set[number]}", v);
+      if (allInt && tag(e) == T_INT) {
+        let x = intOf(e);
+        if (isSum) { let r = ai + x; if (((ai ^ r) & (x ^ r)) < 0) return overflow(); ai = r; }
+        else {
+          if (ai != 0 && x != 0) { let r = ai * x; if (r / x != ai || (x == -1 && ai == -9223372036854775807 - 1)) return overflow(); ai = r; }
+          else ai = 0;
+        }
+      } else allInt = false;
+      if (isSum) af += numF(e); else af *= numF(e);
+    }
+    return allInt ? mkInt(ai) : checkedNum(af);
+  }
+  // max / min
+  if (nElems == 0) return 0;
+  let best = el(0);
+  for (let i = 1; i < nElems; i++) {
+    let c = compareV(el(i), best);
+    if ((id == 16 && c > 0) || (id == 17 && c < 0)) best = el(i);
+  }
+  return best;
+}
+
+// ---------- strings ----------
+
+function cpCount(d: usize, n: usize): i32 {
+  let c = 0;
+  for (let i: usize = 0; i < n; i++) if ((load<u8>(d + i) & 0xc0) != 0x80) c++;
+  return c;
+}
+
+/** Byte offset of code point index `idx` (clamped to n). */
+function cpOffset(d: usize, n: usize, idx: i32): usize {
+  let c = 0;
+  for (let i: usize = 0; i < n; i++) {
+    if ((load<u8>(d + i) & 0xc0) != 0x80) { if (c == idx) return i; c++; }
+  }
+  return n;
+}
+
+/** Decodes the code point at d[i]; its byte length goes to cpLen. */
+let cpLen: usize = 1;
+function decodeAt(d: usize, n: usize, i: usize): u32 {
+  let c = <u32>load<u8>(d + i);
+  if (c < 0x80) { cpLen = 1; return c; }
+  let len: usize = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+  if (i + len > n) { cpLen = 1; return 0xfffd; }
+  let cp: u32 = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+  for (let j: usize = 1; j < len; j++) cp = (cp << 6) | (<u32>load<u8>(d + i + j) & 63);
+  cpLen = len;
+  return cp;
+}
+
+/** Start of the code point that ends just before byte `i`. */
+function prevStart(d: usize, i: usize): usize {
+  let j = i - 1;
+  while (j > 0 && (load<u8>(d + j) & 0xc0) == 0x80) j--;
+  return j;
+}
+
+function find(h: usize, hn: usize, nd: usize, nn: usize, from: usize): isize {
+  if (nn == 0) return <isize>from;
+  if (nn > hn) return -1;
+  let first = load<u8>(nd);
+  for (let i = from; i + nn <= hn; i++) {
+    if (load<u8>(h + i) == first && memory.compare(h + i, nd, nn) == 0) return <isize>i;
+  }
+  return -1;
+}
+
+function isSpaceCp(c: u32): bool {
+  if (c == 32 || (c >= 9 && c <= 13)) return true;
+  if (c < 0x85) return false;
+  return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+    c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/** In cutset string (d, n)? */
+function inCutset(cs: usize, csn: usize, c: u32): bool {
+  let i: usize = 0;
+  while (i < csn) {
+    let x = decodeAt(cs, csn, i);
+    if (x == c) return true;
+    i += cpLen;
+  }
+  return false;
+}
+
+/** mode: 0 both, 1 left, 2 right; cutset 0 = whitespace */
+function trimImpl(s: usize, cs: usize, mode: i32): usize {
+  let d = strData(s), n = strLen(s);
+  let a: usize = 0, b = n;
+  let csd: usize = cs == 0 ? 0 : strData(cs);
+  let csn: usize = cs == 0 ? 0 : strLen(cs);
+  if (mode != 2) {
+    while (a < b) {
+      let c = decodeAt(d, n, a);
+      if (cs == 0 ? !isSpaceCp(c) : !inCutset(csd, csn, c)) break;
+      a += cpLen;
+    }
+  }
+  if (mode != 1) {
+    while (b > a) {
+      let st = prevStart(d, b);
+      let c = decodeAt(d, n, st);
+      if (cs == 0 ? !isSpaceCp(c) : !inCutset(csd, csn, c)) break;
+      b = st;
+    }
+  }
+  if (a == 0 && b == n) return s;
+  return mkStr(d + a, b - a);
+}
+
+function caseMap(s: usize, upper: bool): usize {
+  let d = strData(s), n = strLen(s);
+  for (let i: usize = 0; i < n; i++) if (load<u8>(d + i) >= 0x80) return FALLBACK;
+  let r = alloc(n);
+  for (let i: usize = 0; i < n; i++) {
+    let c = load<u8>(d + i);
+    if (upper && c >= 97 && c <= 122) c -= 32;
+    else if (!upper && c >= 65 && c <= 90) c += 32;
+    store<u8>(r + i, c);
+  }
+  return mkStr(r, n);
+}
+
+function concatStr(a: usize, an: usize, b: usize, bn: usize): usize {
+  let r = alloc(an + bn);
+  memory.copy(r, a, an);
+  memory.copy(r + an, b, bn);
+  return mkStr(r, an + bn);
+}
+
+function strings(id: i32): usize {
+  let a = arg(0);
+  switch (id) {
+    case 29: { // concat(delimiter, collection)
+      if (tag(a) != T_STR) return typeErr(1, "string", a);
+      let c = arg(1);
+      if (!collect(c, true)) return typeErr(2, "one of {array[string], set[string]}", c);
+      bStart(64);
+      for (let i = 0; i < nElems; i++) {
+        let e = el(i);
+        if (tag(e) != T_STR) return typeErr(2, "one of {array[string], set[string]}", c);
+        if (i > 0) bBytes(strData(a), strLen(a));
+        bBytes(strData(e), strLen(e));
+      }
+      return mkStr(bPtr, bLen);
+    }
+    case 33: case 34: case 42: case 56: {
+      if (tag(a) != T_STR) return typeErr(1, "string", a);
+      if (id == 33) return caseMap(a, false);
+      if (id == 34) return caseMap(a, true);
+      if (id == 42) return trimImpl(a, 0, 0);
+      // strings.reverse
+      let d = strData(a), n = strLen(a);
+      let r = alloc(n);
+      let i: usize = 0;
+      while (i < n) {
+        decodeAt(d, n, i);
+        memory.copy(r + n - i - cpLen, d + i, cpLen);
+        i += cpLen;
+      }
+      return mkStr(r, n);
+    }
+  }
+  let b = arg(1);
+  if (tag(a) != T_STR) return typeErr(1, "string", a);
+  if (tag(b) != T_STR) return typeErr(2, "string", b);
+  let d = strData(a), n = strLen(a), bd = strData(b), bn = strLen(b);
+  switch (id) {
+    case 30: return mkBool(bn <= n && memory.compare(d, bd, bn) == 0);
+    case 31: return mkBool(bn <= n && memory.compare(d + n - bn, bd, bn) == 0);
+    case 32: return mkBool(find(d, n, bd, bn, 0) >= 0);
+    case 35: { // split
+      let r = mkArr(4);
+      if (bn == 0) {
+        let i: usize = 0;
+        while (i < n) { decodeAt(d, n, i); arrPush(r, mkStr(d + i, cpLen)); i += cpLen; }
+        return r;
+      }
+      let from: usize = 0;
+      while (true) {
+        let at = find(d, n, bd, bn, from);
+        if (at < 0) { arrPush(r, mkStr(d + from, n - from)); return r; }
+        arrPush(r, mkStr(d + from, <usize>at - from));
+        from = <usize>at + bn;
+      }
+      return r;
+    }
+    case 36: { // replace(s, old, new)
+      let c = arg(2);
+      if (tag(c) != T_STR) return typeErr(3, "string", c);
+      let cd = strData(c), cn = strLen(c);
+      bStart(n + 16);
+      if (bn == 0) {
+        let i: usize = 0;
+        bBytes(cd, cn);
+        while (i < n) { decodeAt(d, n, i); bBytes(d + i, cpLen); bBytes(cd, cn); i += cpLen; }
+        return mkStr(bPtr, bLen);
+      }
+      let from: usize = 0;
+      while (true) {
+        let at = find(d, n, bd, bn, from);
+        if (at < 0) { bBytes(d + from, n - from); break; }
+        bBytes(d + from, <usize>at - from);
+        bBytes(cd, cn);
+        from = <usize>at + bn;
+      }
+      return mkStr(bPtr, bLen);
+    }
+    case 37: return trimImpl(a, b, 0);
+    case 38: return trimImpl(a, b, 1);
+    case 39: return trimImpl(a, b, 2);
+    case 40: return bn <= n && memory.compare(d, bd, bn) == 0 ? mkStr(d + bn, n - bn) : a;
+    case 41: return bn <= n && memory.compare(d + n - bn, bd, bn) == 0 ? mkStr(d, n - bn) : a;
+    case 43: { // indexof: code point index
+      let at = find(d, n, bd, bn, 0);
+      if (at < 0) return mkInt(-1);
+      return mkInt(cpCount(d, <usize>at));
+    }
+  }
+  return 0;
+}
+
+function intArg(i: i32, v: usize): bool {
+  if (!isNum(v)) { typeErr(i, "number", v); return false; }
+  if (!asInt(v)) { bErr("operand must be an integer"); return false; }
+  return true;
+}
+
+function substring(): usize {
+  let s = arg(0), st = arg(1), ln = arg(2);
+  if (tag(s) != T_STR) return typeErr(1, "string", s);
+  if (!intArg(2, st)) return 0;
+  let start = intScratch;
+  if (!intArg(3, ln)) return 0;
+  let len = intScratch;
+  let d = strData(s), n = strLen(s);
+  let count = <i64>cpCount(d, n);
+  if (start >= count) return EMPTY_STR;
+  if (start < 0) return bErr("negative offset");
+  let a = cpOffset(d, n, <i32>start);
+  let b: usize = n;
+  if (len >= 0 && start + len < count) b = cpOffset(d, n, <i32>(start + len));
+  return mkStr(d + a, b - a);
+}
+
+// ---------- arrays, objects, membership, numbers ----------
+
+function arrays(id: i32): usize {
+  let a = arg(0);
+  if (id == 45) {
+    let b = arg(1);
+    if (tag(a) != T_ARR) return typeErr(1, "array", a);
+    if (tag(b) != T_ARR) return typeErr(2, "array", b);
+    let r = mkArr(arrLen(a) + arrLen(b));
+    for (let i = 0; i < arrLen(a); i++) arrPush(r, arrGet(a, i));
+    for (let i = 0; i < arrLen(b); i++) arrPush(r, arrGet(b, i));
+    return r;
+  }
+  if (id == 46) {
+    if (tag(a) != T_ARR) return typeErr(1, "array", a);
+    if (!intArg(2, arg(1))) return 0;
+    let s = intScratch;
+    if (!intArg(3, arg(2))) return 0;
+    let e = intScratch;
+    let n = <i64>arrLen(a);
+    if (s < 0) s = 0;
+    if (e > n) e = n;
+    let r = mkArr(4);
+    for (let i = s; i < e; i++) arrPush(r, arrGet(a, <i32>i));
+    return r;
+  }
+  // array.reverse
+  if (tag(a) != T_ARR) return typeErr(1, "array", a);
+  let n = arrLen(a);
+  let r = mkArr(n);
+  for (let i = n - 1; i >= 0; i--) arrPush(r, arrGet(a, i));
+  return r;
+}
+
+function member(id: i32): usize {
+  if (id == 26) {
+    let x = arg(0), c = arg(1);
+    let t = tag(c);
+    if (t == T_SET) return mkBool(objFind(c, x) >= 0);
+    if (t == T_ARR) { for (let i = 0; i < arrLen(c); i++) if (equalV(arrGet(c, i), x)) return mkBool(true); }
+    else if (t == T_OBJ) { for (let i = 0; i < objCount(c); i++) if (equalV(entVal(c, i), x)) return mkBool(true); }
+    return mkBool(false);
+  }
+  let k = arg(0), v = arg(1), c = arg(2);
+  let t = tag(c);
+  if (t == T_ARR || t == T_OBJ) {
+    let got = dotV(c, k);
+    return mkBool(got != 0 && equalV(got, v));
+  }
+  return mkBool(false);
+}
+
+function objectGet(): usize {
+  let o = arg(0), k = arg(1), dflt = arg(2);
+  if (tag(o) != T_OBJ) return typeErr(1, "object", o);
+  if (tag(k) == T_ARR) {
+    let cur = o;
+    for (let i = 0; i < arrLen(k); i++) {
+      cur = dotV(cur, arrGet(k, i));
+      if (cur == 0) return dflt;
+    }
+    return cur;
+  }
+  let r = objGet(o, k);
+  return r == 0 ? dflt : r;
+}
+
+function rounding(id: i32): usize {
+  let a = arg(0);
+  if (!isNum(a)) return typeErr(1, "number", a);
+  if (tag(a) == T_INT) {
+    if (id == 47) {
+      let x = intOf(a);
+      if (x == -9223372036854775807 - 1) return overflow();
+      return x < 0 ? mkInt(-x) : a;
+    }
+    return a;
+  }
+  let f = floatOf(a);
+  let r: f64;
+  if (id == 47) r = Math.abs(f);
+  else if (id == 48) { r = Math.floor(Math.abs(f) + 0.5); if (Math.abs(f) + 0.5 - r == 1.0) r -= 1; r = f < 0 ? -r : r; }
+  else if (id == 49) r = Math.ceil(f);
+  else r = Math.floor(f);
+  return checkedNum(r);
+}
+
+function typeChecks(id: i32): usize {
+  let t = tag(arg(0));
+  switch (id) {
+    case 18: return mkBool(t == T_INT || t == T_FLOAT);
+    case 19: return mkBool(t == T_STR);
+    case 20: return mkBool(t == T_BOOL);
+    case 21: return mkBool(t == T_ARR);
+    case 22: return mkBool(t == T_SET);
+    case 23: return mkBool(t == T_OBJ);
+    case 24: return mkBool(t == T_NULL);
+  }
+  return mkLit(typeName(arg(0)));
+}
+
+function setsOfSets(isInter: bool): usize {
+  let s = arg(0);
+  if (tag(s) != T_SET) return typeErr(1, "set[set[any]]", s);
+  let n = objCount(s);
+  for (let i = 0; i < n; i++) if (tag(entKey(s, i)) != T_SET) return typeErr(1, "set[set[any]]", s);
+  let r = mkObj(T_SET, 4);
+  if (!isInter) {
+    for (let i = 0; i < n; i++) { let e = entKey(s, i); for (let j = 0; j < objCount(e); j++) setAdd(r, entKey(e, j)); }
+    return r;
+  }
+  if (n == 0) return r;
+  let first = entKey(s, 0);
+  for (let j = 0; j < objCount(first); j++) {
+    let x = entKey(first, j);
+    let all = true;
+    for (let i = 1; i < n; i++) if (objFind(entKey(s, i), x) < 0) { all = false; break; }
+    if (all) setAdd(r, x);
+  }
+  return r;
+}
+
+function misc(id: i32): usize {
+  let a = arg(0);
+  switch (id) {
+    case 53: { // object.keys
+      if (tag(a) != T_OBJ) return typeErr(1, "object", a);
+      let r = mkObj(T_SET, objCount(a));
+      for (let i = 0; i < objCount(a); i++) setAdd(r, entKey(a, i));
+      return r;
+    }
+    case 55: { // sort
+      if (!collect(a, true)) return typeErr(1, "one of {array, set}", a);
+      let r = mkArr(nElems);
+      for (let i = 0; i < nElems; i++) arrPush(r, el(i));
+      if (tag(a) == T_ARR) sortValues(load<usize>(r, 12), nElems);
+      return r;
+    }
+    case 57: { // to_number
+      let t = tag(a);
+      if (t == T_NULL) return mkInt(0);
+      if (t == T_BOOL) return mkInt(load<i32>(a, 4) != 0 ? 1 : 0);
+      if (t == T_INT || t == T_FLOAT) return a;
+      if (t != T_STR) return typeErr(1, "one of {null, boolean, number, string}", a);
+      let d = strData(a), n = strLen(a);
+      if (!validNumber(d, n)) return bErr("invalid syntax");
+      return numberFromText(d, n);
+    }
+    case 58: return jsonString(a); // json.marshal
+  }
+  return 0;
+}
+
+/** JSON number grammar (optionally with a leading '+', as Go's ParseFloat accepts). */
+function validNumber(d: usize, n: usize): bool {
+  let i: usize = 0;
+  if (i < n && load<u8>(d) == 45) i++;
+  let digits: usize = 0;
+  while (i < n && load<u8>(d + i) >= 48 && load<u8>(d + i) <= 57) { i++; digits++; }
+  if (digits == 0) return false;
+  if (digits > 1 && load<u8>(d + (load<u8>(d) == 45 ? 1 : 0)) == 48) return false;
+  if (i < n && load<u8>(d + i) == 46) {
+    i++;
+    let f: usize = 0;
+    while (i < n && load<u8>(d + i) >= 48 && load<u8>(d + i) <= 57) { i++; f++; }
+    if (f == 0) return false;
+  }
+  if (i < n && (load<u8>(d + i) == 101 || load<u8>(d + i) == 69)) {
+    i++;
+    if (i < n && (load<u8>(d + i) == 43 || load<u8>(d + i) == 45)) i++;
+    let e: usize = 0;
+    while (i < n && load<u8>(d + i) >= 48 && load<u8>(d + i) <= 57) { i++; e++; }
+    if (e == 0) return false;
+  }
+  return i == n;
+}
+
+export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
+  frame = fr;
+  argBase = argp;
+  curName = id;
+  for (let i = 0; i < n; i++) if (arg(i) == 0) return 0;
+  if (id <= 5) {
+    let c = compareV(arg(0), arg(1));
+    switch (id) {
+      case 0: return mkBool(equalV(arg(0), arg(1)));
+      case 1: return mkBool(!equalV(arg(0), arg(1)));
+      case 2: return mkBool(c < 0);
+      case 3: return mkBool(c <= 0);
+      case 4: return mkBool(c > 0);
+      case 5: return mkBool(c >= 0);
+    }
+  }
+  if (id <= 10) return arith(id);
+  if (id == 11 || id == 12) return setOp(id == 11);
+  if (id <= 17) return aggregate(id);
+  if (id <= 25) return typeChecks(id);
+  if (id <= 27) return member(id);
+  if (id == 28) return objectGet();
+  if (id <= 43) return strings(id);
+  if (id == 44) return substring();
+  if (id <= 46) return arrays(id);
+  if (id <= 50) return rounding(id);
+  if (id == 51 || id == 52) return setsOfSets(id == 51);
+  if (id == 54) return arrays(id);
+  if (id == 56) return strings(id);
+  return misc(id);
+}

@@ -1,0 +1,401 @@
+// JSON and Rego-value text <-> values.
+//
+// Numbers: an integer literal is an INT when it fits 64 bits; any other number is parsed as a double
+// (AssemblyScript's strtod). Values we cannot represent exactly or at all — integers beyond 64 bits,
+// and numbers beyond the double range such as 1e400 — abort the evaluation with
+// "eval_internal_error: number out of supported range" instead of being approximated silently.
+import { alloc, abortLit, bStart, bByte, bBytes, bLit, bI64, bEnd, bPtr, bLen } from "./mem";
+import { strtod } from "util/string";
+import { dtoa_buffered } from "util/number";
+import {
+  T_NULL, T_BOOL, T_INT, T_FLOAT, T_STR, T_ARR, T_OBJ, T_SET, NULLV, TRUEV, FALSEV, EMPTY_STR,
+  tag, boolOf, intOf, floatOf, mkInt, mkNum, mkStr, strLen, strData, mkArr, arrPush, arrLen, arrGet,
+  mkObj, objPut, objCount, entKey, entVal, sortedIdx, sortedAt,
+} from "./value";
+
+let p: usize = 0;
+let end: usize = 0;
+let ok = true;
+let regoSyntax = false;
+
+/** Parses JSON (or, with rego = true, Rego value syntax with sets). Returns 0 on a syntax error. */
+export function parseText(addr: usize, len: usize, rego: bool): usize {
+  p = addr;
+  end = addr + len;
+  ok = true;
+  regoSyntax = rego;
+  skipWs();
+  let v = parseValue(0);
+  skipWs();
+  if (!ok || p != end) return 0;
+  return v;
+}
+
+@inline function peek(): u32 { return p < end ? <u32>load<u8>(p) : 0; }
+
+function skipWs(): void {
+  while (p < end) {
+    let c = load<u8>(p);
+    if (c == 32 || c == 9 || c == 10 || c == 13) p++; else break;
+  }
+}
+
+function lit(s: string): bool {
+  let n = <usize>s.length;
+  if (p + n > end) return false;
+  for (let i: usize = 0; i < n; i++) if (load<u8>(p + i) != <u8>s.charCodeAt(<i32>i)) return false;
+  p += n;
+  return true;
+}
+
+function parseValue(depth: i32): usize {
+  if (depth > 1000) { ok = false; return 0; }
+  let c = peek();
+  if (c == 123) return parseObject(depth); // {
+  if (c == 91) { // [
+    p++;
+    let a = mkArr(4);
+    skipWs();
+    if (peek() == 93) { p++; return a; }
+    while (ok) {
+      skipWs();
+      let v = parseValue(depth + 1);
+      if (!ok) return 0;
+      arrPush(a, v);
+      skipWs();
+      let d = peek();
+      if (d == 44) { p++; continue; }
+      if (d == 93) { p++; return a; }
+      ok = false;
+    }
+    return 0;
+  }
+  if (c == 34) return parseString();
+  if (c == 116) { if (lit("true")) return TRUEV; ok = false; return 0; }
+  if (c == 102) { if (lit("false")) return FALSEV; ok = false; return 0; }
+  if (c == 110) { if (lit("null")) return NULLV; ok = false; return 0; }
+  if (c == 115 && regoSyntax) { if (lit("set()")) return mkObj(T_SET, 0); ok = false; return 0; }
+  if (c == 45 || (c >= 48 && c <= 57)) return parseNumber();
+  ok = false;
+  return 0;
+}
+
+function parseObject(depth: i32): usize {
+  p++;
+  skipWs();
+  if (peek() == 125) { p++; return mkObj(T_OBJ, 0); }
+  let first = parseValue(depth + 1);
+  if (!ok) return 0;
+  skipWs();
+  if (peek() == 58) {
+    if (!regoSyntax && tag(first) != T_STR) { ok = false; return 0; }
+    let o = mkObj(T_OBJ, 4);
+    let k = first;
+    while (true) {
+      // at ':'
+      p++;
+      skipWs();
+      let v = parseValue(depth + 1);
+      if (!ok) return 0;
+      objPut(o, k, v, 0);
+      skipWs();
+      let d = peek();
+      if (d == 125) { p++; return o; }
+      if (d != 44) { ok = false; return 0; }
+      p++;
+      skipWs();
+      k = parseValue(depth + 1);
+      if (!ok) return 0;
+      if (!regoSyntax && tag(k) != T_STR) { ok = false; return 0; }
+      skipWs();
+      if (peek() != 58) { ok = false; return 0; }
+    }
+  }
+  if (!regoSyntax) { ok = false; return 0; }
+  let s = mkObj(T_SET, 4);
+  objPut(s, first, first, 0);
+  while (true) {
+    skipWs();
+    let d = peek();
+    if (d == 125) { p++; return s; }
+    if (d != 44) { ok = false; return 0; }
+    p++;
+    skipWs();
+    let v = parseValue(depth + 1);
+    if (!ok) return 0;
+    objPut(s, v, v, 0);
+  }
+  return 0;
+}
+
+function hexVal(c: u32): i32 {
+  if (c >= 48 && c <= 57) return <i32>c - 48;
+  if (c >= 97 && c <= 102) return <i32>c - 87;
+  if (c >= 65 && c <= 70) return <i32>c - 55;
+  return -1;
+}
+
+function hex4(at: usize): i32 {
+  if (at + 4 > end) return -1;
+  let v = 0;
+  for (let i: usize = 0; i < 4; i++) {
+    let h = hexVal(load<u8>(at + i));
+    if (h < 0) return -1;
+    v = (v << 4) | h;
+  }
+  return v;
+}
+
+/** Writes code point cp as UTF-8 at d; returns bytes written. */
+export function putUtf8(d: usize, cp: u32): usize {
+  if (cp < 0x80) { store<u8>(d, <u8>cp); return 1; }
+  if (cp < 0x800) {
+    store<u8>(d, <u8>(0xc0 | (cp >> 6)));
+    store<u8>(d + 1, <u8>(0x80 | (cp & 63)));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    store<u8>(d, <u8>(0xe0 | (cp >> 12)));
+    store<u8>(d + 1, <u8>(0x80 | ((cp >> 6) & 63)));
+    store<u8>(d + 2, <u8>(0x80 | (cp & 63)));
+    return 3;
+  }
+  store<u8>(d, <u8>(0xf0 | (cp >> 18)));
+  store<u8>(d + 1, <u8>(0x80 | ((cp >> 12) & 63)));
+  store<u8>(d + 2, <u8>(0x80 | ((cp >> 6) & 63)));
+  store<u8>(d + 3, <u8>(0x80 | (cp & 63)));
+  return 4;
+}
+
+function parseString(): usize {
+  p++;
+  let start = p;
+  // fast path: no escapes → the value points into the source text (which outlives the value)
+  while (p < end) {
+    let c = load<u8>(p);
+    if (c == 34) { let s = mkStr(start, p - start); p++; return s; }
+    if (c == 92) break;
+    if (c < 0x20) { ok = false; return 0; }
+    p++;
+  }
+  if (p >= end) { ok = false; return 0; }
+  // slow path: decode escapes into a fresh buffer (never longer than the source)
+  let q = start;
+  let scan = p;
+  while (scan < end && load<u8>(scan) != 34) { if (load<u8>(scan) == 92) scan++; scan++; }
+  let buf = alloc(scan - start + 4);
+  let n: usize = p - start;
+  memory.copy(buf, start, n);
+  while (true) {
+    if (p >= end) { ok = false; return 0; }
+    let c = <u32>load<u8>(p);
+    if (c == 34) { p++; break; }
+    if (c < 0x20) { ok = false; return 0; }
+    if (c != 92) { store<u8>(buf + n, <u8>c); n++; p++; continue; }
+    p++;
+    if (p >= end) { ok = false; return 0; }
+    let e = <u32>load<u8>(p);
+    p++;
+    if (e == 34 || e == 92 || e == 47) { store<u8>(buf + n, <u8>e); n++; }
+    else if (e == 98) { store<u8>(buf + n, 8); n++; }
+    else if (e == 102) { store<u8>(buf + n, 12); n++; }
+    else if (e == 110) { store<u8>(buf + n, 10); n++; }
+    else if (e == 114) { store<u8>(buf + n, 13); n++; }
+    else if (e == 116) { store<u8>(buf + n, 9); n++; }
+    else if (e == 117) {
+      let u = hex4(p);
+      if (u < 0) { ok = false; return 0; }
+      p += 4;
+      let cp = <u32>u;
+      if (cp >= 0xd800 && cp < 0xdc00) {
+        // high surrogate: a low one must follow to form a pair; alone it becomes U+FFFD
+        if (p + 6 <= end && load<u8>(p) == 92 && load<u8>(p + 1) == 117) {
+          let lo = hex4(p + 2);
+          if (lo >= 0xdc00 && lo < 0xe000) {
+            p += 6;
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (<u32>lo - 0xdc00);
+          } else cp = 0xfffd;
+        } else cp = 0xfffd;
+      } else if (cp >= 0xdc00 && cp < 0xe000) cp = 0xfffd;
+      n += putUtf8(buf + n, cp);
+    } else { ok = false; return 0; }
+  }
+  q = 0;
+  return mkStr(buf, n);
+}
+
+/** Scratch for strtod: a fake AssemblyScript string (UTF-16, byte length at -4). */
+let numScratch: usize = 0;
+
+export function numberFromText(s: usize, n: usize): usize {
+  // integer?
+  let isInt = true;
+  for (let i: usize = 0; i < n; i++) {
+    let c = load<u8>(s + i);
+    if (c == 46 || c == 101 || c == 69) { isInt = false; break; }
+  }
+  if (isInt) {
+    let neg = load<u8>(s) == 45;
+    let i: usize = neg ? 1 : 0;
+    let v: i64 = 0; // accumulate negatively so i64.MIN fits
+    let overflow = false;
+    for (; i < n; i++) {
+      let d = <i64>(load<u8>(s + i) - 48);
+      if (v < (-9223372036854775807 - 1 + d) / 10) { overflow = true; break; }
+      v = v * 10 - d;
+    }
+    if (!overflow) {
+      if (!neg) {
+        if (v == -9223372036854775807 - 1) overflow = true; else v = -v;
+      }
+    }
+    if (!overflow) return mkInt(v);
+    abortLit("eval_internal_error: number out of supported range (integers beyond 64 bits are not supported)");
+    return 0;
+  }
+  if (numScratch == 0 || n > 64) {
+    numScratch = alloc(8 + (n < 64 ? 64 : n) * 2) + 8;
+  }
+  for (let i: usize = 0; i < n; i++) store<u16>(numScratch + (i << 1), load<u8>(s + i));
+  store<u32>(numScratch - 4, <u32>(n << 1));
+  let f = strtod(changetype<string>(numScratch));
+  if (!isFinite(f)) {
+    abortLit("eval_internal_error: number out of supported range (beyond double precision)");
+    return 0;
+  }
+  return mkNum(f);
+}
+
+function parseNumber(): usize {
+  let start = p;
+  if (peek() == 45) p++;
+  let c = peek();
+  if (c == 48) p++;
+  else if (c >= 49 && c <= 57) { while (peek() >= 48 && peek() <= 57) p++; }
+  else { ok = false; return 0; }
+  if (peek() == 46) {
+    p++;
+    if (!(peek() >= 48 && peek() <= 57)) { ok = false; return 0; }
+    while (peek() >= 48 && peek() <= 57) p++;
+  }
+  c = peek();
+  if (c == 101 || c == 69) {
+    p++;
+    c = peek();
+    if (c == 43 || c == 45) p++;
+    if (!(peek() >= 48 && peek() <= 57)) { ok = false; return 0; }
+    while (peek() >= 48 && peek() <= 57) p++;
+  }
+  // numScratch may be reallocated by numberFromText, which keeps the parser's p untouched
+  return numberFromText(start, p - start);
+}
+
+// ---------------------------------------------------------------- dumping
+
+let dtoaBuf: usize = 0;
+
+export function dumpNumber(v: usize): void {
+  if (tag(v) == T_INT) { bI64(intOf(v)); return; }
+  let f = floatOf(v);
+  if (dtoaBuf == 0) dtoaBuf = alloc(128);
+  let n = dtoa_buffered(dtoaBuf, f);
+  for (let i: u32 = 0; i < n; i++) bByte(load<u16>(dtoaBuf + (<usize>i << 1)));
+}
+
+const HEX = "0123456789abcdef";
+
+export function dumpString(s: usize): void {
+  let d = strData(s);
+  let n = strLen(s);
+  bByte(34);
+  let run = d;
+  for (let i: usize = 0; i < n; i++) {
+    let c = <u32>load<u8>(d + i);
+    if (c >= 0x20 && c != 34 && c != 92) continue;
+    bBytes(run, d + i - run);
+    run = d + i + 1;
+    bByte(92);
+    if (c == 34 || c == 92) bByte(c);
+    else if (c == 10) bByte(110);
+    else if (c == 13) bByte(114);
+    else if (c == 9) bByte(116);
+    else {
+      bLit("u00");
+      bByte(HEX.charCodeAt(<i32>(c >> 4)));
+      bByte(HEX.charCodeAt(<i32>(c & 15)));
+    }
+  }
+  bBytes(run, d + n - run);
+  bByte(34);
+}
+
+/** Appends v to the builder: JSON (sets as sorted arrays, non-string keys as their JSON text) or Rego syntax. */
+export function dumpValue(v: usize, rego: bool): void {
+  switch (tag(v)) {
+    case T_NULL: bLit("null"); return;
+    case T_BOOL: bLit(boolOf(v) ? "true" : "false"); return;
+    case T_INT:
+    case T_FLOAT: dumpNumber(v); return;
+    case T_STR: dumpString(v); return;
+    case T_ARR: {
+      bByte(91);
+      let n = arrLen(v);
+      for (let i = 0; i < n; i++) { if (i > 0) bByte(44); dumpValue(arrGet(v, i), rego); }
+      bByte(93);
+      return;
+    }
+    case T_OBJ: {
+      bByte(123);
+      let n = objCount(v);
+      let s = sortedIdx(v);
+      for (let i = 0; i < n; i++) {
+        if (i > 0) bByte(44);
+        let e = sortedAt(s, i);
+        let k = entKey(v, e);
+        if (rego || tag(k) == T_STR) dumpValue(k, rego);
+        else dumpKeyAsString(k);
+        bByte(58);
+        dumpValue(entVal(v, e), rego);
+      }
+      bByte(125);
+      return;
+    }
+    case T_SET: {
+      let n = objCount(v);
+      if (rego && n == 0) { bLit("set()"); return; }
+      bByte(rego ? 123 : 91);
+      let s = sortedIdx(v);
+      for (let i = 0; i < n; i++) { if (i > 0) bByte(44); dumpValue(entKey(v, sortedAt(s, i)), rego); }
+      bByte(rego ? 125 : 93);
+      return;
+    }
+  }
+}
+
+/** A non-string object key in JSON output: its JSON text, as a string. */
+function dumpKeyAsString(k: usize): void {
+  // dump into the builder, then cut it out and re-emit it escaped
+  let at = bLen;
+  dumpValue(k, false);
+  let n = bLen - at;
+  let tmp = alloc(n);
+  memory.copy(tmp, bPtr + at, n);
+  bLen = at;
+  dumpString(mkStr(tmp, n));
+}
+
+/** A NUL-terminated dump of v. */
+export function dumpToString(v: usize, rego: bool): usize {
+  bStart(256);
+  dumpValue(v, rego);
+  return bEnd();
+}
+
+/** A string value holding v's JSON text (for json.marshal / sprintf-like needs). */
+export function jsonString(v: usize): usize {
+  bStart(64);
+  dumpValue(v, false);
+  return mkStr(bPtr, bLen);
+}
+
+export { EMPTY_STR };
