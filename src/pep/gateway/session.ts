@@ -1,0 +1,245 @@
+/**
+ * One agent session through the gateway: the agent talks to an SDK `Server` (our side), every
+ * request is decided, and permitted ones are sent on through an SDK `Client` connected to the
+ * upstream MCP server. One upstream session per agent session, so upstream state never mixes.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'crypto';
+import type { PdpClient } from '../client';
+import type { DecisionInput } from '../types';
+import { denied, errorForDeny, INTERNAL_ERROR, invalidInput } from './errors';
+import { CallerIdentity, IdentityHeaderNames, readIdentity } from './identity';
+import { callDuties, listable, redactResult } from './obligations';
+
+export const GATEWAY_VERSION = '0.1.0';
+
+/** One upstream MCP server behind the gateway. */
+export interface UpstreamRoute {
+  /** Streamable HTTP URL of the upstream MCP server */
+  url: string;
+  /** `tool.server` in decision inputs; default: the upstream's `serverInfo.name` */
+  serverName?: string;
+  /** static headers sent upstream (e.g. the gateway's own credential); the agent's Authorization is not forwarded */
+  headers?: Record<string, string>;
+}
+
+export interface SessionDeps {
+  route: UpstreamRoute;
+  pdp: Pick<PdpClient, 'decide' | 'decideBatch'>;
+  headerNames: IdentityHeaderNames;
+  log: (event: Record<string, unknown>) => void;
+}
+
+type Tool = { name: string; annotations?: Record<string, unknown>; [k: string]: unknown };
+type RequestExtra = {
+  signal: AbortSignal;
+  sessionId?: string;
+  requestInfo?: { headers: Record<string, string | string[] | undefined> };
+  sendNotification: (n: any) => Promise<void>;
+};
+
+const MAX_LIST_PAGES = 50;
+
+export class GatewaySession {
+  readonly transport: StreamableHTTPServerTransport;
+  private readonly server: Server;
+  private readonly tools = new Map<string, Tool>();
+  private closed = false;
+
+  private constructor(
+    private readonly deps: SessionDeps,
+    private readonly upstream: Client,
+    readonly serverName: string,
+    onSessionId: (id: string, s: GatewaySession) => void,
+    onClose: (s: GatewaySession) => void,
+  ) {
+    const info = upstream.getServerVersion() ?? { name: serverName, version: '0' };
+    const upCaps = upstream.getServerCapabilities() ?? {};
+    this.server = new Server(
+      { ...info, name: info.name, version: info.version },
+      {
+        // Only tools are offered: resources, prompts and the rest are not authorised by the gateway.
+        capabilities: { tools: { listChanged: true }, ...(upCaps.logging ? { logging: {} } : {}) },
+        instructions: upstream.getInstructions(),
+      },
+    );
+    this.server.setRequestHandler(PingRequestSchema, async (_req, extra) => {
+      await this.upstream.ping({ signal: extra.signal });
+      return {};
+    });
+    this.server.fallbackRequestHandler = (req, extra) => this.onRequest(req, extra as unknown as RequestExtra);
+    this.server.fallbackNotificationHandler = async (n) => this.forwardUp(n);
+    this.upstream.fallbackNotificationHandler = async (n) => this.forwardDown(n);
+    this.server.onclose = () => {
+      void this.close();
+      onClose(this);
+    };
+    this.transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => onSessionId(id, this),
+    });
+  }
+
+  /** Connects upstream first (so the agent sees the upstream's name and instructions), then our side. */
+  static async open(deps: SessionDeps, onSessionId: (id: string, s: GatewaySession) => void, onClose: (s: GatewaySession) => void): Promise<GatewaySession> {
+    const upstream = new Client({ name: 'pdp-gateway', version: GATEWAY_VERSION }, { capabilities: {} });
+    await upstream.connect(new StreamableHTTPClientTransport(new URL(deps.route.url), { requestInit: { headers: deps.route.headers ?? {} } }));
+    const serverName = deps.route.serverName ?? upstream.getServerVersion()?.name;
+    if (!serverName) {
+      await upstream.close();
+      throw new Error('upstream did not report a server name; configure one (--server-name)');
+    }
+    const s = new GatewaySession(deps, upstream, serverName, onSessionId, onClose);
+    await s.server.connect(s.transport);
+    return s;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([this.upstream.close(), this.server.close()]);
+  }
+
+  private async onRequest(req: JSONRPCRequest, extra: RequestExtra): Promise<Record<string, unknown>> {
+    switch (req.method) {
+      case 'tools/call':
+        return this.callTool(req, extra);
+      case 'tools/list':
+        return this.listTools(req, extra);
+      case 'logging/setLevel':
+        return this.upstreamRequest(req, extra);
+      default:
+        throw denied([{ code: 'gateway.method_not_allowed', message: `method ${req.method} is not authorised through the gateway` }]);
+    }
+  }
+
+  private identity(extra: RequestExtra): CallerIdentity {
+    return readIdentity(extra.requestInfo?.headers, this.deps.headerNames);
+  }
+
+  private baseInput(id: CallerIdentity, extra: RequestExtra): Omit<DecisionInput, 'tool'> {
+    const input: Omit<DecisionInput, 'tool'> = {};
+    if (id.userToken) input.user = { token: id.userToken };
+    if (id.agentToken) input.agent = { token: id.agentToken };
+    if (id.taskToken) input.task = { token: id.taskToken };
+    input.context = { request_id: id.requestId, ...(extra.sessionId ? { mcp_session_id: extra.sessionId } : {}) };
+    return input;
+  }
+
+  private async callTool(req: JSONRPCRequest, extra: RequestExtra): Promise<Record<string, unknown>> {
+    const params = req.params as Record<string, unknown> | undefined;
+    const name = params?.name;
+    if (typeof name !== 'string' || name === '') throw invalidInput('tools/call needs params.name, a non-empty string');
+    const args = params?.arguments;
+    if (args !== undefined && !isPlainObject(args)) throw invalidInput('tools/call params.arguments must be an object');
+    const id = this.identity(extra);
+    const tool = await this.findTool(name, extra.signal);
+    if (!tool) throw invalidInput(`unknown tool ${JSON.stringify(name)} on server ${JSON.stringify(this.serverName)}`);
+    const input: DecisionInput = {
+      ...this.baseInput(id, extra),
+      tool: { server: this.serverName, name, method: 'tools/call', ...(tool.annotations ? { annotations: tool.annotations } : {}) },
+      parameters: (args as Record<string, unknown> | undefined) ?? {},
+    };
+    const decision = await this.deps.pdp.decide(input, { requestId: id.requestId });
+    this.deps.log({ event: 'decision', method: 'tools/call', server: this.serverName, tool: name, allow: decision.allow, decision_id: decision.decision_id, request_id: id.requestId, reasons: decision.reasons.map((r) => r.code) });
+    if (decision.allow !== true) throw errorForDeny(decision);
+    const duties = callDuties(decision, id.approved);
+    if (!duties.ok) throw denied(duties.reasons, decision.decision_id);
+
+    const result = await this.upstreamRequest(req, extra);
+    const redacted = redactResult(result, duties.redact);
+    if (!redacted.ok) {
+      throw denied([{ code: 'obligation.redaction_failed', message: `result withheld: ${redacted.message}` }], decision.decision_id);
+    }
+    return redacted.result;
+  }
+
+  private async listTools(req: JSONRPCRequest, extra: RequestExtra): Promise<Record<string, unknown>> {
+    const id = this.identity(extra);
+    const page = await this.upstreamRequest(req, extra);
+    const tools = toolsOf(page);
+    for (const t of tools) this.tools.set(t.name, t);
+    if (tools.length === 0) return page;
+    const base = this.baseInput(id, extra);
+    const items: DecisionInput[] = tools.map((t) => ({
+      ...base,
+      tool: { server: this.serverName, name: t.name, method: 'tools/list', ...(t.annotations ? { annotations: t.annotations } : {}) },
+    }));
+    const decisions = await this.deps.pdp.decideBatch(items, undefined, { requestId: id.requestId });
+    // A failed batch comes back as the same failure for every item: report it rather than an empty list.
+    if (decisions.length && decisions.every((d) => d.failure)) throw errorForDeny(decisions[0]);
+    const visible = tools.filter((_t, i) => decisions[i] && listable(decisions[i]));
+    this.deps.log({ event: 'list', server: this.serverName, tools: tools.length, visible: visible.length, request_id: id.requestId });
+    return { ...page, tools: visible };
+  }
+
+  /** The tool's metadata (for its annotations), re-listing the upstream once when it is not known. */
+  private async findTool(name: string, signal: AbortSignal): Promise<Tool | undefined> {
+    const known = this.tools.get(name);
+    if (known) return known;
+    this.tools.clear();
+    let cursor: string | undefined;
+    for (let i = 0; i < MAX_LIST_PAGES; i++) {
+      const page = await this.upstreamCall({ method: 'tools/list', params: cursor ? { cursor } : {} }, signal);
+      for (const t of toolsOf(page)) this.tools.set(t.name, t);
+      cursor = typeof page.nextCursor === 'string' ? page.nextCursor : undefined;
+      if (!cursor) break;
+    }
+    return this.tools.get(name);
+  }
+
+  /** Sends the agent's request upstream unchanged, relaying progress with the agent's own token. */
+  private async upstreamRequest(req: JSONRPCRequest, extra: RequestExtra): Promise<Record<string, unknown>> {
+    const params = req.params as Record<string, any> | undefined;
+    const token = params?._meta?.progressToken;
+    const onprogress =
+      token === undefined
+        ? undefined
+        : (p: Record<string, unknown>) => {
+            void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined);
+          };
+    return this.upstreamCall({ method: req.method, params }, extra.signal, onprogress);
+  }
+
+  private async upstreamCall(request: { method: string; params?: Record<string, unknown> }, signal: AbortSignal, onprogress?: (p: any) => void): Promise<Record<string, unknown>> {
+    try {
+      return (await this.upstream.request(request as any, ResultSchema, { signal, onprogress })) as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof McpError) throw e; // the upstream's own JSON-RPC error, passed through
+      throw new McpError(INTERNAL_ERROR, `upstream MCP server failed: ${(e as Error)?.message ?? e}`, {
+        reasons: [{ code: 'gateway.upstream_error', message: String((e as Error)?.message ?? e) }],
+      });
+    }
+  }
+
+  private async forwardUp(n: Notification): Promise<void> {
+    try {
+      await this.upstream.notification(n as any);
+    } catch {
+      // a notification the upstream side cannot take (capability not negotiated): dropped
+    }
+  }
+
+  private async forwardDown(n: Notification): Promise<void> {
+    if (n.method === 'notifications/tools/list_changed') this.tools.clear();
+    try {
+      await this.server.notification(n as any);
+    } catch {
+      // not negotiated with the agent: dropped
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function toolsOf(page: Record<string, unknown>): Tool[] {
+  if (!Array.isArray(page.tools)) throw new McpError(INTERNAL_ERROR, 'upstream tools/list answer has no tools list');
+  return page.tools.filter((t): t is Tool => isPlainObject(t) && typeof t.name === 'string');
+}

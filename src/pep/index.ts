@@ -1,0 +1,11 @@
+/** Enforcement points: the PDP client, the Express middleware and the MCP gateway. */
+export { PdpClient, toDecision } from './client';
+export type { PdpClientOptions, CallOptions } from './client';
+export { pdpMiddleware, bearerToken } from './express';
+export type { PdpMiddlewareOptions, PdpGrant } from './express';
+export { startGateway } from './gateway/gateway';
+export type { GatewayOptions, GatewayRoute, RunningGateway } from './gateway/gateway';
+export { DEFAULT_HEADERS } from './gateway/identity';
+export type { IdentityHeaderNames } from './gateway/identity';
+export { DENIED, INVALID_PARAMS, INTERNAL_ERROR } from './gateway/errors';
+export * from './types';
