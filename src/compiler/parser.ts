@@ -237,7 +237,7 @@ class Parser {
       } catch (err) {
         // Two things on one line (`allow if a == 1 b == 2`): say so, rather than report the confusing
         // error of reading the second part as a rule of its own.
-        if (err instanceof RegoError && sameLine) {
+        if (err instanceof RegoError && sameLine && err.loc.line === start.line) {
           this.error(this.loc(start), `unexpected ${describeTok(start)} after the end of the rule on the same line, expected a newline (to combine conditions write: rule if { a; b })`);
         }
         throw err;
