@@ -1,0 +1,71 @@
+/**
+ * `pdp test <file|dir>... [--run REGEX] [--json] [-v]`: runs the `test_*` rules of every `*_test.rego`
+ * file under the given paths (with their `.rego` and `data.json` siblings), compiled by our compiler.
+ * Prints every test with its result and time; exits 1 when a test fails, the policy does not compile,
+ * or no test was found. `--json` prints the report as one JSON document on stdout, last, and the
+ * per-test lines on stderr.
+ */
+import { formatJson, formatText } from '../../testing/report';
+import { runFailed, runTestsInPaths } from '../../testing/runner';
+
+export const summary = 'run the Rego tests (test_* rules in *_test.rego) of policy directories';
+
+const USAGE = `usage: pdp test <file|dir>... [--run REGEX] [--json] [-v]
+
+  --run REGEX   only tests whose name (data.<package>.<rule>) matches REGEX
+  --json        print {"passed", "failed", "tests": [...]} on stdout, last
+  -v            group by file, show each test's source line and the compile time`;
+
+interface Args {
+  paths: string[];
+  run?: RegExp;
+  json: boolean;
+  verbose: boolean;
+}
+
+function parseArgs(args: string[]): Args | string {
+  const out: Args = { paths: [], json: false, verbose: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    let runPattern: string | undefined;
+    if (a === '--json') out.json = true;
+    else if (a === '-v' || a === '--verbose') out.verbose = true;
+    else if (a === '--run' || a === '-r') {
+      if (i + 1 >= args.length) return `${a} needs a regular expression`;
+      runPattern = args[++i];
+    } else if (a.startsWith('--run=')) runPattern = a.slice('--run='.length);
+    else if (a.startsWith('-')) return `unknown option ${a}`;
+    else out.paths.push(a);
+    if (runPattern !== undefined) {
+      try {
+        out.run = new RegExp(runPattern);
+      } catch (e) {
+        return `--run: invalid regular expression ${JSON.stringify(runPattern)}: ${(e as Error).message}`;
+      }
+    }
+  }
+  if (out.paths.length === 0) return 'no policy directory given';
+  return out;
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    process.stderr.write(`pdp test: ${parsed}\n${USAGE}\n`);
+    return 2;
+  }
+  const report = await runTestsInPaths(parsed.paths, { run: parsed.run });
+  const text = formatText(report, { verbose: parsed.verbose });
+  if (parsed.json) {
+    process.stderr.write(text);
+    process.stdout.write(formatJson(report));
+  } else {
+    const failed = report.errors.length > 0 || report.failed > 0;
+    (failed ? process.stderr : process.stdout).write(text);
+  }
+  return runFailed(report) ? 1 : 0;
+}

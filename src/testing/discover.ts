@@ -1,0 +1,79 @@
+/**
+ * Test discovery for `pdp test`: the `test_*` rules of `*_test.rego` files, as OPA's `opa test` finds
+ * them. A test is a rule without arguments whose name starts with `test_`; a rule named `todo_*` is
+ * reported as skipped. Each test becomes an entrypoint (`pkg/path/test_name`) of the compiled policy.
+ *
+ * @example
+ *   const tests = discoverTests(modules, { run: /refund/ });
+ *   // [{ name: 'data.mcp.authz_test.test_refund_within_limits_is_allowed', entrypoint: 'mcp/authz_test/test_…', … }]
+ */
+import type { Module, Rule } from '../compiler/ast';
+
+export interface DiscoveredTest {
+  /** `data.<package>.<rule>`: the name --run matches and reports print */
+  name: string;
+  /** the package, dotted, without `data.` */
+  package: string;
+  /** the rule name (`test_…` or `todo_…`) */
+  rule: string;
+  /** the compiled entrypoint: package path and rule joined by `/` */
+  entrypoint: string;
+  file: string;
+  line: number;
+  /** `todo_*` rules are listed, never run */
+  skip: boolean;
+}
+
+export interface DiscoverOptions {
+  /** keep only tests whose `name` matches */
+  run?: RegExp;
+}
+
+/** The files whose rules are tests. */
+export function isTestFile(file: string): boolean {
+  return file.endsWith('_test.rego');
+}
+
+function ruleName(rule: Rule): string | undefined {
+  const ref = rule.head.ref;
+  // `test_x` only: no function arguments, no ref-head path (`test_x.y`), no `contains`.
+  if (ref.head.type !== 'var' || ref.path.length > 0) return undefined;
+  if (rule.head.args !== undefined || rule.head.key !== undefined) return undefined;
+  return ref.head.name;
+}
+
+/**
+ * The tests of the given modules in file order, then source order. Several definitions of one test
+ * rule (incremental definitions) are one test, reported at its first definition.
+ */
+export function discoverTests(modules: Module[], opts: DiscoverOptions = {}): DiscoveredTest[] {
+  const seen = new Set<string>();
+  const tests: DiscoveredTest[] = [];
+  const sorted = [...modules].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const mod of sorted) {
+    if (!isTestFile(mod.file)) continue;
+    for (const rule of mod.rules) {
+      if (rule.default) continue;
+      const name = ruleName(rule);
+      if (name === undefined) continue;
+      const isTest = name.startsWith('test_');
+      const isTodo = name.startsWith('todo_');
+      if (!isTest && !isTodo) continue;
+      const pkg = mod.package.path.join('.');
+      const full = `data.${pkg}.${name}`;
+      if (seen.has(full)) continue;
+      seen.add(full);
+      if (opts.run && !opts.run.test(full)) continue;
+      tests.push({
+        name: full,
+        package: pkg,
+        rule: name,
+        entrypoint: [...mod.package.path, name].join('/'),
+        file: mod.file,
+        line: rule.loc.line,
+        skip: isTodo,
+      });
+    }
+  }
+  return tests;
+}
