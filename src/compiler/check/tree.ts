@@ -122,9 +122,14 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
   else if (rest.length === 1) kind = 'object';
   else kind = 'nested';
   if (rule.default && kind !== 'complete') {
-    if (kind === 'function') throw unsupported(rule.loc, 'default function');
+    if (kind === 'function') {
+      for (const a of rule.head.args ?? []) {
+        if (a.type !== 'var') throw new RegoError('rego_compile_error', rule.loc, 'default function arguments must be variables');
+      }
+    } else
     throw new RegoError('rego_compile_error', rule.loc, 'default rules must not have a variable in their ref');
   }
+  void unsupported;
   if (rule.else && (kind === 'set' || kind === 'object' || kind === 'nested')) {
     throw new RegoError('rego_compile_error', rule.loc, 'else keyword cannot be used on multi-value rules');
   }

@@ -64,6 +64,8 @@ interface Ctx {
   locals: Set<string>;
   /** variables of the enclosing body outside comprehensions: comprehensions close over these */
   outer: Set<string>;
+  /** variables this body declares with `:=` / `some` (comprehensions do not close over them early) */
+  declaredHere?: Set<string>;
 }
 
 type K = (env: Env) => void;
@@ -345,14 +347,27 @@ export class Planner {
           fb.emit({ op: 'object_insert', obj: r, key: this.str(fb, k), val: l });
         });
       }
-      const out = fb.local();
-      fb.emit({ op: 'assign', dst: out, src: r });
+      // Base data under this node: sub-packages already merged their own base data; where base data
+      // and a rule's value share a key, the base document's value is what OPA reports.
+      const out = r;
+      const nodeKeys = [...node.children.entries()].filter(([, c]) => !c.group).map(([k]) => ({ t: 'str', v: k }) as Const);
       fb.block(() => {
         const base = this.dataDots(fb, env.data, node.path);
-        const m = fb.local();
         fb.emit({ op: 'is_object', a: base });
-        fb.emit({ op: 'object_merge', dst: m, a: base, b: r });
-        fb.emit({ op: 'assign', dst: out, src: m });
+        const kl = fb.local();
+        const vl = fb.local();
+        const body: Block = [];
+        fb.emit({ op: 'scan', src: base, key: kl, value: vl, body });
+        fb.into(body, () => {
+          if (nodeKeys.length) {
+            const keys = this.emitConst(fb, { t: 'set', v: nodeKeys });
+            const hit = fb.local();
+            fb.emit({ op: 'reset', dst: hit });
+            fb.block(() => fb.emit({ op: 'dot', dst: hit, src: keys, key: kl }));
+            fb.emit({ op: 'is_undefined', a: hit });
+          }
+          fb.emit({ op: 'object_insert', obj: r, key: kl, val: vl });
+        });
       });
       const id = this.funcs.length;
       this.funcs.push({ name: `n${id}.${name}`, params: 2, locals: fb.nlocals, result: out, body: fb.cur, memo: true });
@@ -399,7 +414,7 @@ export class Planner {
   }
 
   private resolver(ctx: Ctx): NameResolver {
-    return { isLocal: (n) => this.isLocal(ctx, n) };
+    return { isLocal: (n) => this.isLocal(ctx, n), declaredHere: ctx.declaredHere };
   }
 
   private unboundNeeds(ctx: Ctx, t: A.Term, env: Env, pattern: boolean): string[] {
@@ -420,8 +435,14 @@ export class Planner {
 
   lowerBody(ctx: Ctx, body: A.Body, env: Env, k: K): void {
     const outer = new Set(ctx.outer);
-    for (const e of body) scopeVarsExpr(e, outer);
-    const c2: Ctx = { ...ctx, outer };
+    const declaredHere = new Set<string>();
+    for (const e of body) {
+      scopeVarsExpr(e, outer);
+      const v = e.value;
+      if (v.type === 'some') for (const x of v.vars) declaredHere.add(x.name);
+      if (v.type === 'term' && isOp(v.term, 'assign')) allVarsTerm((v.term as A.CallTerm).args[0], declaredHere);
+    }
+    const c2: Ctx = { ...ctx, outer, declaredHere };
     this.lowerExprs(c2, body, env, k);
   }
 
@@ -492,10 +513,11 @@ export class Planner {
   private unifyReady(ctx: Ctx, a: A.Term, b: A.Term, env: Env): boolean {
     if (this.canEval(ctx, a, env) && this.canPattern(ctx, b, env)) return true;
     if (this.canEval(ctx, b, env) && this.canPattern(ctx, a, env)) return true;
-    if (a.type === 'array' && b.type === 'array' && a.items.length === b.items.length) {
+    const pairs = this.pairsOf(a, b);
+    if (pairs) {
       // pairwise; variables bound by one pair may make the next one ready
       const bound = new Map(env.vars);
-      const pending = a.items.map((x, i) => [x, b.items[i]] as const);
+      const pending = pairs.slice();
       let progress = true;
       while (pending.length && progress) {
         progress = false;
@@ -716,8 +738,10 @@ export class Planner {
     if (this.canEval(ctx, b, env) && this.canPattern(ctx, a, env)) {
       return this.evalTerm(ctx, b, env, (l, env2) => this.unify(ctx, a, l, env2, k));
     }
-    if (a.type === 'array' && b.type === 'array' && a.items.length === b.items.length) {
-      const pending = a.items.map((x, i) => [x, b.items[i]] as const);
+    const pairs = this.pairsOf(a, b);
+    if (pairs === null) return this.fail(ctx, k, env);
+    if (pairs) {
+      const pending = pairs;
       const step = (ps: ReadonlyArray<readonly [A.Term, A.Term]>, env1: Env): void => {
         if (ps.length === 0) return k(env1);
         const i = ps.findIndex(([x, y]) => this.unifyReady(ctx, x, y, env1));
@@ -727,9 +751,39 @@ export class Planner {
       };
       return step(pending, env);
     }
-    if (a.type === 'array' && b.type === 'array') return this.fail(ctx, k, env);
     const name = this.unboundNeeds(ctx, a, env, true)[0] ?? this.unboundNeeds(ctx, b, env, true)[0] ?? this.unboundNeeds(ctx, a, env, false)[0] ?? '?';
     throw unsafeVar(a.loc, name);
+  }
+
+  /**
+   * Two composite terms unified element by element: arrays of the same length, objects with the same
+   * constant keys. null when they can never unify; undefined when not decomposable.
+   */
+  private pairsOf(a: A.Term, b: A.Term): Array<readonly [A.Term, A.Term]> | null | undefined {
+    if (a.type === 'array' && b.type === 'array') {
+      if (a.items.length !== b.items.length) return null;
+      return a.items.map((x, i) => [x, b.items[i]] as const);
+    }
+    if (a.type === 'object' && b.type === 'object') {
+      const ka = new Map<string, A.Term>();
+      for (const [k, v] of a.items) {
+        const c = this.constOf(k);
+        if (!c) return undefined;
+        ka.set(constKey(c), v);
+      }
+      const out: Array<readonly [A.Term, A.Term]> = [];
+      if (ka.size !== b.items.length) return null;
+      for (const [k, v] of b.items) {
+        const c = this.constOf(k);
+        if (!c) return undefined;
+        const av = ka.get(constKey(c));
+        if (!av) return null;
+        out.push([av, v]);
+      }
+      return out;
+    }
+    if ((a.type === 'array' && b.type === 'object') || (a.type === 'object' && b.type === 'array')) return null;
+    return undefined;
   }
 
   /** Statically failing unification ([1] = [1, 2]): emit a statement that always fails. */

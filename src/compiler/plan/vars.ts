@@ -7,13 +7,16 @@ import type { Body, Expr, Term } from '../ast';
 /** How a name in a body resolves: a local variable or a global (rule, import, input, data). */
 export interface NameResolver {
   isLocal(name: string): boolean;
+  /** variables the enclosing body declares with `:=` / `some`: a comprehension does not wait for them */
+  declaredHere?: Set<string>;
 }
 
 /** Local variables a term needs bound to be evaluated as a value (ref key variables are outputs). */
 export function needs(t: Term, r: NameResolver, outer: Set<string>, out: Set<string>): void {
   switch (t.type) {
     case 'var':
-      if (t.name !== '_' && r.isLocal(t.name)) out.add(t.name);
+      // `_` as a value can never be bound: it makes the term unevaluable (only patterns accept it)
+      if (t.name === '_' || r.isLocal(t.name)) out.add(t.name);
       return;
     case 'ref':
       needs(t.head, r, outer, out);
@@ -38,7 +41,7 @@ export function needs(t: Term, r: NameResolver, outer: Set<string>, out: Set<str
       // a comprehension closes over the variables it shares with the enclosing body
       const vs = new Set<string>();
       allVarsTerm(t, vs);
-      for (const v of vs) if (outer.has(v) && r.isLocal(v)) out.add(v);
+      for (const v of vs) if (outer.has(v) && r.isLocal(v) && !r.declaredHere?.has(v)) out.add(v);
       return;
     }
     default:

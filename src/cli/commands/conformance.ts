@@ -1,0 +1,326 @@
+/**
+ * `pdp conformance [dir] [--json] [--filter S] [--verbose]` — runs OPA's conformance cases
+ * (../shared/opa-conformance by default) through our compiler and the module loaded by
+ * @open-policy-agent/opa-wasm, and classifies each case:
+ *   pass     the SDK-loaded module answers exactly want_result, or fails with the wanted error class
+ *   refused  our compiler rejected the module with an `unsupported` error (a to-do)
+ *   wrong    anything else (a different answer, a missing or unexpected error, a crash)
+ * With --json the last line printed is one JSON object with the totals and per-folder counts.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import YAML from 'yaml';
+import { compile } from '../../compiler';
+import { parseTerm } from '../../compiler/parser';
+import type { Term } from '../../compiler/ast';
+import { RegoError, RegoErrors } from '../../compiler/errors';
+
+export const summary = 'run the OPA conformance cases through the compiler and the wasm SDK';
+
+export interface Case {
+  note: string;
+  query: string;
+  modules?: string[];
+  data?: unknown;
+  input?: unknown;
+  input_term?: string;
+  want_result?: unknown[];
+  sort_bindings?: boolean;
+  want_error_code?: string;
+  want_error?: string;
+  strict_error?: boolean;
+}
+
+export interface LoadedCase {
+  folder: string;
+  file: string;
+  c: Case;
+}
+
+export type Outcome = { kind: 'pass' } | { kind: 'refused'; why: string } | { kind: 'wrong'; why: string };
+
+export interface Counts {
+  total: number;
+  pass: number;
+  refused: number;
+  wrong: number;
+}
+
+export interface Report extends Counts {
+  by_folder: Record<string, Counts>;
+  details: Array<{ folder: string; note: string; outcome: Outcome }>;
+}
+
+export function defaultConformanceDir(): string {
+  return path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'opa-conformance');
+}
+
+export function loadCases(dir: string): LoadedCase[] {
+  const out: LoadedCase[] = [];
+  for (const folder of fs.readdirSync(dir).sort()) {
+    if (folder.startsWith('_') || folder.startsWith('.')) continue;
+    const fdir = path.join(dir, folder);
+    if (!fs.statSync(fdir).isDirectory()) continue;
+    for (const f of fs.readdirSync(fdir).sort()) {
+      if (!/\.ya?ml$/.test(f)) continue;
+      const doc = YAML.parse(fs.readFileSync(path.join(fdir, f), 'utf8')) as { cases?: Case[] };
+      for (const c of doc?.cases ?? []) out.push({ folder, file: f, c });
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------ values and comparison
+
+/** A value read back from the module in Rego syntax (opa_value_dump): sets stay sets. */
+type Val = null | boolean | { num: string } | string | Val[] | { set: Val[] } | { obj: Array<[Val, Val]> };
+
+function termToVal(t: Term): Val {
+  switch (t.type) {
+    case 'null':
+      return null;
+    case 'boolean':
+      return t.value;
+    case 'number':
+      return { num: t.value };
+    case 'string':
+      return t.value;
+    case 'array':
+      return t.items.map(termToVal);
+    case 'set':
+      return { set: t.items.map(termToVal) };
+    case 'object':
+      return { obj: t.items.map(([k, v]) => [termToVal(k), termToVal(v)] as [Val, Val]) };
+    case 'call':
+      if (t.fn.head.type === 'var' && t.fn.head.name === 'minus' && t.args.length === 1 && t.args[0].type === 'number') {
+        return { num: '-' + t.args[0].value };
+      }
+      throw new Error('unexpected call in a dumped value');
+    default:
+      throw new Error(`unexpected ${t.type} in a dumped value`);
+  }
+}
+
+function valToJSON(v: Val): unknown {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(valToJSON);
+  if ('num' in v) return Number(v.num);
+  if ('set' in v) return v.set.map(valToJSON);
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of v.obj) o[typeof k === 'string' ? k : JSON.stringify(valToJSON(k))] = valToJSON(x);
+  return o;
+}
+
+function numEq(a: string, b: unknown): boolean {
+  if (typeof b !== 'number') return false;
+  return Number(a) === b;
+}
+
+/** Our value equals the YAML value: numbers by value, sets as sets (the YAML shows them as lists). */
+export function valEquals(v: Val, w: unknown): boolean {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return v === w;
+  if (Array.isArray(v)) return Array.isArray(w) && w.length === v.length && v.every((x, i) => valEquals(x, w[i]));
+  if ('num' in v) return numEq(v.num, w);
+  if ('set' in v) return Array.isArray(w) && multisetEquals(v.set, w);
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) return false;
+  const wk = Object.keys(w);
+  if (wk.length !== v.obj.length) return false;
+  for (const [k, x] of v.obj) {
+    const ks = typeof k === 'string' ? k : JSON.stringify(valToJSON(k));
+    if (!Object.prototype.hasOwnProperty.call(w, ks)) return false;
+    if (!valEquals(x, (w as Record<string, unknown>)[ks])) return false;
+  }
+  return true;
+}
+
+function multisetEquals(vs: Val[], ws: unknown[]): boolean {
+  if (vs.length !== ws.length) return false;
+  const used = new Array(ws.length).fill(false);
+  for (const v of vs) {
+    const i = ws.findIndex((w, j) => !used[j] && valEquals(v, w));
+    if (i < 0) return false;
+    used[i] = true;
+  }
+  return true;
+}
+
+// ------------------------------------------------------------ running one case
+
+type Customs = Record<string, (...args: any[]) => any>;
+
+function hostBuiltins(): Customs {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const reg = require('../../builtins/registry') as { hostBuiltins?: () => Customs };
+    return reg.hostBuiltins ? reg.hostBuiltins() : {};
+  } catch {
+    return {};
+  }
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  opa_malloc(n: number): number;
+  opa_value_parse(addr: number, len: number): number;
+  opa_json_parse(addr: number, len: number): number;
+  opa_value_dump(addr: number): number;
+  opa_heap_ptr_set(p: number): void;
+  opa_eval_ctx_new(): number;
+  opa_eval_ctx_set_input(ctx: number, v: number): void;
+  opa_eval_ctx_set_data(ctx: number, v: number): void;
+  opa_eval_ctx_set_entrypoint(ctx: number, ep: number): void;
+  opa_eval_ctx_get_result(ctx: number): number;
+  eval(ctx: number): number;
+}
+
+function writeString(ex: Exports, mem: WebAssembly.Memory, s: string): [number, number] {
+  const buf = new TextEncoder().encode(s);
+  const addr = ex.opa_malloc(buf.length);
+  new Uint8Array(mem.buffer).set(buf, addr);
+  return [addr, buf.length];
+}
+
+function readCString(mem: WebAssembly.Memory, addr: number): string {
+  const b = new Uint8Array(mem.buffer);
+  let end = addr;
+  while (b[end] !== 0) end++;
+  return new TextDecoder().decode(b.subarray(addr, end));
+}
+
+/** Evaluate plan `ep` of a loaded policy with a Rego-syntax input (sets allowed); returns the dumped result set. */
+function evalValue(policy: any, ep: number, inputText: string | undefined): string {
+  const ex = policy.wasmInstance.exports as Exports;
+  const mem: WebAssembly.Memory = policy.mem;
+  ex.opa_heap_ptr_set(policy.dataHeapPtr);
+  let inputAddr = 0;
+  if (inputText !== undefined) {
+    const [a, n] = writeString(ex, mem, inputText);
+    inputAddr = ex.opa_value_parse(a, n);
+    if (!inputAddr) throw new Error('the module could not parse the input');
+  }
+  const ctx = ex.opa_eval_ctx_new();
+  if (inputText !== undefined) ex.opa_eval_ctx_set_input(ctx, inputAddr);
+  ex.opa_eval_ctx_set_data(ctx, policy.dataAddr);
+  ex.opa_eval_ctx_set_entrypoint(ctx, ep);
+  ex.eval(ctx);
+  return readCString(mem, ex.opa_value_dump(ex.opa_eval_ctx_get_result(ctx)));
+}
+
+function errText(e: unknown): string {
+  if (typeof e === 'string') return e;
+  if (e instanceof Error) return e.message;
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}
+
+export function runCase(c: Case, customs: Customs = hostBuiltins()): Outcome {
+  const wantErr = c.want_error_code;
+  let compiled;
+  try {
+    compiled = compile({
+      modules: (c.modules ?? []).map((source, i) => ({ file: `module${i}.rego`, source })),
+      queries: [{ name: 'q', query: c.query }],
+      strictBuiltinErrors: !!c.strict_error,
+    });
+  } catch (e) {
+    if (e instanceof RegoErrors || e instanceof RegoError) {
+      const errs = e instanceof RegoErrors ? e.errors : [e];
+      const uns = errs.find((x) => x.code === 'unsupported');
+      if (wantErr && errs.some((x) => x.code === wantErr)) return { kind: 'pass' };
+      if (uns) return { kind: 'refused', why: uns.message };
+      return { kind: 'wrong', why: `compile error: ${errs.map((x) => x.message).join('; ')}` };
+    }
+    return { kind: 'wrong', why: `compiler crashed: ${e instanceof Error ? e.stack : String(e)}` };
+  }
+  let dumped: string;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { loadPolicySync } = require('@open-policy-agent/opa-wasm');
+    const policy = loadPolicySync(compiled.wasm, {}, customs);
+    if (c.data !== undefined) policy.setData(c.data);
+    const ep = policy.entrypoints['q'];
+    if (typeof ep !== 'number') return { kind: 'wrong', why: 'the module has no entrypoint q' };
+    const inputText = c.input_term !== undefined ? c.input_term : c.input !== undefined ? JSON.stringify(c.input) : undefined;
+    dumped = evalValue(policy, ep, inputText);
+  } catch (e) {
+    const msg = errText(e);
+    if (wantErr && msg.startsWith(wantErr)) return { kind: 'pass' };
+    return { kind: 'wrong', why: `evaluation failed: ${msg}` };
+  }
+  if (wantErr) return { kind: 'wrong', why: `wanted ${wantErr}, got ${dumped}` };
+  let got: Val;
+  try {
+    got = termToVal(parseTerm(dumped, '<result>'));
+  } catch (e) {
+    return { kind: 'wrong', why: `unreadable result ${dumped}: ${errText(e)}` };
+  }
+  const want = c.want_result ?? [];
+  const rows = 'set' in (got as object) ? (got as { set: Val[] }).set : Array.isArray(got) ? got : undefined;
+  if (!rows) return { kind: 'wrong', why: `result set is not a set: ${dumped}` };
+  const ok = c.sort_bindings || rows.length <= 1 ? multisetEquals(rows, want) : rows.length === want.length && rows.every((r, i) => valEquals(r, want[i]));
+  if (ok) return { kind: 'pass' };
+  return { kind: 'wrong', why: `got ${JSON.stringify(rows.map(valToJSON))}, want ${JSON.stringify(want)}` };
+}
+
+export function runConformance(dir: string, opts: { filter?: string } = {}): Report {
+  const cases = loadCases(dir);
+  const customs = hostBuiltins();
+  const report: Report = { total: 0, pass: 0, refused: 0, wrong: 0, by_folder: {}, details: [] };
+  for (const lc of cases) {
+    if (opts.filter && !lc.c.note.includes(opts.filter) && lc.folder !== opts.filter) continue;
+    let outcome: Outcome;
+    try {
+      outcome = runCase(lc.c, customs);
+    } catch (e) {
+      outcome = { kind: 'wrong', why: `runner crashed: ${e instanceof Error ? e.stack : String(e)}` };
+    }
+    const f = (report.by_folder[lc.folder] ??= { total: 0, pass: 0, refused: 0, wrong: 0 });
+    f.total++;
+    f[outcome.kind]++;
+    report.total++;
+    report[outcome.kind]++;
+    report.details.push({ folder: lc.folder, note: lc.c.note, outcome });
+  }
+  return report;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let dir = defaultConformanceDir();
+  let json = false;
+  let verbose = false;
+  let filter: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--json') json = true;
+    else if (a === '--verbose' || a === '-v') verbose = true;
+    else if (a === '--filter') filter = args[++i];
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write('usage: pdp conformance [dir] [--json] [--verbose] [--filter text]\n');
+      return 0;
+    } else if (a.startsWith('-')) {
+      process.stderr.write(`pdp conformance: unknown option ${a}\n`);
+      return 2;
+    } else dir = path.resolve(a);
+  }
+  if (!fs.existsSync(dir)) {
+    process.stderr.write(`pdp conformance: no conformance cases at ${dir}\n`);
+    return 2;
+  }
+  const t0 = Date.now();
+  const r = runConformance(dir, { filter });
+  for (const [folder, c] of Object.entries(r.by_folder)) {
+    process.stdout.write(`${folder.padEnd(28)} pass ${String(c.pass).padStart(3)} / refused ${String(c.refused).padStart(3)} / wrong ${String(c.wrong).padStart(3)}  (of ${c.total})\n`);
+  }
+  if (verbose) {
+    for (const d of r.details) {
+      if (d.outcome.kind !== 'pass') process.stdout.write(`${d.outcome.kind.toUpperCase()} ${d.note}: ${d.outcome.why}\n`);
+    }
+  }
+  process.stdout.write(`total ${r.total}: pass ${r.pass}, refused ${r.refused}, wrong ${r.wrong} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  if (json) {
+    const { details, ...rest } = r;
+    void details;
+    process.stdout.write(JSON.stringify(rest) + '\n');
+  }
+  return r.wrong === 0 ? 0 : 1;
+}
