@@ -4,7 +4,7 @@
 import { alloc, allocZ, heapTop, abortLit } from "./mem";
 import * as M from "./mem";
 import { T_OBJ, T_ARR, tag, initValues, mkObj, objGet, objPut, objRemove, arrLen, arrGet, mkArr, arrPush, objCount, entKey, sortedIdx, sortedAt } from "./value";
-import { parseText, dumpToString, dumpValue } from "./json";
+import { parseText, dumpToString, dumpValue, initJson } from "./json";
 import { initPlan, evalPlan } from "./interp";
 import { MAGIC } from "./plan";
 
@@ -30,6 +30,7 @@ function init(): void {
   }
   M.heapTop = (top + 15) & ~(<usize>15);
   initValues();
+  initJson();
   if (plan == 0) {
     builtinsV = mkObj(T_OBJ, 0);
     entrypointsV = mkObj(T_OBJ, 0);

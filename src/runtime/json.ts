@@ -226,6 +226,14 @@ function parseString(): usize {
 
 /** Scratch for strtod: a fake AssemblyScript string (UTF-16, byte length at -4). */
 let numScratch: usize = 0;
+/** Scratch for dtoa (UTF-16 output). */
+let dtoaBuf: usize = 0;
+
+/** Allocates the scratch buffers at instantiation, below the heap the SDK resets. */
+export function initJson(): void {
+  numScratch = alloc(8 + 64 * 2) + 8;
+  dtoaBuf = alloc(128);
+}
 
 export function numberFromText(s: usize, n: usize): usize {
   // integer?
@@ -253,12 +261,11 @@ export function numberFromText(s: usize, n: usize): usize {
     abortLit("eval_internal_error: number out of supported range (integers beyond 64 bits are not supported)");
     return 0;
   }
-  if (numScratch == 0 || n > 64) {
-    numScratch = alloc(8 + (n < 64 ? 64 : n) * 2) + 8;
-  }
-  for (let i: usize = 0; i < n; i++) store<u16>(numScratch + (i << 1), load<u8>(s + i));
-  store<u32>(numScratch - 4, <u32>(n << 1));
-  let f = strtod(changetype<string>(numScratch));
+  // scratch buffers must never be kept across heap resets: long numbers get a transient one
+  let buf = n > 64 ? alloc(8 + n * 2) + 8 : numScratch;
+  for (let i: usize = 0; i < n; i++) store<u16>(buf + (i << 1), load<u8>(s + i));
+  store<u32>(buf - 4, <u32>(n << 1));
+  let f = strtod(changetype<string>(buf));
   if (!isFinite(f)) {
     abortLit("eval_internal_error: number out of supported range (beyond double precision)");
     return 0;
@@ -292,12 +299,9 @@ function parseNumber(): usize {
 
 // ---------------------------------------------------------------- dumping
 
-let dtoaBuf: usize = 0;
-
 export function dumpNumber(v: usize): void {
   if (tag(v) == T_INT) { bI64(intOf(v)); return; }
   let f = floatOf(v);
-  if (dtoaBuf == 0) dtoaBuf = alloc(128);
   let n = dtoa_buffered(dtoaBuf, f);
   for (let i: u32 = 0; i < n; i++) bByte(load<u16>(dtoaBuf + (<usize>i << 1)));
 }
