@@ -1,0 +1,127 @@
+/**
+ * `pdp token` — mint a signed token for local testing (never for production):
+ *   pdp token --key ./keys/idp.private.pem --sub u-42 [--iss https://idp.example.com] [--aud pdp]
+ *             [--kind user|agent|task|txn] [--act bot,planner] [--scope '{"tools":["billing/*"]}']
+ *             [--tools a,b] [--data-domains billing] [--constraints '{"max_amount":200}']
+ *             [--ttl 600] [--kid <kid>] [--alg ES256] [--claim name=value]...
+ * `--act` lists actors current-first and becomes nested RFC 8693 `act` claims. `--kind task` needs a scope;
+ * `--kind txn` sets `typ: txntoken+jwt` and a `txn` id. kid/alg default to the first key of the
+ * `<name>.jwks.json` next to `<name>.private.pem`.
+ */
+import * as fs from 'fs';
+import { randomUUID, createPrivateKey } from 'crypto';
+import { SignJWT } from 'jose';
+import { TXN_TOKEN_TYP } from '../../identity/verify';
+
+export const summary = 'mint a signed user/agent/task/txn token for local testing (--sub, --act, --scope)';
+
+interface Parsed { opts: Record<string, string>; claims: [string, string][] }
+
+function parse(args: string[]): Parsed | string {
+  const opts: Record<string, string> = {};
+  const claims: [string, string][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) return `unexpected argument ${a}`;
+    let [k, v] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (v === undefined) {
+      if (i + 1 >= args.length) return `--${k} needs a value`;
+      v = args[++i];
+    }
+    if (k === 'claim') {
+      const eq = v.indexOf('=');
+      if (eq <= 0) return `--claim must be name=value (got ${v})`;
+      claims.push([v.slice(0, eq), v.slice(eq + 1)]);
+    } else opts[k] = v;
+  }
+  return { opts, claims };
+}
+
+function jsonOrString(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+
+export async function run(args: string[]): Promise<number> {
+  const p = parse(args);
+  if (typeof p === 'string') {
+    process.stderr.write(`pdp token: ${p}\n`);
+    return 2;
+  }
+  const { opts, claims: extra } = p;
+  const kind = opts.kind ?? 'user';
+  if (!['user', 'agent', 'task', 'txn', 'caller'].includes(kind)) {
+    process.stderr.write('pdp token: --kind must be user, agent, task, txn or caller\n');
+    return 2;
+  }
+  if (!opts.key || !opts.sub) {
+    process.stderr.write('pdp token: --key <private.pem> and --sub <subject> are required\n');
+    return 2;
+  }
+  let keyPem: string;
+  try {
+    keyPem = fs.readFileSync(opts.key, 'utf8');
+  } catch (e) {
+    process.stderr.write(`pdp token: cannot read --key ${opts.key}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  let kid = opts.kid;
+  let alg = opts.alg;
+  const jwksPath = opts.jwks ?? opts.key.replace(/\.private\.pem$/, '.jwks.json');
+  if ((!kid || !alg) && jwksPath !== opts.key && fs.existsSync(jwksPath)) {
+    const first = (JSON.parse(fs.readFileSync(jwksPath, 'utf8')).keys ?? [])[0] ?? {};
+    kid = kid ?? first.kid;
+    alg = alg ?? first.alg;
+  }
+  alg = alg ?? 'ES256';
+
+  const payload: Record<string, unknown> = { sub: opts.sub, jti: randomUUID() };
+  const actors = list(opts.act);
+  if (actors && actors.length > 0) {
+    let act: Record<string, unknown> | undefined;
+    for (const sub of [...actors].reverse()) act = act ? { sub, act } : { sub };
+    payload.act = act;
+  }
+  let scope: unknown;
+  if (opts.scope !== undefined) scope = jsonOrString(opts.scope);
+  if (opts.tools !== undefined || opts['data-domains'] !== undefined || opts.constraints !== undefined) {
+    const s: Record<string, unknown> = typeof scope === 'object' && scope !== null ? { ...(scope as object) } : {};
+    if (opts.tools !== undefined) s.tools = list(opts.tools);
+    if (opts['data-domains'] !== undefined) s.data_domains = list(opts['data-domains']);
+    if (opts.constraints !== undefined) s.constraints = jsonOrString(opts.constraints);
+    scope = s;
+  }
+  if (kind === 'task' && (typeof scope !== 'object' || scope === null)) {
+    process.stderr.write('pdp token: --kind task needs --scope <json> or --tools/--data-domains/--constraints\n');
+    return 2;
+  }
+  if (scope !== undefined) payload.scope = scope;
+  if (kind === 'txn') payload.txn = opts.txn ?? randomUUID();
+  for (const [k, v] of extra) payload[k] = jsonOrString(v);
+
+  const ttl = Number(opts.ttl ?? 600);
+  if (!Number.isFinite(ttl)) {
+    process.stderr.write('pdp token: --ttl must be a number of seconds\n');
+    return 2;
+  }
+  const header: Record<string, unknown> = { alg, ...(kid ? { kid } : {}), typ: kind === 'txn' ? TXN_TOKEN_TYP : 'JWT' };
+  try {
+    const jwt = await new SignJWT(payload)
+      .setProtectedHeader(header as { alg: string })
+      .setIssuer(opts.iss ?? 'https://idp.example.com')
+      .setAudience(opts.aud ?? 'pdp')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
+      .sign(createPrivateKey(keyPem));
+    process.stdout.write(jwt + '\n');
+    return 0;
+  } catch (e) {
+    process.stderr.write(`pdp token: cannot sign: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
