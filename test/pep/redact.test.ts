@@ -1,0 +1,34 @@
+import { callDuties, redactResult, redactValue } from '../../src/pep/gateway/obligations';
+
+const allowWith = (obligations: Record<string, unknown>) => ({ allow: true, reasons: [], obligations });
+
+describe('gateway obligations', () => {
+  test('a bare name is removed at any depth; a dotted path only where it points', () => {
+    const v = { email: 'a', customer: { email: 'b', name: 'n' }, list: [{ email: 'c', id: 1 }] };
+    expect(redactValue(v, ['email'])).toEqual({ customer: { name: 'n' }, list: [{ id: 1 }] });
+    expect(redactValue(v, ['customer.email'])).toEqual({ email: 'a', customer: { name: 'n' }, list: [{ email: 'c', id: 1 }] });
+    expect(redactValue(v, ['list.email'])).toEqual({ email: 'a', customer: { email: 'b', name: 'n' }, list: [{ id: 1 }] });
+    expect(v.customer.email).toBe('b'); // input untouched
+  });
+
+  test('results: JSON text and structured content are redacted; other content withholds the result', () => {
+    const ok = redactResult({ content: [{ type: 'text', text: '{"iban":"DE1","id":1}' }, { type: 'image', data: 'AA==', mimeType: 'image/png' }], structuredContent: { iban: 'DE1', id: 1 } }, ['iban']);
+    expect(ok).toEqual({ ok: true, result: { content: [{ type: 'text', text: '{"id":1}' }, { type: 'image', data: 'AA==', mimeType: 'image/png' }], structuredContent: { id: 1 } } });
+    expect(redactResult({ content: [{ type: 'text', text: 'IBAN DE1' }] }, ['iban']).ok).toBe(false);
+    expect(redactResult({ content: [{ type: 'resource', resource: { uri: 'x:', blob: 'AA==' } }] }, ['iban']).ok).toBe(false);
+    expect(redactResult({ content: [{ type: 'hologram' }] }, ['iban']).ok).toBe(false);
+    // nothing to redact: plain text passes
+    expect(redactResult({ content: [{ type: 'text', text: 'hi' }] }, []).ok).toBe(true);
+  });
+
+  test('duties: unknown or malformed obligations deny; approval needs the header', () => {
+    expect(callDuties(allowWith({}), false)).toEqual({ ok: true, redact: [] });
+    expect(callDuties(allowWith({ redact_fields: ['a'] }), false)).toEqual({ ok: true, redact: ['a'] });
+    expect(callDuties(allowWith({ redact_fields: 'a' }), false)).toMatchObject({ ok: false, reasons: [{ code: 'obligation.invalid' }] });
+    expect(callDuties(allowWith({ log: true }), true)).toMatchObject({ ok: false, reasons: [{ code: 'obligation.unsupported' }] });
+    expect(callDuties(allowWith({ require_approval: { reasons: ['amount above 100'] } }), false)).toMatchObject({ ok: false, reasons: [{ code: 'approval.required' }] });
+    expect(callDuties(allowWith({ require_approval: true }), true)).toEqual({ ok: true, redact: [] });
+    expect(callDuties(allowWith({ require_approval: false }), false)).toEqual({ ok: true, redact: [] });
+    expect(callDuties(allowWith({ require_approval: 'yes' }), true)).toMatchObject({ ok: false, reasons: [{ code: 'obligation.invalid' }] });
+  });
+});
