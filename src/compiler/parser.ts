@@ -43,8 +43,11 @@ import { RegoError, RegoErrors } from './errors';
 import { KEYWORDS, lex, type Token } from './lexer';
 import { parseAnnotationBlocks } from './annotations';
 
-/** Deepest nesting of terms we parse; deeper input is refused rather than risking the stack. */
-const MAX_DEPTH = 200;
+/**
+ * Deepest nesting of terms (brackets, calls, and operators in a chain) we parse; deeper input is refused
+ * rather than risking the stack here or in the compiler stages that walk the tree.
+ */
+const MAX_DEPTH = 500;
 
 const RELATION_OPS: Record<string, string> = { '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
 const ARITH_OPS: Record<string, string> = { '+': 'plus', '-': 'minus' };
@@ -58,7 +61,7 @@ const FUTURE_KEYWORDS = ['contains', 'every', 'if', 'in'];
 /** Parses one Rego v1 module. Throws RegoErrors (parse errors, then this stage's compile checks). */
 export function parseModule(source: string, file: string): Module {
   const module = guard(file, () => new Parser(source, file).module());
-  const errors = checkModule(module);
+  const errors = guard(file, () => checkModule(module));
   if (errors.length > 0) throw new RegoErrors(errors);
   return module;
 }
@@ -699,11 +702,18 @@ class Parser {
 
   private binary(ops: Record<string, string>, next: () => Term): Term {
     let lhs = next();
-    while (this.tok.kind === 'punct' && Object.prototype.hasOwnProperty.call(ops, this.tok.text)) {
-      const op = this.advance();
-      if (!this.atTermStart()) this.fail(this.tok, `a term after "${op.text}"`);
-      const rhs = next();
-      lhs = call(ops[op.text], [lhs, rhs], lhs.loc, this.loc(op));
+    const depth = this.depth;
+    try {
+      while (this.tok.kind === 'punct' && Object.prototype.hasOwnProperty.call(ops, this.tok.text)) {
+        // each operator nests the tree one level deeper (left-associative), so it counts toward the limit
+        this.enter();
+        const op = this.advance();
+        if (!this.atTermStart()) this.fail(this.tok, `a term after "${op.text}"`);
+        const rhs = next();
+        lhs = call(ops[op.text], [lhs, rhs], lhs.loc, this.loc(op));
+      }
+    } finally {
+      this.depth = depth;
     }
     return lhs;
   }
