@@ -184,3 +184,54 @@ export function createCallerAuth(
 
   return { authenticate };
 }
+
+/** `server.tls` config: the files are PEM; client_ca_file enables client certificates (mTLS). */
+export interface TlsConfig {
+  cert_file: string;
+  key_file: string;
+  client_ca_file?: string;
+  /** refuse the TLS handshake without a valid client certificate (default true when client_ca_file is set) */
+  require_client_cert?: boolean;
+}
+
+export const tlsConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cert_file', 'key_file'],
+  properties: {
+    cert_file: { type: 'string', minLength: 1 },
+    key_file: { type: 'string', minLength: 1 },
+    client_ca_file: { type: 'string', minLength: 1 },
+    require_client_cert: { type: 'boolean' },
+  },
+} as const;
+
+/**
+ * Options for `https.createServer` from `server.tls`. With `client_ca_file`, client certificates are
+ * requested and verified against it; `require_client_cert: false` lets certificate-less clients reach
+ * caller authentication (which then answers 401 unless another mode accepts them).
+ *
+ * @example
+ *   const server = https.createServer(tlsServerOptions(cfg.server.tls, configDir), app);
+ */
+export function tlsServerOptions(tls: TlsConfig, baseDir?: string): import('https').ServerOptions {
+  assertValid(tlsConfigSchema, tls, 'server.tls');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require('fs') as typeof import('fs');
+  const path = require('path') as typeof import('path');
+  const read = (f: string, what: string) => {
+    const p = path.isAbsolute(f) ? f : path.resolve(baseDir ?? process.cwd(), f);
+    try {
+      return fs.readFileSync(p);
+    } catch (e) {
+      throw new Error(`server.tls.${what}: cannot read ${p}: ${(e as Error).message}`);
+    }
+  };
+  const opts: import('https').ServerOptions = { cert: read(tls.cert_file, 'cert_file'), key: read(tls.key_file, 'key_file'), minVersion: 'TLSv1.2' };
+  if (tls.client_ca_file) {
+    opts.ca = read(tls.client_ca_file, 'client_ca_file');
+    opts.requestCert = true;
+    opts.rejectUnauthorized = tls.require_client_cert ?? true;
+  }
+  return opts;
+}

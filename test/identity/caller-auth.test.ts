@@ -5,7 +5,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
-import { createCallerAuth, hashApiKey, isLoopbackAddress } from '../../src/server/caller-auth';
+import { createCallerAuth, hashApiKey, isLoopbackAddress, tlsServerOptions } from '../../src/server/caller-auth';
 import type { CallerAuth } from '../../src/server/types';
 import { makeKey, now, sign, TestKey, tmpDir, writeJwks } from './helpers';
 
@@ -169,6 +169,30 @@ describe('mode mtls', () => {
     const r = await call('other');
     expect(r.status).toBe(401);
     expect(r.body.message).toMatch(/not allowed/);
+  });
+  test('require_client_cert: the handshake itself refuses a client without a trusted certificate', async () => {
+    const strict = https.createServer(tlsServerOptions({ cert_file: 'server.crt', key_file: 'server.key', client_ca_file: 'ca.crt' }, dir), (_q, s) => s.end('{}'));
+    await new Promise<void>((r) => strict.listen(0, '127.0.0.1', r));
+    const p = (strict.address() as AddressInfo).port;
+    const get = (client?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const q = https.request({ host: '127.0.0.1', port: p, ca: read('ca.crt'), agent: false, ...(client ? { key: read(`${client}.key`), cert: read(`${client}.crt`) } : {}) }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        q.on('error', reject);
+        q.end();
+      });
+    try {
+      expect(await get('client')).toBe(200);
+      await expect(get('intruder')).rejects.toThrow();
+      await expect(get()).rejects.toThrow();
+    } finally {
+      await new Promise<void>((r) => strict.close(() => r()));
+    }
+  });
+  test('tls config errors name the file', () => {
+    expect(() => tlsServerOptions({ cert_file: 'missing.crt', key_file: 'server.key' }, dir)).toThrow(/server\.tls\.cert_file/);
   });
   test('mtls without TLS listening is refused at construction', () => {
     expect(() => createCallerAuth({ mode: 'mtls' }, { address: '0.0.0.0', tls: false })).toThrow(/TLS/);
