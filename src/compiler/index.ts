@@ -10,7 +10,7 @@
  */
 import type { Location, Module } from './ast';
 import type { Program } from './ir';
-import { RegoError, RegoErrors } from './errors';
+import { RegoError, RegoErrors, unsupported } from './errors';
 import { parseBody, parseModule } from './parser';
 import { analyze } from './check';
 import { Planner } from './plan/planner';
@@ -68,7 +68,7 @@ export function annotatedEntrypoints(modules: Module[]): string[] {
 }
 
 /** Front half of compile(): sources → IR program (no wasm). Tests and the IR interpreter use it. */
-export function compileToProgram(opts: CompileOptions): { program: Program; entrypoints: string[]; modules: Module[] } {
+export function compileToProgram(opts: CompileOptions): { program: Program; entrypoints: string[]; modules: Module[]; usedBuiltins: Map<string, Location> } {
   const modules = parseAll(opts.modules);
   const entrypoints: string[] = [];
   for (const e of [...(opts.entrypoints ?? []), ...annotatedEntrypoints(modules)]) {
@@ -91,16 +91,16 @@ export function compileToProgram(opts: CompileOptions): { program: Program; entr
   const planner = new Planner(c.tree, c.scopes);
   const program = planner.program({ entrypoints, queries, strictBuiltinErrors: !!opts.strictBuiltinErrors });
   if (planner.errors.length) throw new RegoErrors(planner.errors);
-  return { program, entrypoints, modules };
+  return { program, entrypoints, modules, usedBuiltins: planner.usedBuiltins };
 }
 
 type EmitFn = (program: Program, opts: { hostBuiltin(name: string): { arity: number; result?: 'set' | 'any' } | undefined }) => Uint8Array;
 
-function loadEmitter(): EmitFn {
+function loadEmitter(): { emitWasm: EmitFn; NATIVE_BUILTINS: ReadonlySet<string> } {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const mod = require('./emit') as { emitWasm?: EmitFn };
+  const mod = require('./emit') as { emitWasm?: EmitFn; NATIVE_BUILTINS?: ReadonlySet<string> };
   if (typeof mod.emitWasm !== 'function') throw new Error('compiler: the wasm emitter (src/compiler/emit) is not available');
-  return mod.emitWasm;
+  return { emitWasm: mod.emitWasm, NATIVE_BUILTINS: mod.NATIVE_BUILTINS ?? new Set() };
 }
 
 function hostBuiltinInfo(name: string): { arity: number; result?: 'set' | 'any' } | undefined {
@@ -112,13 +112,26 @@ function hostBuiltinInfo(name: string): { arity: number; result?: 'set' | 'any' 
     return undefined;
   }
   const d = reg?.lookupBuiltin?.(name);
-  if (!d) return undefined;
-  const result = d.result === 'set' || (d.result && typeof d.result === 'object' && d.result.type === 'set') ? 'set' : 'any';
-  return { arity: d.arity, result };
+  if (!d || typeof d.host !== 'function' || d.relation) return undefined;
+  return { arity: d.arity, result: d.result === 'set' ? 'set' : 'any' };
 }
 
 export function compile(opts: CompileOptions): CompileResult {
   const r = compileToProgram(opts);
-  const wasm = loadEmitter()(r.program, { hostBuiltin: hostBuiltinInfo });
+  const em = loadEmitter();
+  // every built-in needs an implementation, in the runtime or on the host: refuse the policy otherwise
+  const missing: RegoError[] = [];
+  for (const [name, loc] of r.usedBuiltins) {
+    if (!em.NATIVE_BUILTINS.has(name) && !hostBuiltinInfo(name)) missing.push(unsupported(loc, `built-in ${name} (not implemented)`));
+  }
+  if (missing.length) throw new RegoErrors(missing);
+  let wasm: Uint8Array;
+  try {
+    wasm = em.emitWasm(r.program, { hostBuiltin: hostBuiltinInfo });
+  } catch (e) {
+    // the emitter refuses what the runtime cannot represent exactly (e.g. huge numbers): a refusal, not a crash
+    const first = r.modules[0]?.package.loc ?? { file: '<policy>', line: 1, col: 1 };
+    throw new RegoErrors([unsupported(first, (e as Error).message)]);
+  }
   return { wasm, entrypoints: r.entrypoints, program: r.program, modules: r.modules };
 }

@@ -148,14 +148,17 @@ function multisetEquals(vs: Val[], ws: unknown[]): boolean {
 
 type Customs = Record<string, (...args: any[]) => any>;
 
-function hostBuiltins(): Customs {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const reg = require('../../builtins/registry') as { hostBuiltins?: () => Customs };
-    return reg.hostBuiltins ? reg.hostBuiltins() : {};
-  } catch {
-    return {};
-  }
+/** The host built-ins with their evaluation context (strict mode and time are set per case). */
+export interface Host {
+  customs: Customs;
+  begin(strict: boolean): void;
+}
+
+export function makeHost(): Host {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const reg = require('../../builtins/registry') as typeof import('../../builtins/registry');
+  const ctx = reg.newEvalContext();
+  return { customs: reg.hostBuiltins(ctx), begin: (strict) => reg.beginEvaluation(ctx, { strict }) };
 }
 
 interface Exports {
@@ -213,8 +216,9 @@ function errText(e: unknown): string {
   return String(e);
 }
 
-export function runCase(c: Case, customs: Customs = hostBuiltins()): Outcome {
-  const wantErr = c.want_error_code;
+export function runCase(c: Case, host: Host = makeHost()): Outcome {
+  // an error is wanted when want_error_code is given, or want_error alone (its text names the class)
+  const wantErr = c.want_error_code ?? (c.want_error !== undefined ? (/\b((?:eval|rego)_\w+_error)\b/.exec(c.want_error)?.[1] ?? 'any') : undefined);
   let compiled;
   try {
     compiled = compile({
@@ -236,7 +240,10 @@ export function runCase(c: Case, customs: Customs = hostBuiltins()): Outcome {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { loadPolicySync } = require('@open-policy-agent/opa-wasm');
-    const policy = loadPolicySync(compiled.wasm, {}, customs);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { requiredPages } = require('../../compiler/emit') as { requiredPages(w: Uint8Array): number };
+    const policy = loadPolicySync(compiled.wasm, { initial: Math.max(5, requiredPages(compiled.wasm)) }, host.customs);
+    host.begin(!!c.strict_error);
     if (c.data !== undefined) policy.setData(c.data);
     const ep = policy.entrypoints['q'];
     if (typeof ep !== 'number') return { kind: 'wrong', why: 'the module has no entrypoint q' };
@@ -244,7 +251,8 @@ export function runCase(c: Case, customs: Customs = hostBuiltins()): Outcome {
     dumped = evalValue(policy, ep, inputText);
   } catch (e) {
     const msg = errText(e);
-    if (wantErr && msg.startsWith(wantErr)) return { kind: 'pass' };
+    const code = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '';
+    if (wantErr && (msg.startsWith(wantErr) || code === wantErr || (wantErr === 'any' && !/crash|RuntimeError/.test(msg)))) return { kind: 'pass' };
     return { kind: 'wrong', why: `evaluation failed: ${msg}` };
   }
   if (wantErr) return { kind: 'wrong', why: `wanted ${wantErr}, got ${dumped}` };
@@ -264,13 +272,13 @@ export function runCase(c: Case, customs: Customs = hostBuiltins()): Outcome {
 
 export function runConformance(dir: string, opts: { filter?: string } = {}): Report {
   const cases = loadCases(dir);
-  const customs = hostBuiltins();
+  const host = makeHost();
   const report: Report = { total: 0, pass: 0, refused: 0, wrong: 0, by_folder: {}, details: [] };
   for (const lc of cases) {
     if (opts.filter && !lc.c.note.includes(opts.filter) && lc.folder !== opts.filter) continue;
     let outcome: Outcome;
     try {
-      outcome = runCase(lc.c, customs);
+      outcome = runCase(lc.c, host);
     } catch (e) {
       outcome = { kind: 'wrong', why: `runner crashed: ${e instanceof Error ? e.stack : String(e)}` };
     }

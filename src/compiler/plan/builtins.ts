@@ -6,6 +6,8 @@
 export interface BuiltinInfo {
   name: string;
   arity: number;
+  /** may produce several results (walk): not a plain call */
+  relation?: boolean;
 }
 
 const CORE: Record<string, number> = {
@@ -24,7 +26,7 @@ const CORE: Record<string, number> = {
   'net.cidr_contains': 2, 'http.send': 1, 'io.jwt.decode_verify': 2, 'io.jwt.decode': 1,
 };
 
-let registry: { lookupBuiltin?: (name: string) => { arity?: number; args?: unknown[] } | undefined } | null | undefined;
+let registry: { lookupBuiltin?: (name: string) => { arity?: number; relation?: boolean } | undefined } | null | undefined;
 
 function loadRegistry(): typeof registry {
   if (registry !== undefined) return registry;
@@ -40,7 +42,7 @@ function loadRegistry(): typeof registry {
 export function lookupBuiltinInfo(name: string): BuiltinInfo | undefined {
   const r = loadRegistry();
   const d = r?.lookupBuiltin?.(name);
-  if (d && typeof d.arity === 'number') return { name, arity: d.arity };
+  if (d && typeof d.arity === 'number') return { name, arity: d.arity, relation: !!d.relation };
   if (name in CORE) return { name, arity: CORE[name] };
   return undefined;
 }

@@ -91,6 +91,8 @@ export class Planner {
   private nodeFuncs = new Map<TreeNode, number>();
   private inProgress = new Set<object>();
   readonly errors: RegoError[] = [];
+  /** built-ins the program calls, with the first place each is called (the emitter needs an implementation) */
+  readonly usedBuiltins = new Map<string, A.Location>();
 
   constructor(private tree: RuleTree, private scopes: Map<A.Module, Scope>) {}
 
@@ -472,6 +474,8 @@ export class Planner {
 
   /** Whether an expression can be lowered with the variables bound in env. */
   private exprReady(ctx: Ctx, e: A.Expr, env: Env): boolean {
+    // a with on anything but input/data is refused when lowered: let it be reached
+    if (e.with.some((w) => !isInputOrData(ctx, w.target))) return true;
     for (const w of e.with) if (!this.canEval(ctx, w.value, env)) return false;
     const v = e.value;
     if (e.negated) {
@@ -1126,6 +1130,7 @@ export class Planner {
     }
     const name = r.builtin;
     if (name === 'print') throw unsupported(t.loc, 'print');
+    if (lookupBuiltinInfo(name)?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
     if (name === 'equal' || name === 'neq') {
       return this.evalTerms(ctx, t.args, env, ([a, b], env2) => k(this.boolOf(fb, (): void => {
         fb.emit(name === 'equal' ? { op: 'equal', a, b } : { op: 'not_equal', a, b });
@@ -1156,6 +1161,7 @@ export class Planner {
         k(res, env2);
       });
     }
+    if (!this.usedBuiltins.has(name)) this.usedBuiltins.set(name, t.loc);
     this.evalTerms(ctx, t.args, env, (ls, env2) => {
       const dst = fb.local();
       fb.emit({ op: 'call_builtin', dst, name, args: ls });
@@ -1177,6 +1183,10 @@ export class Planner {
     });
     return res;
   }
+}
+
+function isInputOrData(ctx: Ctx, t: A.RefTerm): boolean {
+  return t.head.type === 'var' && (t.head.name === 'input' || t.head.name === 'data') && !ctx.locals.has(t.head.name);
 }
 
 function refText(r: A.RefTerm): string {

@@ -1,0 +1,67 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { extract } from 'tar-stream';
+import { writeBundle } from '../../src/compiler/bundle';
+import { loadPolicyDir, PolicyLoadError } from '../../src/compiler/load';
+
+async function readTar(buf: Buffer): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const ex = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (h, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        out[h.name] = Buffer.concat(chunks).toString('utf8');
+        next();
+      });
+    });
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+  });
+  ex.end(zlib.gunzipSync(buf));
+  await done;
+  return out;
+}
+
+describe('writeBundle', () => {
+  test('writes OPA layout members with leading slashes, readable by a tar reader', async () => {
+    const long = 'x/'.repeat(60) + 'policy.rego';
+    const buf = writeBundle({
+      manifest: { revision: 'r1', roots: [''] },
+      data: { a: 1 },
+      wasm: new Uint8Array([0, 97, 115, 109]),
+      sources: [{ file: 'p/a.rego', source: 'package a\n' }, { file: long, source: 'package b\n' }],
+    });
+    const files = await readTar(buf);
+    expect(JSON.parse(files['/.manifest'])).toEqual({ revision: 'r1', roots: [''] });
+    expect(JSON.parse(files['/data.json'])).toEqual({ a: 1 });
+    expect(files['/policy.wasm']).toBe('\0asm');
+    expect(files['/p/a.rego']).toBe('package a\n');
+    expect(files['/' + long]).toBe('package b\n');
+  });
+});
+
+describe('loadPolicyDir', () => {
+  function tmp(files: Record<string, string>): string {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pdp-load-'));
+    for (const [f, c] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true });
+      fs.writeFileSync(path.join(d, f), c);
+    }
+    return d;
+  }
+  test('places data files by directory and reads modules', () => {
+    const d = tmp({ 'a.rego': 'package a\n', 'data.json': '{"top": 1}', 'mcp/x/data.yaml': 'k: v\n' });
+    const r = loadPolicyDir([d]);
+    expect(r.modules.map((m) => path.basename(m.file))).toEqual(['a.rego']);
+    expect(r.data).toEqual({ top: 1, mcp: { x: { k: 'v' } } });
+  });
+  test('conflicting data paths are an error', () => {
+    const d = tmp({ 'data.json': '{"mcp": {"x": 1}}', 'mcp/x/data.json': '{"k": 2}' });
+    expect(() => loadPolicyDir([d])).toThrow(PolicyLoadError);
+    expect(() => loadPolicyDir([d])).toThrow(/data\.mcp\.x/);
+  });
+});
