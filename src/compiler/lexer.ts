@@ -227,6 +227,7 @@ export function lex(source: string, file: string): LexResult {
         if (ch === '$' && (source[i + 1] === '"' || source[i + 1] === '`')) {
           fail(tl, tc, 'template strings ($"…") are not supported');
         }
+        if (ch === "'") fail(tl, tc, 'unexpected character "\'": strings use double quotes ("…") or backticks (`…`)');
         fail(tl, tc, `unexpected ${describeChar(ch)}`);
       }
       for (let k = 0; k < op!.length; k++) advance();

@@ -544,14 +544,25 @@ class Parser {
     const atEnd = (): boolean => (end === 'eof' ? this.atEof() : this.isPunct(end));
     if (atEnd()) this.error(this.loc(), 'empty body: expected an expression');
     const body: Body = [];
+    // An expression starting at column 1 inside braces is most likely the next rule after a missing `}`.
+    let colOne: Token | undefined;
     for (;;) {
-      body.push(this.literal());
+      if (end === '}' && this.tok.col === 1 && this.tok.nl && !colOne) colOne = this.tok;
+      try {
+        body.push(this.literal());
+      } catch (err) {
+        if (err instanceof RegoError && colOne && !err.detail.includes('missing "}"')) {
+          throw new RegoError(err.code, err.loc, `${err.detail} (is a "}" missing before line ${colOne.line}?)`);
+        }
+        throw err;
+      }
       if (this.isPunct(';')) {
         this.advance();
         continue;
       }
       if (atEnd()) return body;
       if (this.tok.nl) continue;
+      if (colOne) this.fail(this.tok, `a newline, ";" or "${end}" after the expression (is a "}" missing before line ${colOne.line}?)`);
       const endDesc = end === 'eof' ? 'the end of the query' : `"${end}"`;
       this.fail(this.tok, `a newline, ";" or ${endDesc} after the expression`);
     }
@@ -708,6 +719,14 @@ class Parser {
         // each operator nests the tree one level deeper (left-associative), so it counts toward the limit
         this.enter();
         const op = this.advance();
+        if ((op.text === '&' || op.text === '|') && this.isPunct(op.text) && !this.tok.ws) {
+          this.error(
+            this.loc(op),
+            op.text === '&'
+              ? 'Rego has no "&&" operator: put each condition on its own line (or separate them with ";"), all must hold'
+              : 'Rego has no "||" operator: write the rule once per alternative (allow if a, and allow if b)',
+          );
+        }
         if (!this.atTermStart()) this.fail(this.tok, `a term after "${op.text}"`);
         const rhs = next();
         lhs = call(ops[op.text], [lhs, rhs], lhs.loc, this.loc(op));

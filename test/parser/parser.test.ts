@@ -245,6 +245,9 @@ describe('errors name the line and what was expected', () => {
     ['package test\np if { true } else := 2 if { true } { false }', 'policy.rego:2:37: expected "else" after an else chain'],
     ['package test\np contains x if { x := 1 } else := 2', 'policy.rego:2:28: else cannot be used on multi-value rules'],
     ['package test\nevery := 1', 'policy.rego:2:1: unexpected keyword "every", expected a rule name'],
+    ['package test\nallow if { input.a == 1 && input.b }', 'policy.rego:2:25: Rego has no "&&" operator'],
+    ["package test\nallow if input.a == 'x'", 'policy.rego:2:21: unexpected character "\'": strings use double quotes'],
+    ['package test\nallow if {\n  x := {1, 2\n}\n\ndeny contains 1 if true', 'policy.rego:6:6: unexpected keyword "contains", expected a newline, ";" or "}" after the expression (is a "}" missing before line 6?)'],
   ])('%j', (src, want) => {
     const errs = errorsOf(src);
     expect(errs.length).toBeGreaterThan(0);
