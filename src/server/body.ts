@@ -1,0 +1,73 @@
+/**
+ * Reading a JSON request body on the hot path without a framework: content type check (415),
+ * declared and actual size limit (413), parse (400). Every failure is an HttpError with a JSON body.
+ */
+import type { IncomingMessage } from 'http';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown[],
+  ) {
+    super(message);
+  }
+}
+
+export function isJsonContentType(ct: string | undefined): boolean {
+  if (!ct) return false;
+  const base = ct.split(';')[0].trim().toLowerCase();
+  return base === 'application/json' || (base.startsWith('application/') && base.endsWith('+json'));
+}
+
+/** Read and parse the body. `requireBody: false` lets an empty body stand for undefined. */
+export function readJsonBody(req: IncomingMessage, limit: number, requireBody = true): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const len = req.headers['content-length'];
+    if (len !== undefined && Number(len) > limit) {
+      req.resume();
+      reject(new HttpError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`));
+      return;
+    }
+    if (len !== '0' && !isJsonContentType(req.headers['content-type']) && (requireBody || req.headers['content-type'])) {
+      req.resume();
+      reject(new HttpError(415, 'unsupported_media_type', 'request body must be application/json'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        done = true;
+        chunks.length = 0;
+        reject(new HttpError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') {
+        if (requireBody) reject(new HttpError(400, 'invalid_request', 'request body is empty'));
+        else resolve(undefined);
+        return;
+      }
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(new HttpError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`));
+      }
+    });
+    req.on('error', (err) => {
+      if (done) return;
+      done = true;
+      reject(new HttpError(400, 'invalid_request', `request body could not be read: ${err.message}`));
+    });
+  });
+}

@@ -1,0 +1,207 @@
+/**
+ * Decision logs: one JSON line per decision, OPA-like fields. Logging never blocks or slows a
+ * decision beyond pushing onto a bounded queue: masking, serialising and writing happen after the
+ * answer, in batches; when the queue is full the event is dropped and counted.
+ *
+ * Masking: JSON pointers from the config (e.g. "/input/parameters/card_number") are erased, then the
+ * bundle's `system/log/mask` entrypoint (if it has one) is evaluated with the whole event as input;
+ * it returns pointers to erase or {op: "remove"|"upsert", path, value} (OPA's contract). `erased` and
+ * `masked` list what was done.
+ */
+import * as fs from 'fs';
+import type { ActiveBundle } from '../engine/engine';
+
+export interface DecisionEvent {
+  decision_id: string;
+  timestamp: string;
+  path: string;
+  input?: unknown;
+  result?: unknown;
+  mapped_result?: unknown;
+  bundles: Record<string, { revision: string }>;
+  caller?: unknown;
+  requested_by?: string;
+  request_id?: string;
+  api_path?: string;
+  error?: { code: string; message: string };
+  metrics: { eval_ns?: number; timer_rego_query_eval_ns?: number };
+  erased?: string[];
+  masked?: string[];
+}
+
+interface Queued {
+  event: DecisionEvent;
+  /** the bundle that answered, for its system/log/mask rule */
+  bundle?: ActiveBundle;
+}
+
+export interface DecisionLoggerOptions {
+  /** 'stdout' | 'stderr' | 'off' | a file path */
+  output: string;
+  mask: string[];
+  bufferSizeLimitEvents: number;
+  onDrop?: () => void;
+  onError?: (err: Error) => void;
+}
+
+const MASK_ENTRYPOINT = 'system/log/mask';
+
+function unescape(seg: string): string {
+  return seg.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+type Obj = Record<string, unknown>;
+
+/** Copy-on-write update of `root` at a JSON pointer. Returns the new root, or undefined if the path is absent. */
+function applyAt(root: unknown, segs: string[], op: 'remove' | 'upsert', value?: unknown): { root: unknown } | undefined {
+  if (segs.length === 0) return op === 'remove' ? { root: undefined } : { root: value };
+  const [head, ...rest] = segs;
+  if (Array.isArray(root)) {
+    if (!/^\d+$/.test(head)) return undefined;
+    const i = Number(head);
+    if (i >= root.length) return undefined;
+    const child = applyAt(root[i], rest, op, value);
+    if (!child) return undefined;
+    const copy = root.slice();
+    if (rest.length === 0 && op === 'remove') copy.splice(i, 1);
+    else copy[i] = child.root;
+    return { root: copy };
+  }
+  if (root && typeof root === 'object') {
+    const o = root as Obj;
+    const has = Object.prototype.hasOwnProperty.call(o, head);
+    if (!has && !(op === 'upsert' && rest.length === 0)) return undefined;
+    const child = has ? applyAt(o[head], rest, op, value) : { root: value };
+    if (!child) return undefined;
+    const copy: Obj = { ...o };
+    if (rest.length === 0 && op === 'remove') delete copy[head];
+    else copy[head] = child.root;
+    return { root: copy };
+  }
+  return undefined;
+}
+
+/** Apply one mask operation to the event (only /input and /result may be touched). */
+export function maskEvent(ev: DecisionEvent, pointer: string, op: 'remove' | 'upsert' = 'remove', value?: unknown): boolean {
+  if (!pointer.startsWith('/')) return false;
+  const segs = pointer.slice(1).split('/').map(unescape);
+  const top = segs[0];
+  if (top !== 'input' && top !== 'result') return false;
+  const cur = (ev as unknown as Obj)[top];
+  if (segs.length === 1) {
+    if (op === 'remove') {
+      if (cur === undefined) return false;
+      delete (ev as unknown as Obj)[top];
+    } else (ev as unknown as Obj)[top] = value;
+  } else {
+    if (cur === undefined) return false;
+    const res = applyAt(cur, segs.slice(1), op, value);
+    if (!res) return false;
+    (ev as unknown as Obj)[top] = res.root;
+  }
+  (op === 'remove' ? (ev.erased ??= []) : (ev.masked ??= [])).push(pointer);
+  return true;
+}
+
+export class DecisionLogger {
+  private queue: Queued[] = [];
+  private scheduled = false;
+  private waitingDrain = false;
+  private readonly stream?: NodeJS.WritableStream;
+  dropped = 0;
+
+  constructor(private readonly opts: DecisionLoggerOptions) {
+    if (opts.output === 'off') return;
+    if (opts.output === 'stdout') this.stream = process.stdout;
+    else if (opts.output === 'stderr') this.stream = process.stderr;
+    else this.stream = fs.createWriteStream(opts.output, { flags: 'a' });
+    this.stream.on?.('error', (err: Error) => this.opts.onError?.(err));
+  }
+
+  get enabled(): boolean {
+    return this.stream !== undefined;
+  }
+
+  /** Queue an event; never throws, never waits. */
+  log(event: DecisionEvent, bundle?: ActiveBundle): void {
+    if (!this.stream) return;
+    if (this.queue.length >= this.opts.bufferSizeLimitEvents) {
+      this.dropped++;
+      this.opts.onDrop?.();
+      return;
+    }
+    this.queue.push({ event, bundle });
+    if (!this.scheduled && !this.waitingDrain) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private prepare(q: Queued): string {
+    const ev = q.event;
+    for (const p of this.opts.mask) maskEvent(ev, p);
+    if (q.bundle?.has(MASK_ENTRYPOINT)) {
+      try {
+        const rs = q.bundle.evaluate(MASK_ENTRYPOINT, ev).resultSet;
+        const ops = rs[0]?.result;
+        if (Array.isArray(ops)) {
+          for (const m of ops) {
+            if (typeof m === 'string') maskEvent(ev, m);
+            else if (m && typeof m === 'object') {
+              const { op, path, value } = m as { op?: string; path?: unknown; value?: unknown };
+              if (typeof path === 'string' && (op === 'remove' || op === 'upsert')) maskEvent(ev, path, op, value);
+            }
+          }
+        }
+      } catch (err) {
+        // never log an unmasked event when the mask policy fails: drop input and result instead
+        delete ev.input;
+        delete ev.result;
+        ev.erased = ['/input', '/result'];
+        this.opts.onError?.(new Error(`system/log/mask failed: ${(err as Error).message}`));
+      }
+    }
+    return JSON.stringify(ev);
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (!this.stream || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    let out = '';
+    for (const q of batch) {
+      try {
+        out += this.prepare(q) + '\n';
+      } catch (err) {
+        this.opts.onError?.(err as Error);
+      }
+    }
+    const ok = this.stream.write(out);
+    if (!ok) {
+      this.waitingDrain = true;
+      this.stream.once('drain', () => {
+        this.waitingDrain = false;
+        if (this.queue.length > 0 && !this.scheduled) {
+          this.scheduled = true;
+          setImmediate(() => this.flush());
+        }
+      });
+    }
+  }
+
+  /** Write what is queued (used at shutdown and in tests). */
+  async drain(): Promise<void> {
+    this.flush();
+    if (this.stream && this.waitingDrain) await new Promise((r) => this.stream!.once('drain', r));
+  }
+
+  close(): Promise<void> {
+    this.flush();
+    const s = this.stream as fs.WriteStream | undefined;
+    if (s && s !== (process.stdout as unknown) && s !== (process.stderr as unknown) && typeof s.end === 'function') {
+      return new Promise((r) => s.end(r));
+    }
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The decision endpoints as plain node:http handlers: `POST /v1/decide`, `POST /v1/decide/batch`,
+ * `POST|GET /v1/data/{path}`. They run in front of express (see app.ts) because the decision path is
+ * the product's hot path and the framework's per-request work measurably costs throughput there
+ * (numbers in docs/service.md); everything else goes through express.
+ */
+import type { IncomingMessage, ServerResponse } from 'http';
+import Ajv, { type ErrorObject } from 'ajv';
+import decideSchema from './schemas/decide-request.schema.json';
+import batchSchema from './schemas/decide-batch.schema.json';
+import { readJsonBody, HttpError } from './body';
+import type { DecisionService } from './decide';
+import type { PdpMetrics } from './metrics';
+import type { CallerAuth, CallerIdentity, DecideRequest, DecisionResult, IdentityResolver, RequestHeaders } from './types';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateDecide = ajv.compile(decideSchema);
+const validateBatch = ajv.compile(batchSchema);
+
+export interface HandlerDeps {
+  service: DecisionService;
+  resolver: IdentityResolver;
+  callerAuth?: CallerAuth;
+  metrics?: PdpMetrics;
+  bodyLimit: number;
+}
+
+type Obj = Record<string, unknown>;
+
+function details(errors: ErrorObject[] | null | undefined, prefix = ''): unknown[] {
+  return (errors ?? []).map((e) => {
+    const at = prefix + (e.instancePath || '');
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'`
+        : e.keyword === 'required'
+          ? ''
+          : '';
+    return { path: at || '/', message: `${e.message}${extra}`, keyword: e.keyword, params: e.params };
+  });
+}
+
+export function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...(headers ?? {}),
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: HttpError): void {
+  const body: Obj = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  // after a 413 the rest of the body is not read: close the connection rather than drain it
+  send(res, err.status, body, err.status === 413 ? { Connection: 'close' } : undefined);
+}
+
+async function authenticate(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<CallerIdentity | undefined | false> {
+  if (!deps.callerAuth) return undefined;
+  const r = await deps.callerAuth.authenticate(req);
+  if (r.ok) return r.caller;
+  send(res, 401, { error: { code: 'unauthorized', message: r.message } }, { 'WWW-Authenticate': r.wwwAuthenticate });
+  return false;
+}
+
+function requestId(req: IncomingMessage, body: Obj | undefined): string | undefined {
+  const h = req.headers['x-request-id'];
+  if (typeof h === 'string' && h) return h.slice(0, 256);
+  const ctx = body?.context as Obj | undefined;
+  return typeof ctx?.request_id === 'string' ? ctx.request_id : undefined;
+}
+
+function statusOf(r: DecisionResult): number {
+  if (!r.error) return 200;
+  return r.error.code === 'no_policy' ? 503 : 500;
+}
+
+async function decideOne(deps: HandlerDeps, body: DecideRequest, req: IncomingMessage, caller: CallerIdentity | undefined, path: string): Promise<DecisionResult> {
+  const resolved = await deps.resolver.resolve(body, req.headers as RequestHeaders, caller);
+  return deps.service.decideSync(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny });
+}
+
+/** POST /v1/decide */
+export async function handleDecide(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<number> {
+  try {
+    const caller = await authenticate(deps, req, res);
+    if (caller === false) return 401;
+    const body = await readJsonBody(req, deps.bodyLimit);
+    if (!validateDecide(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the decide schema', details(validateDecide.errors));
+    const out = await decideOne(deps, body as DecideRequest, req, caller, '/v1/decide');
+    const status = statusOf(out);
+    send(res, status, out);
+    return status;
+  } catch (err) {
+    return fail(res, err);
+  }
+}
+
+function mergeDefaults(defaults: Obj | undefined, item: Obj): Obj {
+  if (!defaults) return item;
+  const out: Obj = { ...defaults };
+  for (const [k, v] of Object.entries(item)) {
+    const d = out[k];
+    out[k] = d && v && typeof d === 'object' && typeof v === 'object' && !Array.isArray(d) && !Array.isArray(v) ? { ...(d as Obj), ...(v as Obj) } : v;
+  }
+  return out;
+}
+
+/** POST /v1/decide/batch: `{items: [...], defaults?}` → `{results: [...]}` in order. */
+export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<number> {
+  try {
+    const caller = await authenticate(deps, req, res);
+    if (caller === false) return 401;
+    const body = await readJsonBody(req, deps.bodyLimit);
+    if (!validateBatch(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the batch schema', details(validateBatch.errors));
+    const b = body as { items: Obj[]; defaults?: Obj };
+    const items = b.items.map((it) => mergeDefaults(b.defaults, it));
+    const errs: unknown[] = [];
+    items.forEach((it, i) => {
+      if (!validateDecide(it)) errs.push(...details(validateDecide.errors, `/items/${i}`));
+    });
+    if (errs.length > 0) throw new HttpError(400, 'invalid_request', 'one or more items do not match the decide schema', errs);
+    const results: DecisionResult[] = [];
+    for (const it of items) results.push(await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch'));
+    // an item that could not be evaluated is a deny inside a 200: the batch itself succeeded
+    send(res, 200, { results });
+    return 200;
+  } catch (err) {
+    return fail(res, err);
+  }
+}
+
+/** POST /v1/data/{path} `{"input": …}` and GET /v1/data/{path}?input=<json>: OPA's Data API. */
+export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+  try {
+    const caller = await authenticate(deps, req, res);
+    if (caller === false) return 401;
+    const path = decodeURIComponent(url.pathname.slice('/v1/data'.length));
+    let input: unknown;
+    let hasInput = false;
+    if (req.method === 'POST') {
+      const body = await readJsonBody(req, deps.bodyLimit, false);
+      if (body !== undefined) {
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          throw new HttpError(400, 'invalid_parameter', 'request body must be an object like {"input": …}');
+        }
+        hasInput = Object.prototype.hasOwnProperty.call(body, 'input');
+        input = (body as Obj).input;
+      }
+    } else {
+      req.resume();
+      const q = url.searchParams.get('input');
+      if (q !== null) {
+        hasInput = true;
+        try {
+          input = JSON.parse(q);
+        } catch (err) {
+          throw new HttpError(400, 'invalid_parameter', `input query parameter is not valid JSON: ${(err as Error).message}`);
+        }
+      }
+    }
+    const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined) });
+    if (ans.error) {
+      send(res, 500, { code: ans.error.code === 'evaluation_error' ? 'internal_error' : ans.error.code, message: ans.error.message, decision_id: ans.decision_id });
+      return 500;
+    }
+    const out: Obj = { decision_id: ans.decision_id };
+    if ('result' in ans) out.result = ans.result;
+    if (!hasInput && req.method === 'POST') out.warning = { code: 'api_usage_warning', message: "'input' key missing from the request" };
+    send(res, 200, out);
+    return 200;
+  } catch (err) {
+    return fail(res, err, true);
+  }
+}
+
+function fail(res: ServerResponse, err: unknown, opaShape = false): number {
+  if (res.headersSent) return 500;
+  if (err instanceof HttpError) {
+    if (opaShape && err.status !== 413 && err.status !== 415) {
+      send(res, err.status, { code: err.code, message: err.message, ...(err.details ? { errors: err.details } : {}) });
+    } else sendError(res, err);
+    return err.status;
+  }
+  const message = (err as Error)?.message ?? String(err);
+  // fail closed: an unexpected error is a deny with the error, never a silent allow
+  send(res, 500, { allow: false, error: { code: 'internal_error', message } });
+  return 500;
+}

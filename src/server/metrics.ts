@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server so tests and workers stay independent.
+ * `http_request_duration_seconds{code,handler,method}` keeps OPA's name, labels and buckets so
+ * dashboards written for OPA work.
+ */
+import * as client from 'prom-client';
+
+export class PdpMetrics {
+  readonly registry = new client.Registry();
+  readonly httpDuration: client.Histogram<'code' | 'handler' | 'method'>;
+  readonly decisions: client.Counter<'result' | 'bundle'>;
+  readonly evalSeconds: client.Histogram<string>;
+  readonly bundleLoads: client.Counter<'bundle' | 'result'>;
+  readonly activeRevision: client.Gauge<'bundle' | 'revision'>;
+  readonly logDropped: client.Counter<string>;
+  readonly evalErrors: client.Counter<'bundle'>;
+  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+  private readonly decisionChildren = new Map<string, { inc(v?: number): void }>();
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const r = this.registry;
+    this.httpDuration = new client.Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'A histogram of duration for requests.',
+      labelNames: ['code', 'handler', 'method'],
+      buckets: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2, 1e-1, 1],
+      registers: [r],
+    });
+    this.decisions = new client.Counter({
+      name: 'pdp_decisions_total',
+      help: 'Decisions by outcome (allow, deny, error) and bundle.',
+      labelNames: ['result', 'bundle'],
+      registers: [r],
+    });
+    this.evalSeconds = new client.Histogram({
+      name: 'pdp_decision_eval_seconds',
+      help: 'Policy evaluation time per decision (wasm evaluation only).',
+      buckets: [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.1, 1],
+      registers: [r],
+    });
+    this.bundleLoads = new client.Counter({
+      name: 'pdp_bundle_loads_total',
+      help: 'Bundle activation attempts by bundle and result (success, failure).',
+      labelNames: ['bundle', 'result'],
+      registers: [r],
+    });
+    this.activeRevision = new client.Gauge({
+      name: 'pdp_bundle_active_revision',
+      help: '1 for the revision of each bundle that is active.',
+      labelNames: ['bundle', 'revision'],
+      registers: [r],
+    });
+    this.logDropped = new client.Counter({
+      name: 'pdp_decision_log_dropped_total',
+      help: 'Decision log events dropped because the log buffer was full.',
+      registers: [r],
+    });
+    this.evalErrors = new client.Counter({
+      name: 'pdp_decision_errors_total',
+      help: 'Evaluation errors (each also counted as a decision with result="error").',
+      labelNames: ['bundle'],
+      registers: [r],
+    });
+    if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: r });
+  }
+
+  /** Cached label children: the hot path must not build label objects per request. */
+  observeHttp(code: number, handler: string, method: string, seconds: number): void {
+    const key = `${code}|${handler}|${method}`;
+    let h = this.httpChildren.get(key);
+    if (!h) {
+      h = this.httpDuration.labels(String(code), handler, method);
+      this.httpChildren.set(key, h);
+    }
+    h.observe(seconds);
+  }
+
+  countDecision(result: 'allow' | 'deny' | 'error', bundle: string): void {
+    const key = `${result}|${bundle}`;
+    let c = this.decisionChildren.get(key);
+    if (!c) {
+      c = this.decisions.labels(result, bundle);
+      this.decisionChildren.set(key, c);
+    }
+    c.inc();
+  }
+
+  bundleLoaded(bundle: string, result: 'success' | 'failure', revision?: string, previous?: string): void {
+    this.bundleLoads.labels(bundle, result).inc();
+    if (result === 'success' && revision !== undefined) {
+      if (previous !== undefined && previous !== revision) this.activeRevision.remove(bundle, previous);
+      this.activeRevision.labels(bundle, revision).set(1);
+    }
+  }
+}

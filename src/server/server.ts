@@ -1,0 +1,235 @@
+/**
+ * Assembles one PDP process: bundle manager, decision service, decision log, metrics, the lean
+ * decision routes and the express app for everything else (health, readiness, metrics, AuthZEN).
+ *
+ *   node:http ──► /v1/decide, /v1/decide/batch, /v1/data/*  (handlers.ts, no framework)
+ *            └──► express: /health, /ready, /metrics, AuthZEN, 404s
+ */
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import express from 'express';
+import { BundleManager, type LogFn } from '../bundles/manager';
+import { DecisionService } from './decide';
+import { DecisionLogger } from './decision-log';
+import { PdpMetrics } from './metrics';
+import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } from './handlers';
+import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
+
+export interface PdpServer {
+  config: PdpConfig;
+  server: http.Server;
+  app: express.Express;
+  bundles: BundleManager;
+  service: DecisionService;
+  metrics: PdpMetrics;
+  logger: DecisionLogger;
+  /** Start listening; resolves with the bound port. */
+  listen(): Promise<number>;
+  /** the "http://addr:port" base URL once listening */
+  url(): string;
+  close(): Promise<void>;
+}
+
+export interface CreateOptions {
+  /** operational log lines (JSON); default: stderr */
+  log?: LogFn;
+  /** replace identity resolution (tests) */
+  resolver?: IdentityResolver;
+  callerAuth?: CallerAuth;
+  /** route the decision endpoints through express too (to measure the framework's cost) */
+  lean?: boolean;
+  /** watch sources for hot reload (default true) */
+  watch?: boolean;
+  defaultMetrics?: boolean;
+}
+
+export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): LogFn {
+  return (level, msg, fields) => {
+    stream.write(JSON.stringify({ level, time: new Date().toISOString(), msg, ...(fields ?? {}) }) + '\n');
+  };
+}
+
+/** A resolver that passes the request through unchanged: used only when src/identity is absent. */
+const passThroughResolver: IdentityResolver = {
+  async resolve(body) {
+    return { input: body as unknown as Record<string, unknown> };
+  },
+};
+
+function defaultResolver(config: PdpConfig, log: LogFn): IdentityResolver {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mod = require('../identity') as { createIdentityResolver?: (cfg?: unknown) => IdentityResolver };
+    if (typeof mod.createIdentityResolver === 'function') return mod.createIdentityResolver(config.identity ?? {});
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+  }
+  log('warn', 'identity module not available: tokens are NOT verified; requests pass through as input');
+  return passThroughResolver;
+}
+
+function defaultCallerAuth(config: PdpConfig, log: LogFn): CallerAuth | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mod = require('./caller-auth') as {
+      createCallerAuth?: (cfg: unknown, listen: { address: string; tls: boolean }, log?: (m: string) => void) => CallerAuth;
+    };
+    if (typeof mod.createCallerAuth === 'function') {
+      return mod.createCallerAuth(config.authentication, { address: config.server.addr, tls: false }, (m) => log('warn', m));
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+  }
+  return undefined;
+}
+
+function mountAuthzenIfPresent(app: express.Express, deps: AuthzenDeps, log: LogFn): void {
+  let mod: { mountAuthzen?: (app: express.Express, deps: AuthzenDeps) => void };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mod = require('./authzen');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    log('info', 'AuthZEN endpoints not available in this build');
+    return;
+  }
+  if (typeof mod.mountAuthzen === 'function') mod.mountAuthzen(app, deps);
+}
+
+export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): PdpServer {
+  const log = opts.log ?? jsonLogger();
+  const metrics = new PdpMetrics({ defaultMetrics: opts.defaultMetrics });
+  const logger = new DecisionLogger({
+    output: config.decision_logs.output,
+    mask: config.decision_logs.mask,
+    bufferSizeLimitEvents: config.decision_logs.buffer_size_limit_events,
+    onDrop: () => metrics.logDropped.inc(),
+    onError: (err) => log('error', 'decision log error', { error: err.message }),
+  });
+  const bundles = new BundleManager({
+    keys: config.keys,
+    persistenceDir: config.persistence_directory,
+    decisionEntrypoint: config.decision_entrypoint,
+    compileEntrypoints: ['system/log/mask'],
+    log,
+    onLoad: (b, result, rev, prev) => metrics.bundleLoaded(b, result, rev, prev),
+    watch: opts.watch,
+  });
+  const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics });
+  const resolver = opts.resolver ?? defaultResolver(config, log);
+  const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
+  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const timed = (handler: string, fn: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<number>) =>
+    async (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const t0 = process.hrtime.bigint();
+      const code = await fn(req, res);
+      metrics.observeHttp(code, handler, req.method ?? 'GET', Number(process.hrtime.bigint() - t0) / 1e9);
+    };
+  const decideRoute = timed('v1/decide', (req, res) => handleDecide(deps, req, res));
+  const batchRoute = timed('v1/decide/batch', (req, res) => handleDecideBatch(deps, req, res));
+  const dataRoute = timed('v1/data', (req, res) => handleData(deps, req, res, new URL(req.url ?? '/', 'http://x')));
+
+  const health = (req: express.Request, res: express.Response) => {
+    const t0 = process.hrtime.bigint();
+    const q = req.query as Record<string, unknown>;
+    const wantBundles = 'bundles' in q || 'bundle' in q || 'plugins' in q;
+    let code = 200;
+    if (wantBundles && !bundles.allActivated()) {
+      code = 500;
+      res.status(500).json({ error: 'not all configured bundles have been activated' });
+    } else res.status(200).json({});
+    metrics.observeHttp(code, 'health', req.method, Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+  app.get('/health', health);
+  app.get('/health/live', (_req, res) => void res.json({}));
+  const ready = (_req: express.Request, res: express.Response) => {
+    const names = bundles.configuredNames();
+    if (names.length > 0 && bundles.allActivated()) {
+      const active: Record<string, { revision: string }> = {};
+      for (const [n, b] of bundles.current()) active[n] = { revision: b.revision };
+      res.json({ ready: true, bundles: active });
+    } else {
+      res.status(503).json({ ready: false, error: names.length === 0 ? 'no bundles are configured' : 'not all configured bundles have been activated' });
+    }
+  };
+  app.get('/ready', ready);
+  app.get('/health/ready', ready);
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  });
+  if (opts.lean === false) {
+    app.post('/v1/decide', (req, res) => void decideRoute(req, res));
+    app.post('/v1/decide/batch', (req, res) => void batchRoute(req, res));
+    app.all(/^\/v1\/data(\/.*)?$/, (req, res) => void dataRoute(req, res));
+  }
+  mountAuthzenIfPresent(
+    app,
+    { decide: (input, meta) => service.decide(input, meta), resolver, callerAuth: callerAuth ?? { authenticate: async () => ({ ok: true, caller: { id: 'anonymous', method: 'none' } }) }, config },
+    log,
+  );
+  app.use((req, res) => send(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } }));
+  // express error handler (4 arguments): JSON, never HTML, never a stack
+  app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
+    const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 400 ? 'invalid_request' : 'internal_error';
+    if (status >= 500) log('error', 'request failed', { error: err.message });
+    send(res, status, { error: { code, message: status >= 500 ? 'internal error' : err.message } });
+  });
+
+  const lean = opts.lean !== false;
+  const server = http.createServer((req, res) => {
+    if (lean) {
+      const url = req.url ?? '/';
+      if (req.method === 'POST' && (url === '/v1/decide' || url.startsWith('/v1/decide?'))) return void decideRoute(req, res);
+      if (req.method === 'POST' && (url === '/v1/decide/batch' || url.startsWith('/v1/decide/batch?'))) return void batchRoute(req, res);
+      if ((req.method === 'POST' || req.method === 'GET') && (url.startsWith('/v1/data/') || url === '/v1/data' || url.startsWith('/v1/data?'))) {
+        return void dataRoute(req, res);
+      }
+    }
+    app(req as express.Request, res as express.Response);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  let boundPort = config.server.port;
+  return {
+    config,
+    server,
+    app,
+    bundles,
+    service,
+    metrics,
+    logger,
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.server.port, config.server.addr, () => {
+          boundPort = (server.address() as AddressInfo).port;
+          resolve(boundPort);
+        });
+      }),
+    url: () => `http://${config.server.addr.includes(':') ? `[${config.server.addr}]` : config.server.addr}:${boundPort}`,
+    close: async () => {
+      bundles.close();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections?.();
+      });
+      await logger.close();
+    },
+  };
+}
+
+/** Create, load bundles, listen. Initial bundle failures are returned (the server still runs). */
+export async function startPdpServer(config: PdpConfig, opts: CreateOptions = {}): Promise<{ pdp: PdpServer; errors: Map<string, Error> }> {
+  const pdp = createPdpServer(config, opts);
+  const errors = await pdp.bundles.start(config.bundles);
+  await pdp.listen();
+  return { pdp, errors };
+}
