@@ -169,7 +169,7 @@ export function mountAuthzen(app: express.Application, deps: MountAuthzenDeps): 
     const r = await deps.callerAuth.authenticate(req);
     if (r.ok) return r.caller;
     res.status(401).setHeader('WWW-Authenticate', r.wwwAuthenticate);
-    res.json({ error: 'unauthorized', message: r.message });
+    res.json({ error: { code: 'unauthorized', message: r.message } });
     return undefined;
   }
 
@@ -297,23 +297,23 @@ export function mountAuthzen(app: express.Application, deps: MountAuthzenDeps): 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.code, message: err.message, ...(err.errors ? { errors: err.errors } : {}) });
+      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.errors ? { errors: err.errors } : {}) } });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e && e.type === 'entity.too.large') {
-      res.status(413).json({ error: 'payload_too_large', message: `the body is larger than ${limit} bytes` });
+      res.status(413).json({ error: { code: 'payload_too_large', message: `the body is larger than ${limit} bytes` } });
       return;
     }
     if (e && (e.type === 'entity.parse.failed' || e.status === 400)) {
-      res.status(400).json({ error: 'invalid_json', message: 'the body is not valid JSON' });
+      res.status(400).json({ error: { code: 'invalid_json', message: 'the body is not valid JSON' } });
       return;
     }
     if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json({ error: 'bad_request', message: e.message ?? 'bad request' });
+      res.status(e.status).json({ error: { code: 'bad_request', message: e.message ?? 'bad request' } });
       return;
     }
-    res.status(500).json({ error: 'internal_error', message: 'the PDP failed to answer; treat as deny' });
+    res.status(500).json({ error: { code: 'internal_error', message: 'the PDP failed to answer; treat as deny' } });
   });
 
   app.use(router);

@@ -148,7 +148,7 @@ describe('POST /access/v1/evaluation', () => {
     const r = await post('/access/v1/evaluation', { subject: { type: 'user' }, action: {} }, { 'X-Request-ID': 'bad-1' });
     expect(r.status).toBe(400);
     expect(r.headers.get('x-request-id')).toBe('bad-1');
-    expect(r.body.errors.map((e: any) => e.path).sort()).toEqual(['action.name', 'resource', 'subject.id']);
+    expect(r.body.error.errors.map((e: any) => e.path).sort()).toEqual(['action.name', 'resource', 'subject.id']);
     expect(calls).toHaveLength(0);
   });
 
@@ -214,7 +214,7 @@ describe('POST /access/v1/evaluations', () => {
   test('an unknown semantic is 400', async () => {
     const r = await post('/access/v1/evaluations', { subject, action, options: { evaluations_semantic: 'first' }, evaluations: items });
     expect(r.status).toBe(400);
-    expect(r.body.errors[0].path).toBe('options.evaluations_semantic');
+    expect(r.body.error.errors[0].path).toBe('options.evaluations_semantic');
   });
 
   test('without evaluations the request is a single evaluation', async () => {
@@ -225,7 +225,7 @@ describe('POST /access/v1/evaluations', () => {
   test('an item missing a required field (after defaults) is 400 naming it; nothing is decided', async () => {
     const r = await post('/access/v1/evaluations', { subject, resource: {}, evaluations: [{ action, resource: tool('a') }, { action }] });
     expect(r.status).toBe(400);
-    expect(r.body.errors.map((e: any) => e.path)).toEqual(['evaluations[1].resource.type', 'evaluations[1].resource.id']);
+    expect(r.body.error.errors.map((e: any) => e.path)).toEqual(['evaluations[1].resource.type', 'evaluations[1].resource.id']);
     expect(calls).toHaveLength(0);
   });
 
