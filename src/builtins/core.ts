@@ -10,6 +10,20 @@ import {
   arr, builtinErr, coll, compare, deepEqual, int, isObject, num, obj, toSet, typeErr, typeOf, Value,
 } from './values';
 
+/** Integer operands: compute exactly with BigInt (results beyond 2^53 stay exact as bigint). */
+function intOp(fn: string, a: Value, b: Value, op: (x: bigint, y: bigint) => bigint, fop: (x: number, y: number) => number): Value {
+  const x = num(fn, a, 1);
+  const y = num(fn, b, 2);
+  if (typeof a === 'bigint' || typeof b === 'bigint' || (Number.isInteger(x) && Number.isInteger(y))) {
+    const bx = typeof a === 'bigint' ? a : BigInt(x);
+    const by = typeof b === 'bigint' ? b : BigInt(y);
+    const r = op(bx, by);
+    const n = Number(r);
+    return Number.isSafeInteger(n) ? n : r;
+  }
+  return exactNumber(fn, fop(x, y));
+}
+
 function exactNumber(fn: string, n: number): number {
   if (!Number.isFinite(n)) throw builtinErr(fn, 'result is not a finite number');
   if (Number.isInteger(n) && !Number.isSafeInteger(n)) {
@@ -65,16 +79,17 @@ export const coreImpls: Impls = {
   gte: ([a, b]) => compare(a, b) >= 0,
 
   // ---- arithmetic ----
-  plus: ([a, b]) => exactNumber('plus', num('plus', a, 1) + num('plus', b, 2)),
-  mul: ([a, b]) => exactNumber('mul', num('mul', a, 1) * num('mul', b, 2)),
+  plus: ([a, b]) => intOp('plus', a, b, (x, y) => x + y, (x, y) => x + y),
+  mul: ([a, b]) => intOp('mul', a, b, (x, y) => x * y, (x, y) => x * y),
   minus: ([a, b]) => {
     if (Array.isArray(a) || Array.isArray(b)) {
       // set difference (sets arrive as arrays)
-      if (!Array.isArray(a)) throw typeErr('minus', 2, 'number', b);
+      // an array operand here can only be a set (arrays are rejected by the type checker), so say "set"
+      if (!Array.isArray(a)) throw new BuiltinError('eval_type_error', 'minus: operand 2 must be number but got set');
       if (!Array.isArray(b)) throw typeErr('minus', 2, 'set', b);
       return toSet(a.filter((x) => !b.some((y) => deepEqual(x, y))));
     }
-    return exactNumber('minus', num('minus', a, 1) - num('minus', b, 2));
+    return intOp('minus', a, b, (x, y) => x - y, (x, y) => x - y);
   },
   div: ([a, b]) => {
     const x = num('div', a, 1);
