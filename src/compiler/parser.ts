@@ -760,6 +760,30 @@ class Parser {
    * import paths).
    */
   primary(keywordsOk: boolean): Term {
+    // Collections are read speculatively (a single term first, then again as an infix expression, as in
+    // OPA), so the same term may be parsed more than once; memoizing by position keeps nested retries
+    // linear instead of exponential.
+    if (keywordsOk) return this.primaryUncached(true);
+    const start = this.pos;
+    const hit = this.primaryCache.get(start);
+    if (hit) {
+      if ('error' in hit) throw hit.error;
+      this.pos = hit.end;
+      return hit.term;
+    }
+    try {
+      const term = this.primaryUncached(false);
+      this.primaryCache.set(start, { term, end: this.pos });
+      return term;
+    } catch (err) {
+      if (err instanceof RegoError) this.primaryCache.set(start, { error: err });
+      throw err;
+    }
+  }
+
+  private readonly primaryCache = new Map<number, { term: Term; end: number } | { error: RegoError }>();
+
+  private primaryUncached(keywordsOk: boolean): Term {
     this.enter();
     try {
       const t = this.tok;

@@ -126,11 +126,16 @@ describe('fuzz: no input crashes the parser', () => {
       'package p\nx := ' + 'a.'.repeat(20000) + 'b',
       'package p\nx := ' + '[x | '.repeat(2000),
       'package p\np if { ' + 'every x in y { '.repeat(2000),
+      // speculative re-reads of collections must stay linear (exponential without memoization)
+      'package p\nx := ' + '{'.repeat(60) + '1' + '}+1'.repeat(60),
+      'package p\nx := ' + '['.repeat(60) + '1' + ']+1'.repeat(60),
     ];
     for (const src of deep) attempt(() => parseModule(src, FILE), src);
     expect(attempt(() => parseModule(deep[1], FILE), deep[1])).toBe('error');
     expect(attempt(() => parseModule(deep[5], FILE), deep[5])).toBe('error');
     expect(attempt(() => parseModule(deep[6], FILE), deep[6])).toBe('ok');
     expect(attempt(() => parseModule(deep[7], FILE), deep[7])).toBe('ok');
+    expect(attempt(() => parseModule(deep[11], FILE), deep[11])).toBe('ok');
+    expect(attempt(() => parseModule(deep[12], FILE), deep[12])).toBe('ok');
   });
 });
