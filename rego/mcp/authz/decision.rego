@@ -16,13 +16,16 @@ package mcp.authz
 #     .claims           verified token claims: sub, tenant, roles: [string], may_act: {sub}
 #   input.agent       the agent making the call
 #     .id               string; the calling agent when its token carries no delegation chain
-#     .verified, .assurance, .claims   as for the user (claims.sub is the principal when `act` is present)
-#     .delegation       RFC 8693 `act` chain, current actor first: [{sub}, {sub}, …];
-#                       element 0 is the only actor whose registration and may_act grant anything
+#     .verified, .assurance, .claims   as for the user
+#     .delegation       the delegation chain, current actor first: [{sub}, {sub}, …] (RFC 8693 `act`);
+#                       element 0 is the only actor whose registration and may_act grant anything.
+#                       Empty when the agent acts on its own; [agent] for a direct delegation.
+#     .on_behalf_of     the principal the delegation works for: must be input.user.id
 #   input.tool        .server, .name, .method ("tools/call" | "tools/list"), .annotations (MCP hints)
 #   input.parameters  the call's arguments (an object)
 #   input.task        the task scope the user approved
 #     .id, .assurance ("verified" when it came from a signed task token)
+#     .expires_at         the task token's own expiry (RFC 3339), if signed
 #     .scope.tools        ["billing/refunds.*", …]  glob patterns over "server/tool", "/" separates
 #     .scope.data_domains ["billing", …]
 #     .scope.constraints  {max_amount, max_records, …}   caps named by the catalog's `bounded_by`

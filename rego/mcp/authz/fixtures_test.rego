@@ -41,13 +41,15 @@ direct_agent(id) := {
 	"attributes": {},
 }
 
-# A token-exchanged agent token: subject is the user, `act` chain current actor first.
+# A token-exchanged agent token (RFC 8693): subject is the user, `act` chain current actor first,
+# as the PDP's identity resolver presents it.
 delegated_agent(user_id, chain) := {
 	"id": chain[0],
 	"verified": true,
 	"assurance": "verified",
 	"claims": {"sub": user_id},
 	"delegation": [{"sub": actor} | some actor in chain],
+	"on_behalf_of": user_id,
 	"attributes": {},
 }
 

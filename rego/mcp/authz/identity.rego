@@ -22,12 +22,12 @@ user_subject_mismatch if {
 	input.user.claims.sub != input.user.id
 }
 
-# With an `act` chain, the agent token's subject is the principal the actors work for: that must be
-# the user of this request, or an agent could carry one user's delegation into another user's call.
+# The principal the agent's delegation works for (`on_behalf_of`: the token's subject under RFC 8693,
+# or the user an agent-subject token names) must be the user of this request, or an agent could carry
+# one user's delegation into another user's call.
 chain_user_mismatch if {
-	count(delegation) > 0
-	is_string(input.agent.claims.sub)
-	not input.agent.claims.sub == input.user.id
+	principal := input.agent.on_behalf_of
+	not principal == input.user.id
 }
 
 user_verified if {
@@ -87,5 +87,5 @@ deny contains {"code": "identity.user_mismatch", "message": msg} if {
 
 deny contains {"code": "identity.chain_user_mismatch", "message": msg} if {
 	chain_user_mismatch
-	msg := sprintf("the agent's delegated token works for %v, not for %s", [input.agent.claims.sub, user_label])
+	msg := sprintf("the agent's delegation works for %v, not for %s", [input.agent.on_behalf_of, user_label])
 }

@@ -106,7 +106,8 @@ test_update_may_set_only_listed_fields if {
 }
 
 test_reply_length_is_bounded if {
-	long := concat("", [s | some _ in numbers.range(1, 401); s := "0123456789"])
+	chunks := [s | some _ in numbers.range(1, 401); s := "0123456789"]
+	long := concat("", chunks)
 	doc := request(alice, direct_agent("support-bot"), call("support", "tickets.reply"), {"ticket_id": "T-100", "body": long}, support_task)
 	denied_with(doc, "parameters.too_long")
 }

@@ -14,10 +14,30 @@ task_signed if input.task.assurance == "verified"
 
 task_signed if data.estate.settings.require_verified_task == false
 
-# Unparseable or missing expiry leaves this undefined, which denies below.
-scope_expiry_ns := time.parse_rfc3339_ns(task_scope.expires_at) if is_string(task_scope.expires_at)
+# A task expires at the scope's expires_at and at the signed task token's own expiry
+# (input.task.expires_at); every expiry given must lie ahead, and there must be at least one.
+task_expiry contains ns if ns := time.parse_rfc3339_ns(task_scope.expires_at)
 
-scope_unexpired if time.now_ns() < scope_expiry_ns
+task_expiry contains ns if ns := time.parse_rfc3339_ns(input.task.expires_at)
+
+expiry_unreadable if {
+	stamp := task_scope.expires_at
+	not time.parse_rfc3339_ns(stamp)
+}
+
+expiry_unreadable if {
+	stamp := input.task.expires_at
+	not time.parse_rfc3339_ns(stamp)
+}
+
+scope_unexpired if {
+	count(task_expiry) > 0
+	not expiry_unreadable
+	now := time.now_ns()
+	every ns in task_expiry {
+		now < ns
+	}
+}
 
 scope_allows_tool if {
 	some pattern in task_scope.tools
@@ -62,14 +82,19 @@ deny contains {"code": "task.unverified", "message": msg} if {
 
 deny contains {"code": "task_scope.no_expiry", "message": msg} if {
 	task_scope
-	not scope_expiry_ns
-	msg := sprintf("%s has no valid expires_at (RFC 3339)", [task_label])
+	count(task_expiry) == 0
+	msg := sprintf("%s has no expires_at", [task_label])
+}
+
+deny contains {"code": "task_scope.no_expiry", "message": msg} if {
+	expiry_unreadable
+	msg := sprintf("an expires_at of %s is not an RFC 3339 time", [task_label])
 }
 
 deny contains {"code": "task_scope.expired", "message": msg} if {
-	scope_expiry_ns
-	not scope_unexpired
-	msg := sprintf("%s expired at %v", [task_label, task_scope.expires_at])
+	some ns in task_expiry
+	ns <= time.now_ns()
+	msg := sprintf("%s has expired", [task_label])
 }
 
 deny contains {"code": "task_scope.tool_not_granted", "message": msg} if {

@@ -30,6 +30,17 @@ test_expired_scope_is_denied if {
 	denied_with(lookup_in(expired), "task_scope.expired")
 }
 
+test_task_token_expiry_counts_too if {
+	# The scope says 2099, but the signed task token itself has expired.
+	stale := {"id": "t-7", "assurance": "verified", "expires_at": past, "scope": refund_task.scope}
+	denied_with(lookup_in(stale), "task_scope.expired")
+}
+
+test_task_token_expiry_alone_is_enough if {
+	signed := {"id": "t-7", "assurance": "verified", "expires_at": future, "scope": {"tools": ["billing/*"], "data_domains": ["billing"]}}
+	allowed(lookup_in(signed))
+}
+
 test_scope_without_expiry_is_denied if {
 	open_ended := {"id": "t-8", "assurance": "verified", "scope": {"tools": ["billing/*"], "data_domains": ["billing"]}}
 	denied_with(lookup_in(open_ended), "task_scope.no_expiry")
