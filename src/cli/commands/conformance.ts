@@ -161,8 +161,12 @@ export function makeHost(): Host {
   return { customs: reg.hostBuiltins(ctx), begin: (strict) => reg.beginEvaluation(ctx, { strict }) };
 }
 
+/** The shared memory as the SDK holds it (typed structurally: tsconfig has no DOM/wasm lib). */
+interface Mem {
+  buffer: ArrayBuffer;
+}
+
 interface Exports {
-  memory: WebAssembly.Memory;
   opa_malloc(n: number): number;
   opa_value_parse(addr: number, len: number): number;
   opa_json_parse(addr: number, len: number): number;
@@ -176,14 +180,14 @@ interface Exports {
   eval(ctx: number): number;
 }
 
-function writeString(ex: Exports, mem: WebAssembly.Memory, s: string): [number, number] {
+function writeString(ex: Exports, mem: Mem, s: string): [number, number] {
   const buf = new TextEncoder().encode(s);
   const addr = ex.opa_malloc(buf.length);
   new Uint8Array(mem.buffer).set(buf, addr);
   return [addr, buf.length];
 }
 
-function readCString(mem: WebAssembly.Memory, addr: number): string {
+function readCString(mem: Mem, addr: number): string {
   const b = new Uint8Array(mem.buffer);
   let end = addr;
   while (b[end] !== 0) end++;
@@ -193,7 +197,7 @@ function readCString(mem: WebAssembly.Memory, addr: number): string {
 /** Evaluate plan `ep` of a loaded policy with a Rego-syntax input (sets allowed); returns the dumped result set. */
 function evalValue(policy: any, ep: number, inputText: string | undefined): string {
   const ex = policy.wasmInstance.exports as Exports;
-  const mem: WebAssembly.Memory = policy.mem;
+  const mem: Mem = policy.mem;
   ex.opa_heap_ptr_set(policy.dataHeapPtr);
   let inputAddr = 0;
   if (inputText !== undefined) {
