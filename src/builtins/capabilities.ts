@@ -1,0 +1,50 @@
+/** OPA's capabilities JSON shape, generated from the registry (used by `pdp capabilities`). */
+import { allBuiltins } from './registry';
+import type { BuiltinDecl, TypeName } from './types';
+
+type CapType = { type: string; [k: string]: unknown };
+
+function capType(t: TypeName): CapType {
+  switch (t) {
+    case 'any': return { type: 'any' };
+    case 'array': return { type: 'array', dynamic: { type: 'any' } };
+    case 'set': return { type: 'set', of: { type: 'any' } };
+    case 'object': return { type: 'object', dynamic: { key: { type: 'any' }, value: { type: 'any' } } };
+    case 'collection': return { type: 'any', of: [capType('array'), capType('object'), capType('set')] };
+    default:
+      if (t.includes('|')) return { type: 'any', of: t.split('|').map((x) => capType(x as TypeName)) };
+      return { type: t };
+  }
+}
+
+export interface CapabilityEntry {
+  name: string;
+  decl: { type: 'function'; args: CapType[]; result: CapType; variadic?: CapType };
+  infix?: string;
+  relation?: boolean;
+  nondeterministic?: boolean;
+  deprecated?: boolean;
+  /** ours, not OPA's: where the built-in runs */
+  implementation: 'native' | 'host';
+}
+
+function entry(d: BuiltinDecl): CapabilityEntry {
+  const e: CapabilityEntry = {
+    name: d.name,
+    decl: { type: 'function', args: d.args.map(capType), result: capType(d.result) },
+    implementation: d.native ? 'native' : 'host',
+  };
+  if (d.infix) e.infix = d.infix;
+  if (d.relation) e.relation = true;
+  if (d.nondeterministic) e.nondeterministic = true;
+  if (d.deprecated) e.deprecated = true;
+  return e;
+}
+
+export function capabilities(): { builtins: CapabilityEntry[]; wasm_abi_versions: { version: number; minor_version: number }[]; features: string[] } {
+  return {
+    builtins: allBuiltins().map(entry),
+    wasm_abi_versions: [{ version: 1, minor_version: 2 }],
+    features: ['rego_v1'],
+  };
+}

@@ -1,0 +1,21 @@
+import { run } from '../../src/cli/commands/capabilities';
+
+describe('pdp capabilities', () => {
+  it('prints OPA capabilities JSON listing our built-ins', async () => {
+    let out = '';
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += s; return true; });
+    const code = await run([]);
+    spy.mockRestore();
+    expect(code).toBe(0);
+    const caps = JSON.parse(out);
+    const plus = caps.builtins.find((b: { name: string }) => b.name === 'plus');
+    expect(plus).toMatchObject({ infix: '+', implementation: 'native', decl: { type: 'function', args: [{ type: 'number' }, { type: 'number' }], result: { type: 'number' } } });
+    expect(caps.builtins.find((b: { name: string }) => b.name === 'time.now_ns')).toMatchObject({ implementation: 'host', nondeterministic: true });
+    expect(caps.wasm_abi_versions[0].version).toBe(1);
+  });
+  it('rejects unknown arguments', async () => {
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await run(['--bogus'])).toBe(2);
+    spy.mockRestore();
+  });
+});
