@@ -19,3 +19,14 @@ describe('pdp capabilities', () => {
     spy.mockRestore();
   });
 });
+
+describe('docs/builtins.md', () => {
+  it('lists every declared built-in', () => {
+    const fs = require('fs');
+    const path = require('path');
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/builtins.md'), 'utf8');
+    const { allBuiltins } = require('../../src/builtins/registry');
+    const missing = allBuiltins().map((d: { name: string }) => d.name).filter((n: string) => !doc.includes('`' + n + '`'));
+    expect(missing).toEqual([]);
+  });
+});
