@@ -113,7 +113,20 @@ export async function compileRegoDir(dir: string, entrypoints?: string[]): Promi
   const files = regoDirFiles(dir);
   if (!files.some((f) => f.endsWith('.rego'))) throw new BundleFormatError(`${dir} holds no .rego files`);
   const { modules, data } = await loader.loadPolicyDir([dir]);
-  const out = compiler.compile({ modules, entrypoints });
+  let out: ReturnType<CompilerApi['compile']>;
+  try {
+    out = compiler.compile({ modules, entrypoints });
+  } catch (first) {
+    // the requested entrypoint may not exist in an arbitrary directory: fall back to the modules'
+    // own `entrypoint: true` annotations, but report the first error if that fails too
+    if (!entrypoints) throw first;
+    try {
+      out = compiler.compile({ modules });
+    } catch {
+      throw first;
+    }
+    if ((out.entrypoints as unknown[]).length === 0) throw first;
+  }
   const eps = Array.isArray(out.entrypoints)
     ? (out.entrypoints as unknown[]).map((e) => (typeof e === 'string' ? e : String((e as { name?: string }).name ?? e)))
     : Object.keys(out.entrypoints as Record<string, unknown>);

@@ -110,7 +110,6 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     keys: config.keys,
     persistenceDir: config.persistence_directory,
     decisionEntrypoint: config.decision_entrypoint,
-    compileEntrypoints: ['system/log/mask'],
     log,
     onLoad: (b, result, rev, prev) => metrics.bundleLoaded(b, result, rev, prev),
     watch: opts.watch,

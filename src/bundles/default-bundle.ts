@@ -1,0 +1,55 @@
+/**
+ * `pdp start` serves the default policy: rego/ compiled into bundles/mcp.tar.gz. The bundle is
+ * rebuilt only when it is missing or stale, judged by a content hash of the sources (names and bytes
+ * of the .rego and data files, tests excluded) recorded in the manifest's metadata.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { readTarGz } from './tar';
+import { regoDirHash } from './sources';
+
+export interface EnsureResult {
+  built: boolean;
+  file: string;
+  sourceHash: string;
+  entrypoints?: string[];
+}
+
+async function recordedHash(file: string): Promise<string | undefined> {
+  try {
+    const files = await readTarGz(fs.readFileSync(file));
+    const m = JSON.parse(files.get('/.manifest')?.toString('utf8') ?? '{}');
+    return m?.metadata?.source_hash;
+  } catch {
+    return undefined; // unreadable or not ours: rebuild
+  }
+}
+
+export async function ensureDefaultBundle(regoDir: string, outFile: string, entrypoint: string): Promise<EnsureResult> {
+  if (!fs.existsSync(regoDir)) throw new Error(`policy directory ${regoDir} does not exist`);
+  const sourceHash = regoDirHash(regoDir);
+  if (fs.existsSync(outFile) && (await recordedHash(outFile)) === sourceHash) return { built: false, file: outFile, sourceHash };
+
+  /* eslint-disable @typescript-eslint/no-var-requires */
+  const { compile } = require('../compiler') as typeof import('../compiler');
+  const { loadPolicyDir } = require('../compiler/load') as typeof import('../compiler/load');
+  const { writeBundle } = require('../compiler/bundle') as typeof import('../compiler/bundle');
+  /* eslint-enable @typescript-eslint/no-var-requires */
+  const loaded = loadPolicyDir([regoDir]);
+  const modules = loaded.modules.filter((m) => !/_test\.rego$/.test(m.file));
+  const result = compile({ modules, entrypoints: [entrypoint] });
+  const manifest = {
+    revision: sourceHash.slice(0, 16),
+    roots: [''],
+    wasm: result.entrypoints.map((e) => ({ entrypoint: e, module: '/policy.wasm' })),
+    rego_version: 1,
+    metadata: { source_hash: sourceHash, built_by: 'pdp start' },
+  };
+  const sources = modules.map((m) => ({ file: path.relative(regoDir, path.resolve(m.file)).split(path.sep).join('/'), source: m.source }));
+  const buf = writeBundle({ manifest, data: loaded.data, wasm: result.wasm, sources });
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  const tmp = `${outFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, buf);
+  fs.renameSync(tmp, outFile); // atomic: a running PDP watching the file never reads half of it
+  return { built: true, file: outFile, sourceHash, entrypoints: result.entrypoints };
+}

@@ -1,0 +1,97 @@
+/**
+ * `pdp serve --bundle <file.tar.gz|dir|http(s) url> [--bundle …] [--port N] [--addr A]
+ *            [--decision-entrypoint EP] [--config file] [--workers N]`
+ * Serve any bundle: an OPA bundle file, an unpacked bundle directory, a directory of .rego + data files
+ * (compiled in-process), or an HTTP URL (polled with ETag).
+ */
+import { loadConfig, ConfigError, type ConfigOverrides } from '../../server/config';
+import { runServer } from '../../server/run';
+
+export const summary = 'serve bundles (file, directory of .rego, or http url) over HTTP';
+
+const USAGE = `usage: pdp serve --bundle <file.tar.gz|dir|url> [--bundle ...] [--port N] [--addr A]
+                 [--decision-entrypoint EP] [--config file] [--workers N]
+`;
+
+export function parseServeArgs(args: string[]): ConfigOverrides | string {
+  const over: ConfigOverrides = { bundles: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const val = (): string | undefined => inline ?? args[++i];
+    switch (flag) {
+      case '--bundle':
+      case '-b': {
+        const v = val();
+        if (!v) return 'missing value for --bundle';
+        over.bundles!.push(v);
+        break;
+      }
+      case '--port':
+      case '-p': {
+        const v = val();
+        if (!v || !/^\d+$/.test(v) || Number(v) > 65535) return `--port needs an integer in [0, 65535], got ${JSON.stringify(v)}`;
+        over.port = Number(v);
+        break;
+      }
+      case '--addr': {
+        const v = val();
+        if (!v) return 'missing value for --addr';
+        over.addr = v;
+        break;
+      }
+      case '--decision-entrypoint':
+      case '-e': {
+        const v = val();
+        if (!v) return 'missing value for --decision-entrypoint';
+        over.decisionEntrypoint = v.replace(/^data[./]/, '').replace(/\./g, '/').replace(/^\/+|\/+$/g, '');
+        break;
+      }
+      case '--config':
+      case '-c': {
+        const v = val();
+        if (!v) return 'missing value for --config';
+        over.configFile = v;
+        break;
+      }
+      case '--workers': {
+        const v = val();
+        if (!v || !/^\d+$/.test(v) || Number(v) < 1) return `--workers needs a positive integer, got ${JSON.stringify(v)}`;
+        over.workers = Number(v);
+        break;
+      }
+      default:
+        return `unknown option ${a}`;
+    }
+  }
+  return over;
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const over = parseServeArgs(args);
+  if (typeof over === 'string') {
+    process.stderr.write(`pdp serve: ${over}\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(over);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`pdp serve: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (config.bundles.length === 0) {
+    process.stderr.write(`pdp serve: no bundle: give --bundle or a config file with bundles\n${USAGE}`);
+    return 2;
+  }
+  return runServer(config);
+}
