@@ -17,10 +17,33 @@ import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/
 import { lookupBuiltinInfo } from './builtins';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm } from './vars';
 
+/**
+ * A `with` replacement of a function or built-in: another function (user function or built-in) or a
+ * constant. Rules and functions planned under replacements are specialized copies (cached per set of
+ * replacements), so the original functions and their memo caches are untouched.
+ */
+type Repl =
+  | { kind: 'group'; group: RuleGroup }
+  | { kind: 'builtin'; name: string }
+  | { kind: 'const'; c: Const }
+  /** the value of a rule (`with time.now_ns as r`), computed where the replaced call is made */
+  | { kind: 'rule'; group: RuleGroup };
+type Mocks = ReadonlyMap<string, Repl>;
+const NO_MOCKS: Mocks = new Map();
+
+function mocksKey(m: Mocks): string {
+  if (m.size === 0) return '';
+  return [...m.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([k, r]) => `${k}=${r.kind === 'group' || r.kind === 'rule' ? r.kind + ':' + r.group.path.join('.') : r.kind === 'builtin' ? 'b:' + r.name : 'c:' + constKey(r.c)}`)
+    .join(';');
+}
+
 interface Env {
   vars: Map<string, Local>;
   input: Local;
   data: Local;
+  mocks: Mocks;
 }
 
 /** Per-function emission state. */
@@ -66,6 +89,8 @@ interface Ctx {
   outer: Set<string>;
   /** variables this body declares with `:=` / `some` (comprehensions do not close over them early) */
   declaredHere?: Set<string>;
+  /** variables bound when this body started (a `:=` in a nested body shadows them) */
+  outerBound?: Set<string>;
 }
 
 type K = (env: Env) => void;
@@ -87,9 +112,30 @@ export class Planner {
   private constants: Const[] = [];
   private constIds = new Map<string, ConstId>();
   private funcs: Func[] = [];
-  private groupFuncs = new Map<RuleGroup, number>();
-  private nodeFuncs = new Map<TreeNode, number>();
-  private inProgress = new Set<object>();
+  private specialized = new Map<object, Map<string, number>>();
+  private inProgress = new Map<object, Set<string>>();
+
+  private cached(o: object, key: string): number | undefined {
+    return this.specialized.get(o)?.get(key);
+  }
+
+  private setCached(o: object, key: string, id: number): void {
+    let m = this.specialized.get(o);
+    if (!m) this.specialized.set(o, (m = new Map()));
+    m.set(key, id);
+  }
+
+  private enter(o: object, key: string): boolean {
+    let s = this.inProgress.get(o);
+    if (!s) this.inProgress.set(o, (s = new Set()));
+    if (s.has(key)) return false;
+    s.add(key);
+    return true;
+  }
+
+  private leave(o: object, key: string): void {
+    this.inProgress.get(o)?.delete(key);
+  }
   readonly errors: RegoError[] = [];
   /** built-ins the program calls, with the first place each is called (the emitter needs an implementation) */
   readonly usedBuiltins = new Map<string, A.Location>();
@@ -100,7 +146,7 @@ export class Planner {
   program(opts: PlanOptions): Program {
     for (const g of this.tree.groups) {
       try {
-        this.groupFunc(g, g.defs[0]?.rule.loc ?? g.defaults[0].rule.loc);
+        this.groupFunc(g, g.defs[0]?.rule.loc ?? g.defaults[0].rule.loc, NO_MOCKS);
       } catch (e) {
         if (e instanceof RegoError) this.errors.push(e);
         else throw e;
@@ -159,7 +205,7 @@ export class Planner {
     if (!node) throw new RegoError('rego_compile_error', loc, `entrypoint ${name} does not match any rule or package`);
     if (node.group?.kind === 'function') throw new RegoError('rego_compile_error', loc, `entrypoint ${name} is a function`);
     const fb = new FuncBuilder(2);
-    const env: Env = { vars: new Map(), input: 0, data: 1 };
+    const env: Env = { vars: new Map(), input: 0, data: 1, mocks: NO_MOCKS };
     fb.block(() => {
       const l = this.nodeValue(fb, node, env, loc);
       const o = fb.local();
@@ -183,7 +229,7 @@ export class Planner {
       scopeVarsExpr(e, vs);
       for (const v of vs) if (!seen.has(v) && this.isLocal(ctx, v) && !v.startsWith('__')) { seen.add(v); order.push(v); }
     }
-    const env: Env = { vars: new Map(), input: 0, data: 1 };
+    const env: Env = { vars: new Map(), input: 0, data: 1, mocks: NO_MOCKS };
     fb.block(() => {
       this.lowerBody(ctx, body, env, (env2) => {
         const o = fb.local();
@@ -201,12 +247,12 @@ export class Planner {
 
   // ------------------------------------------------------------ functions for rule groups and nodes
 
-  private groupFunc(g: RuleGroup, refLoc: A.Location): number {
-    const have = this.groupFuncs.get(g);
+  private groupFunc(g: RuleGroup, refLoc: A.Location, mocks: Mocks): number {
+    const mk = mocksKey(mocks);
+    const have = this.cached(g, mk);
     if (have !== undefined) return have;
     const name = ['data', ...g.path].join('.');
-    if (this.inProgress.has(g)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
-    this.inProgress.add(g);
+    if (!this.enter(g, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
     try {
       const fb = new FuncBuilder(2 + g.arity);
       const r = fb.local();
@@ -215,13 +261,13 @@ export class Planner {
       if (g.kind === 'object' || g.kind === 'nested') fb.emit({ op: 'make_object', dst: r });
       const seen = g.kind === 'nested' ? fb.local() : -1;
       if (seen >= 0) fb.emit({ op: 'make_object', dst: seen });
-      for (const def of g.defs) this.planDef(fb, g, def, r, seen);
+      for (const def of g.defs) this.planDef(fb, g, def, r, seen, mocks);
       for (const def of g.defaults) {
         const ctx = this.ruleCtx(fb, def);
         fb.block(() => {
           fb.emit({ op: 'is_undefined', a: r });
           const v = def.rule.head.value;
-          const env: Env = { vars: new Map(), input: 0, data: 1 };
+          const env: Env = { vars: new Map(), input: 0, data: 1, mocks };
           if (!v) {
             const t = this.emitConst(fb, { t: 'bool', v: true });
             fb.emit({ op: 'assign', dst: r, src: t });
@@ -231,11 +277,11 @@ export class Planner {
         });
       }
       const id = this.funcs.length;
-      this.funcs.push({ name: `g${id}.${name}`, params: 2 + g.arity, locals: fb.nlocals, result: r, body: fb.cur, memo: g.arity === 0 });
-      this.groupFuncs.set(g, id);
+      this.funcs.push({ name: `g${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + g.arity, locals: fb.nlocals, result: r, body: fb.cur, memo: g.arity === 0 });
+      this.setCached(g, mk, id);
       return id;
     } finally {
-      this.inProgress.delete(g);
+      this.leave(g, mk);
     }
   }
 
@@ -249,10 +295,10 @@ export class Planner {
     return { fb, scope, locals, outer: new Set() };
   }
 
-  private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local): void {
+  private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local, mocks: Mocks): void {
     const rule = def.rule;
     const ctx = this.ruleCtx(fb, def);
-    const env0: Env = { vars: new Map(), input: 0, data: 1 };
+    const env0: Env = { vars: new Map(), input: 0, data: 1, mocks };
     const kind = g.kind === 'function' ? 'function' : 'rule';
     const headOuter = (extra: A.Term[]) => {
       const s = new Set<string>();
@@ -331,17 +377,17 @@ export class Planner {
   }
 
   /** The object for a package / rule-path prefix: its rules' values merged with base data under it. */
-  private nodeFunc(node: TreeNode, refLoc: A.Location): number {
-    const have = this.nodeFuncs.get(node);
+  private nodeFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
+    const mk = mocksKey(mocks);
+    const have = this.cached(node, mk);
     if (have !== undefined) return have;
     const name = ['data', ...node.path].join('.');
-    if (this.inProgress.has(node)) throw new RegoError('rego_recursion_error', refLoc, `document ${name} is recursive`);
-    this.inProgress.add(node);
+    if (!this.enter(node, mk)) throw new RegoError('rego_recursion_error', refLoc, `document ${name} is recursive`);
     try {
       const fb = new FuncBuilder(2);
       const r = fb.local();
       fb.emit({ op: 'make_object', dst: r });
-      const env: Env = { vars: new Map(), input: 0, data: 1 };
+      const env: Env = { vars: new Map(), input: 0, data: 1, mocks };
       for (const [k, child] of node.children) {
         if (child.group?.kind === 'function' && child.children.size === 0) continue;
         fb.block(() => {
@@ -372,11 +418,11 @@ export class Planner {
         });
       });
       const id = this.funcs.length;
-      this.funcs.push({ name: `n${id}.${name}`, params: 2, locals: fb.nlocals, result: out, body: fb.cur, memo: true });
-      this.nodeFuncs.set(node, id);
+      this.funcs.push({ name: `n${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2, locals: fb.nlocals, result: out, body: fb.cur, memo: true });
+      this.setCached(node, mk, id);
       return id;
     } finally {
-      this.inProgress.delete(node);
+      this.leave(node, mk);
     }
   }
 
@@ -385,9 +431,9 @@ export class Planner {
     const dst = fb.local();
     if (node.group) {
       if (node.group.kind === 'function') throw new RegoError('rego_type_error', loc, `function ${['data', ...node.path].join('.')} used as a value`);
-      fb.emit({ op: 'call', dst, func: this.groupFunc(node.group, loc), args: [env.input, env.data] });
+      fb.emit({ op: 'call', dst, func: this.groupFunc(node.group, loc, env.mocks), args: [env.input, env.data] });
     } else {
-      fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc), args: [env.input, env.data] });
+      fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc, env.mocks), args: [env.input, env.data] });
     }
     return dst;
   }
@@ -444,7 +490,7 @@ export class Planner {
       if (v.type === 'some') for (const x of v.vars) declaredHere.add(x.name);
       if (v.type === 'term' && isOp(v.term, 'assign')) allVarsTerm((v.term as A.CallTerm).args[0], declaredHere);
     }
-    const c2: Ctx = { ...ctx, outer, declaredHere };
+    const c2: Ctx = { ...ctx, outer, declaredHere, outerBound: new Set(env.vars.keys()) };
     this.lowerExprs(c2, body, env, k);
   }
 
@@ -661,19 +707,23 @@ export class Planner {
   private lowerWith(ctx: Ctx, e: A.Expr, i: number, env0: Env, envW: Env, k: K): void {
     const fb = ctx.fb;
     if (i === e.with.length) {
-      return this.lowerExprCore(ctx, e, envW, (env3) => k({ ...env3, input: env0.input, data: env0.data }));
+      return this.lowerExprCore(ctx, e, envW, (env3) => k({ ...env3, input: env0.input, data: env0.data, mocks: env0.mocks }));
     }
     const w = e.with[i];
     const tgt = w.target;
-    if (tgt.head.type !== 'var' || (tgt.head.name !== 'input' && tgt.head.name !== 'data') || ctx.locals.has(tgt.head.name)) {
-      throw unsupported(w.loc, `with on ${refText(tgt)} (replacing functions or built-ins)`);
+    if (!isInputOrData(ctx, tgt)) {
+      const [key, arity] = this.mockTarget(ctx, tgt, w.loc);
+      const repl = this.mockReplacement(ctx, w.value, arity, w.loc);
+      const mocks = new Map(envW.mocks);
+      mocks.set(key, repl);
+      return this.lowerWith(ctx, e, i + 1, env0, { ...envW, mocks }, k);
     }
     const path: string[] = [];
     for (const p of tgt.path) {
       if (p.type !== 'string') throw unsupported(w.loc, 'with target path containing a non-string key');
       path.push(p.value);
     }
-    const isInput = tgt.head.name === 'input';
+    const isInput = tgt.head.type === 'var' && tgt.head.name === 'input';
     if (!isInput) {
       if (path.length === 0) throw unsupported(w.loc, 'with data as (replacing all of data)');
       let node: TreeNode | undefined = this.tree.root;
@@ -701,6 +751,45 @@ export class Planner {
     });
   }
 
+  /** The key and arity of a function or built-in named as a `with` target. */
+  private mockTarget(ctx: Ctx, tgt: A.RefTerm, loc: A.Location): [string, number] {
+    let r;
+    try {
+      r = this.resolveCall(ctx, { type: 'call', fn: tgt, args: [], loc });
+    } catch {
+      throw unsupported(loc, `with on ${refText(tgt)}`);
+    }
+    if ('group' in r) return ['data.' + r.group.path.join('.'), r.group.arity];
+    if (['eq', 'assign', 'equal', 'neq', 'internal.member_2', 'internal.member_3', 'print'].includes(r.builtin)) {
+      throw unsupported(loc, `with on ${r.builtin}`);
+    }
+    return [r.builtin, r.arity];
+  }
+
+  /** A `with` replacement: a function or built-in of the same arity, or a constant value. */
+  private mockReplacement(ctx: Ctx, v: A.Term, arity: number, loc: A.Location): Repl {
+    const c = this.constOf(v);
+    if (c) return { kind: 'const', c };
+    const h = v.type === 'ref' ? v.head : v;
+    if (v.type === 'var' && !ctx.locals.has(v.name)) {
+      const g = ctx.scope.globals.get(v.name);
+      const node = g && g[0] === 'data' ? nodeAt(this.tree, g.slice(1)) : undefined;
+      if (node?.group && node.group.kind !== 'function') return { kind: 'rule', group: node.group };
+    }
+    if ((v.type === 'var' || v.type === 'ref') && h.type === 'var' && !ctx.locals.has(h.name) && (v.type === 'ref' || !this.isLocal(ctx, h.name) || lookupBuiltinInfo(h.name))) {
+      const ref: A.RefTerm = v.type === 'ref' ? v : { type: 'ref', head: v, path: [], loc: v.loc };
+      let r;
+      try {
+        r = this.resolveCall(ctx, { type: 'call', fn: ref, args: [], loc });
+      } catch {
+        r = undefined;
+      }
+      if (r && 'group' in r && r.group.arity === arity) return { kind: 'group', group: r.group };
+      if (r && 'builtin' in r && r.arity === arity && !['eq', 'assign', 'print'].includes(r.builtin)) return { kind: 'builtin', name: r.builtin };
+    }
+    throw unsupported(loc, 'with replacing a function by a computed value or a function of another arity');
+  }
+
   private lowerTermStmt(ctx: Ctx, t: A.Term, env: Env, k: K): void {
     const fb = ctx.fb;
     if (t.type === 'call') {
@@ -709,11 +798,22 @@ export class Planner {
         const lhs = t.args[0];
         const fresh = new Set<string>();
         allVarsTerm(lhs, fresh);
-        for (const n of fresh) if (env.vars.has(n)) throw new RegoError('rego_compile_error', t.loc, `var ${n} assigned above`);
+        let envA = env;
+        for (const n of fresh) {
+          if (!env.vars.has(n)) continue;
+          if (!ctx.outerBound?.has(n)) throw new RegoError('rego_compile_error', t.loc, `var ${n} assigned above`);
+          // a comprehension / every body declaring a name bound outside: a new variable shadows it
+          if (envA === env) envA = { ...env, vars: new Map(env.vars) };
+          envA.vars.delete(n);
+        }
         if (lhs.type !== 'var' && lhs.type !== 'array' && lhs.type !== 'object') {
           throw new RegoError('rego_compile_error', t.loc, 'cannot assign to ' + lhs.type);
         }
-        return this.evalTerm(ctx, t.args[1], env, (l, env2) => this.unify(ctx, lhs, l, env2, k));
+        return this.evalTerm(ctx, t.args[1], env, (l, env2) => {
+          const vars = new Map(env2.vars);
+          for (const n of fresh) if (!envA.vars.has(n)) vars.delete(n);
+          this.unify(ctx, lhs, l, { ...env2, vars }, k);
+        });
       }
       if (isOp(t, 'equal') || isOp(t, 'neq')) {
         return this.evalTerms(ctx, t.args, env, ([a, b], env2) => {
@@ -1120,8 +1220,27 @@ export class Planner {
     if (t.args.length !== arity) {
       throw new RegoError('rego_type_error', t.loc, `${callName(t) ?? 'function'}: arity mismatch: ${t.args.length} arguments given, ${arity} expected`);
     }
+    const mockKey = 'group' in r ? 'data.' + r.group.path.join('.') : r.builtin;
+    const repl = env.mocks.get(mockKey);
+    if (repl) {
+      // replaced by `with`: arguments are still evaluated (they must be defined); replacements run
+      // without the caller's replacements (a mock calling the original gets the original)
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        if (repl.kind === 'const') return k(this.emitConst(fb, repl.c), env2);
+        const dst = fb.local();
+        if (repl.kind === 'rule') {
+          fb.emit({ op: 'call', dst, func: this.groupFunc(repl.group, t.loc, NO_MOCKS), args: [env2.input, env2.data] });
+        } else if (repl.kind === 'group') {
+          fb.emit({ op: 'call', dst, func: this.groupFunc(repl.group, t.loc, NO_MOCKS), args: [env2.input, env2.data, ...ls] });
+        } else {
+          if (!this.usedBuiltins.has(repl.name)) this.usedBuiltins.set(repl.name, t.loc);
+          fb.emit({ op: 'call_builtin', dst, name: repl.name, args: ls });
+        }
+        k(dst, env2);
+      });
+    }
     if ('group' in r) {
-      const id = this.groupFunc(r.group, t.loc);
+      const id = this.groupFunc(r.group, t.loc, env.mocks);
       return this.evalTerms(ctx, t.args, env, (ls, env2) => {
         const dst = fb.local();
         fb.emit({ op: 'call', dst, func: id, args: [env2.input, env2.data, ...ls] });
