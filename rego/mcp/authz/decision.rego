@@ -115,11 +115,11 @@ deny contains {"code": "catalog.unknown_tool", "message": msg} if {
 
 deny contains {"code": "catalog.bad_access", "message": msg} if {
 	catalog_tool
-	not catalog_tool.access in {"read", "write", "destructive"}
+	not catalog_tool.access in ["read", "write", "destructive"]
 	msg := sprintf("the catalog entry of %s has no valid access class", [tool_label])
 }
 
 deny contains {"code": "request.unsupported_method", "message": msg} if {
-	not method in {"tools/call", "tools/list"}
+	not method in ["tools/call", "tools/list"]
 	msg := sprintf("method %v is not authorized by this policy", [method])
 }
