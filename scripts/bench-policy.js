@@ -4,13 +4,15 @@
 // through @open-policy-agent/opa-wasm with our host built-ins, and evaluates `mcp/authz/decision` on
 // realistic inputs (an allowed lookup, an allowed refund with an obligation, a denied broad export)
 // in a tight loop. Reports evaluations per second and mean µs per decision, per input and overall.
-// Needs `npm run build` first (it runs the compiled dist/). Usage: node scripts/bench-policy.js [seconds]
+// Needs `npm run build` first (it runs the compiled dist/).
+// Usage: node scripts/bench-policy.js [seconds] [initial memory pages]
 const path = require('path');
 
 const root = path.join(__dirname, '..');
 const { compilePolicyPaths } = require(path.join(root, 'dist', 'testing', 'evaluate'));
 
 const seconds = Number(process.argv[2] || 3);
+const memoryPages = process.argv[3] ? Number(process.argv[3]) : undefined;
 const future = '2099-12-31T23:59:59Z';
 const bob = {
   id: 'u-bob', verified: true, assurance: 'verified', attributes: {},
@@ -57,9 +59,10 @@ function bench(evaluate, input) {
 
 (async () => {
   const t0 = process.hrtime.bigint();
-  const policy = await compilePolicyPaths([path.join(root, 'rego')], 'mcp/authz/decision');
+  const policy = await compilePolicyPaths([path.join(root, 'rego')], 'mcp/authz/decision', { memoryPages });
   const compileMs = Number(process.hrtime.bigint() - t0) / 1e6;
   console.log(`compiled rego/ (mcp/authz/decision) in ${compileMs.toFixed(0)} ms`);
+  console.log(`node ${process.version}, ${seconds}s per input${memoryPages ? `, ${memoryPages} initial memory pages` : ''}`);
   let total = 0;
   let totalNs = 0;
   for (const [label, input] of Object.entries(inputs)) {

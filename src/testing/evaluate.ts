@@ -14,7 +14,12 @@ export interface CompiledPolicy {
   evaluate(input: unknown): unknown;
 }
 
-export async function compilePolicyPaths(paths: string[], entrypoint: string): Promise<CompiledPolicy> {
+export interface CompileOptions {
+  /** initial wasm memory in 64 KiB pages (the SDK's default is small and grows on demand) */
+  memoryPages?: number;
+}
+
+export async function compilePolicyPaths(paths: string[], entrypoint: string, opts: CompileOptions = {}): Promise<CompiledPolicy> {
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { loadPolicyDir } = require('../compiler/load') as typeof import('../compiler/load');
   const { compile } = require('../compiler') as typeof import('../compiler');
@@ -31,7 +36,8 @@ export async function compilePolicyPaths(paths: string[], entrypoint: string): P
   const modules = sources.modules.filter((m) => !isTestFile(m.file));
   const { wasm } = compile({ modules, entrypoints: [entrypoint] });
   const ctx = context.newEvalContext({ strict: false });
-  const policy = await loadPolicy(wasm, undefined, registry.hostBuiltins(ctx));
+  const memory = opts.memoryPages ? { initial: opts.memoryPages } : undefined;
+  const policy = await loadPolicy(wasm, memory, registry.hostBuiltins(ctx));
   policy.setData(sources.data);
   return {
     entrypoint,
