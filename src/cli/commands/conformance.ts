@@ -157,6 +157,9 @@ export interface Host {
 export function makeHost(): Host {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const reg = require('../../builtins/registry') as typeof import('../../builtins/registry');
+  // the SDK would otherwise answer sprintf, json.is_valid, yaml.* etc. with its own JS versions
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  (require('../../builtins/sdk') as typeof import('../../builtins/sdk')).preferOurBuiltinsOverSdk();
   const ctx = reg.newEvalContext();
   return { customs: reg.hostBuiltins(ctx), begin: (strict) => reg.beginEvaluation(ctx, { strict }) };
 }
