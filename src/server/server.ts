@@ -162,7 +162,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     res.set('Content-Type', metrics.registry.contentType);
     res.end(await metrics.registry.metrics());
   });
-  if (opts.lean === false) {
+  if (!(opts.lean ?? process.env.PDP_LEAN !== '0')) {
     app.post('/v1/decide', (req, res) => void decideRoute(req, res));
     app.post('/v1/decide/batch', (req, res) => void batchRoute(req, res));
     app.all(/^\/v1\/data(\/.*)?$/, (req, res) => void dataRoute(req, res));
@@ -181,7 +181,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     send(res, status, { error: { code, message: status >= 500 ? 'internal error' : err.message } });
   });
 
-  const lean = opts.lean !== false;
+  const lean = opts.lean ?? process.env.PDP_LEAN !== '0';
   const server = http.createServer((req, res) => {
     if (lean) {
       const url = req.url ?? '/';
