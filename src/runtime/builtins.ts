@@ -595,12 +595,27 @@ function misc(id: i32): usize {
       if (t == T_INT || t == T_FLOAT) return a;
       if (t != T_STR) return typeErr(1, "one of {null, boolean, number, string}", a);
       let d = strData(a), n = strLen(a);
+      // OPA singles out the spellings Go's ParseFloat would read as NaN/±Inf: a type error, not a syntax error
+      if (isNanOrInfSpelling(d, n)) return typeErr(1, "valid number string", a);
       if (!validNumber(d, n)) return bErr("invalid syntax");
       return numberFromText(d, n);
     }
     case 58: return jsonString(a); // json.marshal
   }
   return 0;
+}
+
+/** Whether `d[0..n)` is, ignoring ASCII case and one leading sign, "nan", "inf" or "infinity". */
+function isNanOrInfSpelling(d: usize, n: usize): bool {
+  let i: usize = 0;
+  if (n > 0 && (load<u8>(d) == 43 || load<u8>(d) == 45)) i = 1;
+  let len = n - i;
+  if (len != 3 && len != 8) return false;
+  let word = len == 8 ? "infinity" : (((load<u8>(d + i) | 32) == 110) ? "nan" : "inf");
+  for (let j: usize = 0; j < len; j++) {
+    if ((load<u8>(d + i + j) | 32) != <u32>word.charCodeAt(<i32>j)) return false;
+  }
+  return true;
 }
 
 /** JSON number grammar (optionally with a leading '+', as Go's ParseFloat accepts). */

@@ -72,6 +72,19 @@ describe('strict built-in errors', () => {
     expect(lax.evaluate(1, 'div')).toEqual([]);
     expect(lax.evaluate(1, 'count')).toEqual([]);
   });
+  test('to_number: NaN/Inf spellings are type errors (as in OPA), other bad text is a built-in error', async () => {
+    const tn: Stmt[] = [{ op: 'call_builtin', dst: 2, name: 'to_number', args: [0] }];
+    const strict = await load(program([], [resultPlan('t', 8, tn)], [], true));
+    for (const s of ['nan', '-NaN', '+nan', 'inf', '-inf', 'iNf', 'Infinity', '-infinity', '+INFINITY']) {
+      expect(() => strict.evaluate(s)).toThrow('eval_type_error: to_number: operand 1 must be valid number string but got string');
+    }
+    for (const s of ['infinit', 'nanx', 'in', '--inf', '1e', 'abc']) {
+      expect(() => strict.evaluate(s)).toThrow('eval_builtin_error: to_number: invalid syntax');
+    }
+    expect(strict.evaluate('-12.5')).toEqual([{ result: -12.5 }]);
+    const lax = await load(program([], [resultPlan('t', 8, tn)]));
+    expect(lax.evaluate('inf')).toEqual([]);
+  });
   test('integer overflow aborts even when not strict (never a silently wrong number)', async () => {
     const mul: Stmt[] = [{ op: 'call_builtin', dst: 2, name: 'mul', args: [0, 0] }];
     const lax = await load(program([], [resultPlan('m', 8, mul)]));
