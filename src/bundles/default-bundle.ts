@@ -1,10 +1,12 @@
 /**
  * `pdp start` serves the default policy: rego/ compiled into bundles/mcp.tar.gz. The bundle is
  * rebuilt only when it is missing or stale, judged by a content hash of the sources (names and bytes
- * of the .rego and data files, tests excluded) recorded in the manifest's metadata.
+ * of the .rego and data files, tests excluded; plus the compiler and runtime that build it) recorded in
+ * the manifest's metadata.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as crypto from 'crypto';
 import { readTarGz } from './tar';
 import { regoDirHash } from './sources';
 
@@ -25,9 +27,27 @@ async function recordedHash(file: string): Promise<string | undefined> {
   }
 }
 
+/** The compiler and runtime that produce the bundle: a new toolchain must rebuild it too. */
+function toolchainHash(): string {
+  const h = crypto.createHash('sha256');
+  const files: string[] = [];
+  const walk = (d: string) => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (/\.(js|wasm)$/.test(e.name)) files.push(f);
+    }
+  };
+  walk(path.join(__dirname, '..', 'compiler'));
+  walk(path.join(__dirname, '..', '..', 'build'));
+  for (const f of files.sort()) h.update(fs.readFileSync(f));
+  return h.digest('hex');
+}
+
 export async function ensureDefaultBundle(regoDir: string, outFile: string, entrypoint: string): Promise<EnsureResult> {
   if (!fs.existsSync(regoDir)) throw new Error(`policy directory ${regoDir} does not exist`);
-  const sourceHash = regoDirHash(regoDir);
+  const sourceHash = crypto.createHash('sha256').update(regoDirHash(regoDir)).update(toolchainHash()).update(entrypoint).digest('hex');
   if (fs.existsSync(outFile) && (await recordedHash(outFile)) === sourceHash) return { built: false, file: outFile, sourceHash };
 
   /* eslint-disable @typescript-eslint/no-var-requires */
