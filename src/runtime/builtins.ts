@@ -22,7 +22,7 @@ let frame: usize = 0;
 @inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
 
 // the names, "|"-separated, in id order (a managed array would allocate)
-const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal";
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset";
 
 function putName(): void {
   let idx = 0;
@@ -601,8 +601,70 @@ function misc(id: i32): usize {
       return numberFromText(d, n);
     }
     case 58: return jsonString(a); // json.marshal
+    case 59: return objectSubset(a, arg(1));
   }
   return 0;
+}
+
+// ---------- object.subset (native because the host would see sets as arrays) ----------
+//
+// OPA's rules: object ⊇ object key by key (equal values, or recursively for two objects, two sets
+// or two arrays); set ⊇ set by membership; array ⊇ array when sub appears as a contiguous run;
+// array ⊇ set when counting super's elements found in sub reaches |sub| (OPA counts repeated
+// elements again, and an empty array never contains even the empty set: kept as OPA answers).
+
+function objectSubset(sup: usize, sub: usize): usize {
+  let ts = tag(sup), tb = tag(sub);
+  if (ts != T_OBJ && ts != T_SET && ts != T_ARR) return typeErr(1, "one of {object, set, array}", sup);
+  if (tb != T_OBJ && tb != T_SET && tb != T_ARR) return typeErr(2, "one of {object, set, array}", sub);
+  if (ts == tb) return mkBool(sameKindSubset(sup, sub));
+  if (ts == T_ARR && tb == T_SET) return mkBool(arrayHasSet(sup, sub));
+  if (!isStrict()) return 0;
+  bStart(96);
+  bLit("eval_type_error: object.subset: both arguments must be of the same type or array and set");
+  abortBuilt();
+  return 0;
+}
+
+/** Subset for two values of the same kind (object, set or array). */
+function sameKindSubset(sup: usize, sub: usize): bool {
+  let t = tag(sup);
+  if (t == T_SET) {
+    let n = objCount(sub);
+    for (let i = 0; i < n; i++) if (objFind(sup, entKey(sub, i)) < 0) return false;
+    return true;
+  }
+  if (t == T_ARR) {
+    let m = arrLen(sub), n = arrLen(sup);
+    if (m > n) return false;
+    for (let start = 0; start + m <= n; start++) {
+      let j = 0;
+      while (j < m && compareV(arrGet(sup, start + j), arrGet(sub, j)) == 0) j++;
+      if (j == m) return true;
+    }
+    return false;
+  }
+  let n = objCount(sub);
+  for (let i = 0; i < n; i++) {
+    let e = objFind(sup, entKey(sub, i));
+    if (e < 0) return false;
+    let pv = entVal(sup, e), sv = entVal(sub, i);
+    if (equalV(pv, sv)) continue;
+    let tp = tag(pv);
+    if (tp != tag(sv) || (tp != T_OBJ && tp != T_SET && tp != T_ARR)) return false;
+    if (!sameKindSubset(pv, sv)) return false;
+  }
+  return true;
+}
+
+function arrayHasSet(sup: usize, sub: usize): bool {
+  let unmatched = objCount(sub);
+  let n = arrLen(sup);
+  for (let i = 0; i < n; i++) {
+    if (objFind(sub, arrGet(sup, i)) >= 0) unmatched--;
+    if (unmatched == 0) return true;
+  }
+  return false;
 }
 
 /** Whether `d[0..n)` is, ignoring ASCII case and one leading sign, "nan", "inf" or "infinity". */

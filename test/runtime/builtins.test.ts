@@ -47,6 +47,16 @@ const cases: Case[] = [
   ['sort', [[3, 'a', 1, null]], [null, 1, 3, 'a']], ['strings.reverse', ['añb'], 'bña'],
   ['to_number', ['12'], 12], ['to_number', ['1.5'], 1.5], ['to_number', [true], 1], ['to_number', ['x'], undefined],
   ['json.marshal', [{ b: [1, 'x'], a: null }], '{"a":null,"b":[1,"x"]}'],
+  // object.subset, OPA's rules (native: a host would see the sets as arrays)
+  ['object.subset', [{ a: 1, b: { x: set(1, 2, 3), y: [1, 2, 3], z: { q: 1, r: 2 } } }, { b: { x: set(3, 1), y: [2, 3], z: { r: 2 } } }], true],
+  ['object.subset', [{ a: [1, 2, 3] }, { a: [1, 3] }], false], ['object.subset', [{ a: [1, 2] }, { a: set(1) }], false],
+  ['object.subset', [{ a: set(1, 2) }, { a: set(1, 3) }], false], ['object.subset', [{ a: 1 }, { b: 1 }], false],
+  ['object.subset', [{ a: 1 }, { a: 1.0 }], true], ['object.subset', [{ a: 'x' }, { a: ['x'] }], false],
+  ['object.subset', [set(1, 2), set(2)], true], ['object.subset', [set(1), set(2)], false],
+  ['object.subset', [[1, 2, 3], [2, 3]], true], ['object.subset', [[1, 2, 3], [1, 3]], false], ['object.subset', [[1], []], true],
+  ['object.subset', [[1, 2, 3], set(3, 1)], true], ['object.subset', [[1, 2], set(3)], false],
+  ['object.subset', [[], set()], false], ['object.subset', [[1, 1, 3], set(1, 2)], true],
+  ['object.subset', [{ a: 1 }, [1]], undefined], ['object.subset', [set(1), [1]], undefined], ['object.subset', ['x', {}], undefined],
 ];
 
 describe('native built-ins (non-strict: errors make the call undefined)', () => {

@@ -15,7 +15,7 @@ export const NATIVE_LIST: ReadonlyArray<readonly [name: string, arity: number]> 
   ['indexof', 2], ['substring', 3],
   ['array.concat', 2], ['array.slice', 3], ['abs', 1], ['round', 1], ['ceil', 1], ['floor', 1],
   ['intersection', 1], ['union', 1], ['object.keys', 1], ['array.reverse', 1], ['sort', 1],
-  ['strings.reverse', 1], ['to_number', 1], ['json.marshal', 1],
+  ['strings.reverse', 1], ['to_number', 1], ['json.marshal', 1], ['object.subset', 2],
 ];
 
 /** Native built-ins that hand non-ASCII input to the host implementation when the host has one. */
