@@ -26,7 +26,7 @@ export async function compilePolicyPaths(paths: string[], entrypoint: string, op
   const registry = require('../builtins/registry') as { hostBuiltins(ctx: unknown): Record<string, unknown> };
   const context = require('../builtins/context') as typeof import('../builtins/context');
   const { loadPolicy } = require('@open-policy-agent/opa-wasm') as {
-    loadPolicy(wasm: BufferSource, memory?: unknown, builtins?: Record<string, unknown>): Promise<{
+    loadPolicy(wasm: Uint8Array | ArrayBuffer, memory?: unknown, builtins?: Record<string, unknown>): Promise<{
       setData(d: unknown): void;
       evaluate(input: unknown, ep: string): Array<{ result: unknown }>;
     }>;

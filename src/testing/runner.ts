@@ -108,7 +108,7 @@ function elapsedMs(start: bigint): number {
 async function loadWithHostBuiltins(wasm: Uint8Array): Promise<{ policy: LoadedPolicy; beforeEach: () => void }> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { loadPolicy } = require('@open-policy-agent/opa-wasm') as {
-    loadPolicy(wasm: BufferSource, memory?: unknown, builtins?: Record<string, unknown>): Promise<LoadedPolicy>;
+    loadPolicy(wasm: Uint8Array | ArrayBuffer, memory?: unknown, builtins?: Record<string, unknown>): Promise<LoadedPolicy>;
   };
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const registry = require('../builtins/registry') as { hostBuiltins(ctx: unknown): Record<string, unknown> };

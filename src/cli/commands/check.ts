@@ -10,6 +10,7 @@ import * as path from 'path';
 import type { Module } from '../../compiler/ast';
 import { RegoError, RegoErrors } from '../../compiler/errors';
 import { parseModule } from '../../compiler/parser';
+import { checkModules } from '../../compiler/check';
 
 export const summary = 'parse and check Rego policy files (--parse-only: each file on its own)';
 
@@ -85,11 +86,9 @@ export async function run(args: string[]): Promise<number> {
   const all: Array<RegoError | string> = [...pathErrors, ...errors];
 
   if (!parseOnly && all.length === 0) {
-    // ---- INTEGRATION POINT: cross-file checks over the files as one policy set ----
-    // The compiler's checks go here, e.g.:
-    //   import { checkModules } from '../../compiler/check';
-    //   all.push(...checkModules(modules));
-    void modules;
+    // Cross-file checks over the files as one policy set: rule conflicts, imports, safety,
+    // recursion, unknown functions and arity, and constructs the compiler would refuse.
+    all.push(...checkModules(modules));
   }
 
   for (const e of all) process.stderr.write((typeof e === 'string' ? e : e.message) + '\n');
