@@ -3,7 +3,7 @@
 // Built once by scripts/build-runtime.js; src/compiler/emit links a plan into a copy of it.
 import { alloc, allocZ, heapTop, abortLit } from "./mem";
 import * as M from "./mem";
-import { T_OBJ, T_ARR, tag, initValues, mkObj, objGet, objPut, objRemove, arrLen, arrGet, mkArr, arrPush, objCount, entKey, sortedIdx, sortedAt } from "./value";
+import { T_OBJ, T_ARR, tag, initValues, mkObj, objGet, objPut, objRemove, arrLen, arrGet, mkArr, arrPush, objCount, entKey, sortedIdx, sortedAt, freezeValue } from "./value";
 import { parseText, dumpToString, dumpValue, initJson } from "./json";
 import { initPlan, evalPlan } from "./interp";
 import { MAGIC } from "./plan";
@@ -18,6 +18,8 @@ export const opa_wasm_abi_minor_version: i32 = 3;
 
 let builtinsV: usize = 0;
 let entrypointsV: usize = 0;
+/** True while opa_eval / eval run (host built-ins call back into opa_json_parse then). */
+let inEval = false;
 
 // ---------- start function: runs at instantiation, before the SDK records its base heap pointer ----------
 function init(): void {
@@ -34,6 +36,8 @@ function init(): void {
   if (plan == 0) {
     builtinsV = mkObj(T_OBJ, 0);
     entrypointsV = mkObj(T_OBJ, 0);
+    freezeValue(builtinsV);
+    freezeValue(entrypointsV);
     initPlan(0, 0);
     return;
   }
@@ -46,6 +50,11 @@ function init(): void {
   builtinsV = parseText(plan + <usize>load<i32>(plan, 36), <usize>load<i32>(plan, 40), false);
   entrypointsV = parseText(plan + <usize>load<i32>(plan, 44), <usize>load<i32>(plan, 48), false);
   if (builtinsV == 0 || entrypointsV == 0) abortLit("internal: bad plan tables");
+  // every cache on a long-lived value is built now, below the base heap pointer: evaluations must
+  // never attach anything to these values (see value.ts sortedIdx)
+  freezeValue(cv);
+  freezeValue(builtinsV);
+  freezeValue(entrypointsV);
   initPlan(plan, consts);
 }
 init();
@@ -62,7 +71,9 @@ export function opa_eval_ctx_set_entrypoint(ctx: usize, ep: i32): void { store<i
 export function opa_eval_ctx_get_result(ctx: usize): usize { return load<usize>(ctx, 8); }
 
 export function eval(ctx: usize): i32 {
+  inEval = true;
   let rs = evalPlan(load<i32>(ctx, 12), load<usize>(ctx), load<usize>(ctx, 4));
+  inEval = false;
   store<usize>(ctx, rs, 8);
   return 0;
 }
@@ -76,10 +87,21 @@ export function opa_heap_blocks_restore(): void {}
 export function opa_heap_stash_clear(): void {}
 
 export function opa_heap_ptr_get(): usize { return M.heapTop; }
-export function opa_heap_ptr_set(p: usize): void { M.heapTop = p; }
+export function opa_heap_ptr_set(p: usize): void {
+  inEval = false; // an aborted evaluation never reached its end
+  M.heapReset(p);
+}
 
-export function opa_json_parse(addr: usize, len: usize): usize { return parseText(addr, len, false); }
-export function opa_value_parse(addr: usize, len: usize): usize { return parseText(addr, len, true); }
+/**
+ * Outside an evaluation the host parses data (setData) or, on the classic path, the input: such values
+ * outlive the next heap resets' allocations only if their caches are built now, right after them.
+ */
+function parsed(v: usize): usize {
+  if (v != 0 && !inEval) freezeValue(v);
+  return v;
+}
+export function opa_json_parse(addr: usize, len: usize): usize { return parsed(parseText(addr, len, false)); }
+export function opa_value_parse(addr: usize, len: usize): usize { return parsed(parseText(addr, len, true)); }
 export function opa_json_dump(v: usize): usize { return dumpToString(v, false); }
 export function opa_value_dump(v: usize): usize { return dumpToString(v, true); }
 
@@ -124,13 +146,15 @@ export function opa_value_remove_path(base: usize, path: usize): i32 {
  * `[{"result": …}]` (format 0: JSON, 1: Rego value syntax).
  */
 export function opa_eval(reserved: i32, ep: i32, data: usize, input: usize, inputLen: usize, heapPtr: usize, format: i32): usize {
-  M.heapTop = heapPtr;
+  M.heapReset(heapPtr);
+  inEval = true;
   let iv: usize = 0;
   if (inputLen > 0) {
     iv = parseText(input, inputLen, false);
     if (iv == 0) abortLit("eval_internal_error: input is not valid JSON");
   }
   let rs = evalPlan(ep, iv, data);
+  inEval = false;
   let rego = format == 1;
   // the result set is a set of bindings; it is written as a (sorted) array in both formats
   M.bStart(128);

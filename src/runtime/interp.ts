@@ -2,7 +2,7 @@
 //
 // execBlock returns DONE when the block ran to its end, FAIL when a statement failed (leaving the
 // block), or k >= 0 when a `break` left the block and k more enclosing blocks must still be left.
-import { alloc, allocZ, abortLit, bStart, bLit, abortBuilt } from "./mem";
+import { alloc, allocZ, abortLit, bStart, bLit, abortBuilt, heapTop } from "./mem";
 import {
   T_ARR, T_OBJ, T_SET, T_BOOL, tag, boolOf, mkInt, mkArr, arrPush, arrLen, arrGet, mkObj, objPut, objGet,
   objCount, entKey, entVal, sortedIdx, sortedAt, objFind, objCopy, setAdd, equalV, asInt, intScratch,
@@ -27,6 +27,17 @@ let evInput: usize = 0;
 let evData: usize = 0;
 let memo: usize = 0;
 let results: usize = 0;
+/**
+ * The heap pointer when the evaluation started. Everything below it (constants, data, input) is shared
+ * with later evaluations and must never be mutated: a growing array or table would keep a pointer into
+ * this evaluation's heap, which the next one overwrites.
+ */
+let evalFloor: usize = 0;
+
+/** Fails closed when a plan statement would mutate a value it did not create in this evaluation. */
+@inline function ownedOrAbort(v: usize): void {
+  if (v < evalFloor) abortLit("eval_internal_error: plan mutates a shared value");
+}
 
 @external("env", "opa_builtin0") declare function opa_builtin0(id: i32, ctx: i32): usize;
 @external("env", "opa_builtin1") declare function opa_builtin1(id: i32, ctx: i32, a: usize): usize;
@@ -53,6 +64,7 @@ export function evalPlan(ep: i32, input: usize, data: usize): usize {
   if (ep < 0 || ep >= nPlans) abortLit("internal: illegal entrypoint id");
   evInput = input;
   evData = data;
+  evalFloor = heapTop;
   memo = allocZ(<usize>(nFuncs + 1) << 2);
   results = mkObj(T_SET, 1);
   let e = planTable + <usize>ep * 12;
@@ -219,6 +231,7 @@ export function execBlock(fr: usize, pc: usize, end: usize): i32 {
       case P.OP_ARRAY_APPEND: {
         let a = getL(fr, w(pc, 1)), v = getL(fr, w(pc, 2));
         if (a == 0 || v == 0 || tag(a) != T_ARR) return FAIL;
+        ownedOrAbort(a);
         arrPush(a, v);
         pc += 12; break;
       }
@@ -227,6 +240,7 @@ export function execBlock(fr: usize, pc: usize, end: usize): i32 {
       case P.OP_OBJECT_INSERT_ONCE: {
         let o = getL(fr, w(pc, 1)), k = getL(fr, w(pc, 2)), v = getL(fr, w(pc, 3));
         if (o == 0 || k == 0 || v == 0 || tag(o) != T_OBJ) return FAIL;
+        ownedOrAbort(o);
         if (objPut(o, k, v, op == P.OP_OBJECT_INSERT_ONCE ? 1 : 0) == -2) conflict(2);
         pc += 16; break;
       }
@@ -234,6 +248,7 @@ export function execBlock(fr: usize, pc: usize, end: usize): i32 {
       case P.OP_SET_ADD: {
         let s = getL(fr, w(pc, 1)), v = getL(fr, w(pc, 2));
         if (s == 0 || v == 0 || tag(s) != T_SET) return FAIL;
+        ownedOrAbort(s);
         setAdd(s, v);
         pc += 12; break;
       }

@@ -14,6 +14,20 @@ export declare function opa_println(addr: usize): void;
 /** Next free byte. Everything below it is live. */
 export let heapTop: usize = 0;
 
+/**
+ * Heap generation: bumped whenever the heap pointer is set back (the host's opa_heap_ptr_set, opa_eval),
+ * after which every address above the new pointer may be reused. Caches kept on long-lived values record
+ * the generation they were allocated in (value.ts sortedIdx); 0 is reserved for "permanent".
+ */
+export let heapGen: u32 = 1;
+
+/** Sets the heap pointer back to p (a reset by the host); invalidates generation-tagged caches. */
+export function heapReset(p: usize): void {
+  heapTop = p;
+  heapGen++;
+  if (heapGen == 0) heapGen = 1;
+}
+
 export function alloc(n: usize): usize {
   let p = (heapTop + 7) & ~(<usize>7);
   let end = p + n;

@@ -9,10 +9,17 @@
 //   ARR      +4 length, +8 capacity, +12 address of i32 element addresses
 //   OBJ/SET  +4 count, +8 table capacity (power of two), +12 table address (i32 entry index + 1, 0 empty),
 //            +16 entries address (12 bytes each: key, value, hash; a set stores the element as both),
-//            +20 entries capacity, +24 sorted order (i32 entry indices) or 0 when stale
+//            +20 entries capacity, +24 sorted order (i32 entry indices) or 0 when stale,
+//            +28 heap generation the sorted order was built in (0: built while loading, permanent)
 // Objects and sets are hash tables for O(1) lookup; their iteration order is the sorted order
 // (Rego's total order over values), computed lazily and cached until the next insert.
-import { alloc, allocZ, memEq } from "./mem";
+//
+// Why the generation: values that outlive an evaluation (constants, data, builtins/entrypoints tables)
+// sit below the heap pointer the SDK resets to. A sorted order cached on them during an evaluation is
+// allocated above that pointer, so the next evaluation overwrites it and the stale pointer would give
+// garbage entry indices (wrong answers, or traps). A cache is trusted only when it was built in the
+// current heap generation (mem.ts bumps it on every heap reset) or while loading (see freezeValue).
+import { alloc, allocZ, memEq, heapGen } from "./mem";
 
 export const T_NULL: i32 = 1;
 export const T_BOOL: i32 = 2;
@@ -131,7 +138,7 @@ export function mkObj(t: i32, cap: i32): usize {
   let tcap = 8;
   while (tcap < cap * 2) tcap <<= 1;
   let ecap = tcap >> 1;
-  let p = alloc(28);
+  let p = alloc(32);
   store<i32>(p, t);
   store<i32>(p, 0, 4);
   store<i32>(p, tcap, 8);
@@ -139,6 +146,7 @@ export function mkObj(t: i32, cap: i32): usize {
   store<usize>(p, alloc(<usize>ecap * 12), 16);
   store<i32>(p, ecap, 20);
   store<usize>(p, 0, 24);
+  store<u32>(p, 0, 28);
   return p;
 }
 @inline export function objCount(o: usize): i32 { return load<i32>(o, 4); }
@@ -249,10 +257,13 @@ export function objCopy(o: usize): usize {
   return c;
 }
 
-/** Entry indices of o in ascending key order (cached until the next insert). */
+/** Entry indices of o in ascending key order (cached until the next insert or heap reset). */
 export function sortedIdx(o: usize): usize {
   let s = load<usize>(o, 24);
-  if (s != 0) return s;
+  if (s != 0) {
+    let g = load<u32>(o, 28);
+    if (g == 0 || g == heapGen) return s;
+  }
   let n = objCount(o);
   s = alloc(<usize>n << 2);
   for (let i = 0; i < n; i++) store<i32>(s + (<usize>i << 2), i);
@@ -261,7 +272,32 @@ export function sortedIdx(o: usize): usize {
     mergeSort(o, s, tmp, 0, n);
   }
   store<usize>(o, s, 24);
+  store<u32>(o, heapGen, 28);
   return s;
+}
+
+/**
+ * Builds the sorted order of every object and set inside v and marks it permanent. Only for values
+ * built outside any evaluation whose caches are allocated right after them (so they live exactly as
+ * long as the value): constants at instantiation, and data loaded by the SDK (opa_json_parse between
+ * evaluations).
+ */
+export function freezeValue(v: usize): void {
+  let t = tag(v);
+  if (t == T_ARR) {
+    let n = arrLen(v);
+    for (let i = 0; i < n; i++) freezeValue(arrGet(v, i));
+    return;
+  }
+  if (t != T_OBJ && t != T_SET) return;
+  let n = objCount(v);
+  for (let i = 0; i < n; i++) {
+    freezeValue(entKey(v, i));
+    if (t == T_OBJ) freezeValue(entVal(v, i));
+  }
+  store<usize>(v, 0, 24);
+  sortedIdx(v);
+  store<u32>(v, 0, 28);
 }
 
 @inline export function sortedAt(s: usize, i: i32): i32 { return load<i32>(s + (<usize>i << 2)); }
