@@ -94,6 +94,38 @@ export function compileToProgram(opts: CompileOptions): { program: Program; entr
   return { program, entrypoints, modules, usedBuiltins: planner.usedBuiltins };
 }
 
+/** Number literals (in modules and queries) the runtime cannot hold exactly, each at its location. */
+function unrepresentableNumbers(modules: Module[], queries: Array<{ name: string; query: string }>): RegoError[] {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { numberRangeProblem } = require('./emit/plan-encoder') as { numberRangeProblem(v: string): string | undefined };
+  const out: RegoError[] = [];
+  const seen = new Set<unknown>();
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    const n = node as { type?: unknown; value?: unknown; loc?: Location };
+    if (n.type === 'number' && typeof n.value === 'string' && n.loc) {
+      const problem = numberRangeProblem(n.value);
+      if (problem) out.push(unsupported(n.loc, problem));
+      return;
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== 'loc') visit(v);
+  };
+  modules.forEach(visit);
+  for (const q of queries) {
+    try {
+      visit(parseBody(q.query, `<query ${q.name}>`));
+    } catch {
+      // the query parsed once already; nothing more to locate
+    }
+  }
+  return out;
+}
+
 type EmitFn = (program: Program, opts: { hostBuiltin(name: string): { arity: number; result?: 'set' | 'any' } | undefined }) => Uint8Array;
 
 function loadEmitter(): { emitWasm: EmitFn; NATIVE_BUILTINS: ReadonlySet<string> } {
@@ -129,7 +161,10 @@ export function compile(opts: CompileOptions): CompileResult {
   try {
     wasm = em.emitWasm(r.program, { hostBuiltin: hostBuiltinInfo });
   } catch (e) {
-    // the emitter refuses what the runtime cannot represent exactly (e.g. huge numbers): a refusal, not a crash
+    // the emitter refuses what the runtime cannot represent exactly (e.g. huge numbers): a refusal, not a
+    // crash, reported at the literals that caused it when we can find them
+    const located = unrepresentableNumbers(r.modules, opts.queries ?? []);
+    if (located.length) throw new RegoErrors(located);
     const first = r.modules[0]?.package.loc ?? { file: '<policy>', line: 1, col: 1 };
     throw new RegoErrors([unsupported(first, (e as Error).message)]);
   }

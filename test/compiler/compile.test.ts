@@ -57,6 +57,20 @@ describe('compile() to a module the SDK loads', () => {
     expect(errorsOf(() => compile({ modules: [{ file: 'r.rego', source: 'package r\np if q\nq if p' }], entrypoints: ['r/p'] }))[0]).toMatch(/^r\.rego:\d+:\d+: rule data\.r\.\w is recursive/);
   });
 
+  test('numbers the runtime cannot hold exactly are refused at the literal, every one of them', () => {
+    const src = 'package n\n\nbig := 123456789123456789123\np if {\n\tx := 0.1234567890123456789\n\t1e400 > x\n\t1e-400 > 0\n}\nok := [0.1, 1e15, 2.5e-7, 9223372036854775807]';
+    expect(errorsOf(() => compile({ modules: [{ file: 'n.rego', source: src }], entrypoints: ['n/p'] }))).toEqual([
+      'n.rego:3:8: unsupported: number 123456789123456789123 is outside the supported range (64-bit integers)',
+      'n.rego:5:7: unsupported: number 0.1234567890123456789 has more precision than a double holds',
+      'n.rego:6:2: unsupported: number 1e400 is outside the supported range (double precision)',
+      'n.rego:7:2: unsupported: number 1e-400 is outside the supported range (too close to zero for double precision)',
+    ]);
+    expect(errorsOf(() => compile({ modules: [{ file: 'n.rego', source: 'package n\np := 1' }], queries: [{ name: 'q', query: 'x := 1e999' }] }))).toEqual([
+      '<query q>:1:6: unsupported: number 1e999 is outside the supported range (double precision)',
+    ]);
+    expect(errorsOf(() => compile({ modules: [{ file: 'n.rego', source: 'package n\nok := [0.1, 1e15, 2.5e-7, 9223372036854775807, -0.0]' }], entrypoints: ['n/ok'] }))).toEqual([]);
+  });
+
   test('checkModules reports errors without emitting', () => {
     const m = parseModule('package c\np if { nosuch(1) }', 'c.rego');
     expect(checkModules([m]).map((e) => e.code)).toEqual(['rego_type_error']);

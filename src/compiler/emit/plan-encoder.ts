@@ -39,14 +39,41 @@ export function constText(c: Const): string {
 }
 
 function numberText(v: string): string {
-  if (!NUMBER_RE.test(v)) throw new Error(`number literal ${JSON.stringify(v)} is not a valid number`);
+  const problem = numberRangeProblem(v);
+  if (problem) throw new Error(problem);
+  return v;
+}
+
+/**
+ * Why the runtime cannot hold the number literal `v` exactly (undefined when it can). Integers must fit
+ * 64 bits; other numbers must be a double that denotes the very same decimal (OPA keeps more digits, so
+ * 1e-400 > 0 and 0.1234567890123456789 > 0.1234567890123456788 there: a double would answer otherwise).
+ */
+export function numberRangeProblem(v: string): string | undefined {
+  if (!NUMBER_RE.test(v)) return `number literal ${JSON.stringify(v)} is not a valid number`;
   if (!/[.eE]/.test(v)) {
     const b = BigInt(v);
-    if (b < I64_MIN || b > I64_MAX) throw new Error(`number ${v} is outside the supported range (64-bit integers)`);
-  } else if (!Number.isFinite(Number(v))) {
-    throw new Error(`number ${v} is outside the supported range (double precision)`);
+    if (b < I64_MIN || b > I64_MAX) return `number ${v} is outside the supported range (64-bit integers)`;
+    return undefined;
   }
-  return v;
+  const d = Number(v);
+  if (!Number.isFinite(d)) return `number ${v} is outside the supported range (double precision)`;
+  if (d === 0 && decimalKey(v) !== '0') return `number ${v} is outside the supported range (too close to zero for double precision)`;
+  if (decimalKey(v) !== decimalKey(String(d))) return `number ${v} has more precision than a double holds`;
+  return undefined;
+}
+
+/** A canonical text for the decimal value of a number literal: sign, significant digits, exponent. */
+function decimalKey(text: string): string {
+  const m = /^(-?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
+  if (!m) return text;
+  const all = (m[2] ?? '') + (m[3] ?? '');
+  const lead = all.search(/[1-9]/);
+  if (lead < 0) return '0';
+  const digits = all.slice(lead).replace(/0+$/, '');
+  // value = 0.digits × 10^exp
+  const exp = BigInt(m[4] ?? '0') + BigInt((m[2] ?? '').length - lead);
+  return `${m[1]}0.${digits}e${exp}`;
 }
 
 export interface EncodedPlan {
