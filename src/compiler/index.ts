@@ -9,7 +9,7 @@
  * Every failure is thrown as RegoErrors (parse, compile, unsupported), never as a crash.
  */
 import type { Location, Module } from './ast';
-import type { Program } from './ir';
+import type { Block, Program } from './ir';
 import { RegoError, RegoErrors, unsupported } from './errors';
 import { parseBody, parseModule } from './parser';
 import { analyze } from './check';
@@ -151,15 +151,18 @@ function hostBuiltinInfo(name: string): { arity: number; result?: 'set' | 'any' 
 export function compile(opts: CompileOptions): CompileResult {
   const r = compileToProgram(opts);
   const em = loadEmitter();
-  // every built-in needs an implementation, in the runtime or on the host: refuse the policy otherwise
+  const { program, builtins } = keepReachable(r.program);
+  // every built-in that can run needs an implementation, in the runtime or on the host: refuse the
+  // policy otherwise
   const missing: RegoError[] = [];
   for (const [name, loc] of r.usedBuiltins) {
+    if (!builtins.has(name)) continue;
     if (!em.NATIVE_BUILTINS.has(name) && !hostBuiltinInfo(name)) missing.push(unsupported(loc, `built-in ${name} (not implemented)`));
   }
   if (missing.length) throw new RegoErrors(missing);
   let wasm: Uint8Array;
   try {
-    wasm = em.emitWasm(r.program, { hostBuiltin: hostBuiltinInfo });
+    wasm = em.emitWasm(program, { hostBuiltin: hostBuiltinInfo });
   } catch (e) {
     // the emitter refuses what the runtime cannot represent exactly (e.g. huge numbers): a refusal, not a
     // crash, reported at the literals that caused it when we can find them
@@ -168,5 +171,31 @@ export function compile(opts: CompileOptions): CompileResult {
     const first = r.modules[0]?.package.loc ?? { file: '<policy>', line: 1, col: 1 };
     throw new RegoErrors([unsupported(first, (e as Error).message)]);
   }
-  return { wasm, entrypoints: r.entrypoints, program: r.program, modules: r.modules };
+  return { wasm, entrypoints: r.entrypoints, program, modules: r.modules };
+}
+
+/**
+ * The program with the bodies of functions no plan can reach emptied (every rule is planned, so
+ * errors anywhere are reported, but a rule only ever evaluated under `with http.send as mock` must
+ * not need the real http.send), and the built-ins the remaining code calls.
+ */
+function keepReachable(program: Program): { program: Program; builtins: Set<string> } {
+  const reached = new Set<number>();
+  const builtins = new Set<string>();
+  const todo: number[] = [];
+  const walk = (b: Block): void => {
+    for (const s of b) {
+      if (s.op === 'call' && !reached.has(s.func)) {
+        reached.add(s.func);
+        todo.push(s.func);
+      } else if (s.op === 'call_builtin') builtins.add(s.name);
+      if ('body' in s) walk(s.body);
+    }
+  };
+  for (const p of program.plans) walk(p.body);
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    if (program.funcs[f]) walk(program.funcs[f].body);
+  }
+  const funcs = program.funcs.map((f, i) => (reached.has(i) ? f : { ...f, body: [] }));
+  return { program: { ...program, funcs }, builtins };
 }

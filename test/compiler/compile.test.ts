@@ -52,9 +52,40 @@ describe('compile() to a module the SDK loads', () => {
     expect(errorsOf(() => compile({ modules: [{ file: 'u.rego', source: 'package u\np if { x > 1 }' }], entrypoints: ['u/p'] }))).toEqual([
       'u.rego:2:8: var x is unsafe',
     ]);
-    const refused = errorsOf(() => compile({ modules: [{ file: 'w.rego', source: 'package w\nf(x) := 1\np if { y := input.y; f(1) with f as y }' }], entrypoints: ['w/p'] }));
-    expect(refused[0]).toMatch(/^w\.rego:3:\d+: unsupported: with replacing a function by a computed value/);
+    const refused = errorsOf(() => compile({ modules: [{ file: 'w.rego', source: 'package w\nf(x) := 1\ng(x, y) := 2\np if { f(1) with f as g }' }], entrypoints: ['w/p'] }));
+    expect(refused[0]).toMatch(/^w\.rego:4:\d+: unsupported: with replacing a function by a function of another arity/);
     expect(errorsOf(() => compile({ modules: [{ file: 'r.rego', source: 'package r\np if q\nq if p' }], entrypoints: ['r/p'] }))[0]).toMatch(/^r\.rego:\d+:\d+: rule data\.r\.\w is recursive/);
+  });
+
+  test('with replacing a function or built-in by a computed value reaches calls in rules below', async () => {
+    const src = [
+      'package w',
+      'f(_) := 1',
+      'q := f(0)',
+      'r := [f(0), count("abc")]',
+      'p := [x | some v in input.vals; x := q with f as v]',
+      'nested := y if { c := input.n; y := t with count as c }',
+      't := [r, s] if { s := sprintf("", []) } ',
+      'u := z if { v := "mocked"; z := t with sprintf as v with count as 7 }',
+      'both := [q, q2, q] if q2 := q with f as input.v',
+    ].join('\n');
+    const r = compile({ modules: [{ file: 'w.rego', source: src }], entrypoints: ['w/p', 'w/nested', 'w/u', 'w/q', 'w/both'] });
+    const p = await loadPolicy(r.wasm);
+    expect(p.evaluate({ vals: [5, 'a', [1]] }, 'w/p')).toEqual([{ result: [5, 'a', [1]] }]);
+    expect(p.evaluate({ n: 9 }, 'w/nested')).toEqual([{ result: [[1, 9], ''] }]);
+    expect(p.evaluate({}, 'w/u')).toEqual([{ result: [[1, 7], 'mocked'] }]);
+    // the unreplaced rules keep their own answers (and their cached values stay unpolluted)
+    expect(p.evaluate({ vals: [5] }, 'w/q')).toEqual([{ result: 1 }]);
+    expect(p.evaluate({ v: 'x' }, 'w/both')).toEqual([{ result: [1, 'x', 1] }]);
+  });
+
+  test('a built-in we lack is fine when every reachable call to it is replaced by with', async () => {
+    const src = 'package h\nallow if "admin" in http.send({"method": "GET"}).body.roles\nmock(_) := {"body": {"roles": ["admin"]}}\nt if { allow with http.send as mock }';
+    const p = await loadPolicy(compile({ modules: [{ file: 'h.rego', source: src }], entrypoints: ['h/t'] }).wasm);
+    expect(p.evaluate({}, 'h/t')).toEqual([{ result: true }]);
+    expect(errorsOf(() => compile({ modules: [{ file: 'h.rego', source: src }], entrypoints: ['h/t', 'h/allow'] }))).toEqual([
+      'h.rego:2:21: unsupported: built-in http.send (not implemented)',
+    ]);
   });
 
   test('numbers the runtime cannot hold exactly are refused at the literal, every one of them', () => {

@@ -27,7 +27,12 @@ type Repl =
   | { kind: 'builtin'; name: string }
   | { kind: 'const'; c: Const }
   /** the value of a rule (`with time.now_ns as r`), computed where the replaced call is made */
-  | { kind: 'rule'; group: RuleGroup };
+  | { kind: 'rule'; group: RuleGroup }
+  /**
+   * a value computed where the `with` is (a local, a comprehension, …): functions planned under it
+   * receive it as an extra parameter (see valueMockKeys), so one specialized copy serves every value
+   */
+  | { kind: 'value' };
 type Mocks = ReadonlyMap<string, Repl>;
 const NO_MOCKS: Mocks = new Map();
 
@@ -35,7 +40,7 @@ function mocksKey(m: Mocks): string {
   if (m.size === 0) return '';
   return [...m.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([k, r]) => `${k}=${r.kind === 'group' || r.kind === 'rule' ? r.kind + ':' + r.group.path.join('.') : r.kind === 'builtin' ? 'b:' + r.name : 'c:' + constKey(r.c)}`)
+    .map(([k, r]) => `${k}=${r.kind === 'group' || r.kind === 'rule' ? r.kind + ':' + r.group.path.join('.') : r.kind === 'builtin' ? 'b:' + r.name : r.kind === 'value' ? 'v' : 'c:' + constKey(r.c)}`)
     .join(';');
 }
 
@@ -44,6 +49,23 @@ interface Env {
   input: Local;
   data: Local;
   mocks: Mocks;
+  /** where the values of the `value` replacements in `mocks` are held in the current function */
+  mockVals: ReadonlyMap<string, Local>;
+}
+
+const NO_VALS: ReadonlyMap<string, Local> = new Map();
+
+/** The targets replaced by computed values, in the order their values are passed as extra parameters. */
+function valueMockKeys(m: Mocks): string[] {
+  const out: string[] = [];
+  for (const [k, r] of m) if (r.kind === 'value') out.push(k);
+  return out.sort();
+}
+
+/** The environment at the start of a function planned under `mocks` whose value parameters start at `first`. */
+function paramEnv(mocks: Mocks, first: number): Env {
+  const vals = new Map(valueMockKeys(mocks).map((k, i) => [k, first + i] as [string, Local]));
+  return { vars: new Map(), input: 0, data: 1, mocks, mockVals: vals };
 }
 
 /** Per-function emission state. */
@@ -205,7 +227,7 @@ export class Planner {
     if (!node) throw new RegoError('rego_compile_error', loc, `entrypoint ${name} does not match any rule or package`);
     if (node.group?.kind === 'function') throw new RegoError('rego_compile_error', loc, `entrypoint ${name} is a function`);
     const fb = new FuncBuilder(2);
-    const env: Env = { vars: new Map(), input: 0, data: 1, mocks: NO_MOCKS };
+    const env: Env = { vars: new Map(), input: 0, data: 1, mocks: NO_MOCKS, mockVals: NO_VALS };
     fb.block(() => {
       const l = this.nodeValue(fb, node, env, loc);
       const o = fb.local();
@@ -229,7 +251,7 @@ export class Planner {
       scopeVarsExpr(e, vs);
       for (const v of vs) if (!seen.has(v) && this.isLocal(ctx, v) && !v.startsWith('__')) { seen.add(v); order.push(v); }
     }
-    const env: Env = { vars: new Map(), input: 0, data: 1, mocks: NO_MOCKS };
+    const env: Env = { vars: new Map(), input: 0, data: 1, mocks: NO_MOCKS, mockVals: NO_VALS };
     fb.block(() => {
       this.lowerBody(ctx, body, env, (env2) => {
         const o = fb.local();
@@ -254,7 +276,8 @@ export class Planner {
     const name = ['data', ...g.path].join('.');
     if (!this.enter(g, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
     try {
-      const fb = new FuncBuilder(2 + g.arity);
+      const nv = valueMockKeys(mocks).length;
+      const fb = new FuncBuilder(2 + g.arity + nv);
       const r = fb.local();
       fb.emit({ op: 'reset', dst: r });
       if (g.kind === 'set') fb.emit({ op: 'make_set', dst: r });
@@ -267,7 +290,7 @@ export class Planner {
         fb.block(() => {
           fb.emit({ op: 'is_undefined', a: r });
           const v = def.rule.head.value;
-          const env: Env = { vars: new Map(), input: 0, data: 1, mocks };
+          const env = paramEnv(mocks, 2 + g.arity);
           if (!v) {
             const t = this.emitConst(fb, { t: 'bool', v: true });
             fb.emit({ op: 'assign', dst: r, src: t });
@@ -277,7 +300,7 @@ export class Planner {
         });
       }
       const id = this.funcs.length;
-      this.funcs.push({ name: `g${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + g.arity, locals: fb.nlocals, result: r, body: fb.cur, memo: g.arity === 0 });
+      this.funcs.push({ name: `g${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + g.arity + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: g.arity === 0 && nv === 0 });
       this.setCached(g, mk, id);
       return id;
     } finally {
@@ -298,7 +321,7 @@ export class Planner {
   private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local, mocks: Mocks): void {
     const rule = def.rule;
     const ctx = this.ruleCtx(fb, def);
-    const env0: Env = { vars: new Map(), input: 0, data: 1, mocks };
+    const env0 = paramEnv(mocks, 2 + g.arity);
     const kind = g.kind === 'function' ? 'function' : 'rule';
     const headOuter = (extra: A.Term[]) => {
       const s = new Set<string>();
@@ -384,10 +407,11 @@ export class Planner {
     const name = ['data', ...node.path].join('.');
     if (!this.enter(node, mk)) throw new RegoError('rego_recursion_error', refLoc, `document ${name} is recursive`);
     try {
-      const fb = new FuncBuilder(2);
+      const nv = valueMockKeys(mocks).length;
+      const fb = new FuncBuilder(2 + nv);
       const r = fb.local();
       fb.emit({ op: 'make_object', dst: r });
-      const env: Env = { vars: new Map(), input: 0, data: 1, mocks };
+      const env = paramEnv(mocks, 2);
       for (const [k, child] of node.children) {
         if (child.group?.kind === 'function' && child.children.size === 0) continue;
         fb.block(() => {
@@ -418,7 +442,7 @@ export class Planner {
         });
       });
       const id = this.funcs.length;
-      this.funcs.push({ name: `n${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2, locals: fb.nlocals, result: out, body: fb.cur, memo: true });
+      this.funcs.push({ name: `n${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: out, body: fb.cur, memo: nv === 0 });
       this.setCached(node, mk, id);
       return id;
     } finally {
@@ -431,9 +455,9 @@ export class Planner {
     const dst = fb.local();
     if (node.group) {
       if (node.group.kind === 'function') throw new RegoError('rego_type_error', loc, `function ${['data', ...node.path].join('.')} used as a value`);
-      fb.emit({ op: 'call', dst, func: this.groupFunc(node.group, loc, env.mocks), args: [env.input, env.data] });
+      fb.emit({ op: 'call', dst, func: this.groupFunc(node.group, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
     } else {
-      fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc, env.mocks), args: [env.input, env.data] });
+      fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
     }
     return dst;
   }
@@ -707,16 +731,27 @@ export class Planner {
   private lowerWith(ctx: Ctx, e: A.Expr, i: number, env0: Env, envW: Env, k: K): void {
     const fb = ctx.fb;
     if (i === e.with.length) {
-      return this.lowerExprCore(ctx, e, envW, (env3) => k({ ...env3, input: env0.input, data: env0.data, mocks: env0.mocks }));
+      return this.lowerExprCore(ctx, e, envW, (env3) => k({ ...env3, input: env0.input, data: env0.data, mocks: env0.mocks, mockVals: env0.mockVals }));
     }
     const w = e.with[i];
     const tgt = w.target;
     if (!isInputOrData(ctx, tgt)) {
       const [key, arity] = this.mockTarget(ctx, tgt, w.loc);
       const repl = this.mockReplacement(ctx, w.value, arity, w.loc);
-      const mocks = new Map(envW.mocks);
-      mocks.set(key, repl);
-      return this.lowerWith(ctx, e, i + 1, env0, { ...envW, mocks }, k);
+      if (repl) {
+        const mocks = new Map(envW.mocks);
+        mocks.set(key, repl);
+        return this.lowerWith(ctx, e, i + 1, env0, { ...envW, mocks }, k);
+      }
+      // a computed value: evaluated outside the with, then handed to whatever is planned under it
+      const outer: Env = { ...envW, input: env0.input, data: env0.data, mocks: env0.mocks, mockVals: env0.mockVals };
+      return this.evalTerm(ctx, w.value, outer, (val, env1) => {
+        const mocks = new Map(envW.mocks);
+        mocks.set(key, { kind: 'value' });
+        const mockVals = new Map(envW.mockVals);
+        mockVals.set(key, val);
+        this.lowerWith(ctx, e, i + 1, env0, { ...env1, input: envW.input, data: envW.data, mocks, mockVals }, k);
+      });
     }
     const path: string[] = [];
     for (const p of tgt.path) {
@@ -766,8 +801,24 @@ export class Planner {
     return [r.builtin, r.arity];
   }
 
-  /** A `with` replacement: a function or built-in of the same arity, or a constant value. */
-  private mockReplacement(ctx: Ctx, v: A.Term, arity: number, loc: A.Location): Repl {
+  /** Where the value replacing `key` is held in the current function. */
+  private mockVal(env: Env, key: string): Local {
+    const l = env.mockVals.get(key);
+    if (l === undefined) throw new Error(`internal: no value for the with replacement of ${key}`);
+    return l;
+  }
+
+  /** The values of the environment's value replacements, as the extra arguments of a specialized function. */
+  private mockArgs(env: Env): Local[] {
+    return valueMockKeys(env.mocks).map((k) => this.mockVal(env, k));
+  }
+
+  /**
+   * A `with` replacement known at compile time: a function or built-in of the same arity, a constant, or
+   * a rule. undefined when the replacement is a value to compute (a local, a comprehension, a rule's
+   * document by ref); a function or built-in of another arity is refused.
+   */
+  private mockReplacement(ctx: Ctx, v: A.Term, arity: number, loc: A.Location): Repl | undefined {
     const c = this.constOf(v);
     if (c) return { kind: 'const', c };
     const h = v.type === 'ref' ? v.head : v;
@@ -786,8 +837,11 @@ export class Planner {
       }
       if (r && 'group' in r && r.group.arity === arity) return { kind: 'group', group: r.group };
       if (r && 'builtin' in r && r.arity === arity && !['eq', 'assign', 'print'].includes(r.builtin)) return { kind: 'builtin', name: r.builtin };
+      if (r && (('group' in r && r.group.kind === 'function') || 'builtin' in r)) {
+        throw unsupported(loc, 'with replacing a function by a function of another arity');
+      }
     }
-    throw unsupported(loc, 'with replacing a function by a computed value or a function of another arity');
+    return undefined;
   }
 
   private lowerTermStmt(ctx: Ctx, t: A.Term, env: Env, k: K): void {
@@ -1227,6 +1281,7 @@ export class Planner {
       // without the caller's replacements (a mock calling the original gets the original)
       return this.evalTerms(ctx, t.args, env, (ls, env2) => {
         if (repl.kind === 'const') return k(this.emitConst(fb, repl.c), env2);
+        if (repl.kind === 'value') return k(this.mockVal(env2, mockKey), env2);
         const dst = fb.local();
         if (repl.kind === 'rule') {
           fb.emit({ op: 'call', dst, func: this.groupFunc(repl.group, t.loc, NO_MOCKS), args: [env2.input, env2.data] });
@@ -1243,7 +1298,7 @@ export class Planner {
       const id = this.groupFunc(r.group, t.loc, env.mocks);
       return this.evalTerms(ctx, t.args, env, (ls, env2) => {
         const dst = fb.local();
-        fb.emit({ op: 'call', dst, func: id, args: [env2.input, env2.data, ...ls] });
+        fb.emit({ op: 'call', dst, func: id, args: [env2.input, env2.data, ...ls, ...this.mockArgs(env2)] });
         k(dst, env2);
       });
     }
