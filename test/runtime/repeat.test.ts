@@ -7,6 +7,14 @@ import type { Stmt } from '../../src/compiler/ir';
 
 const N = 40;
 
+/** '' when equal, else the neighbourhood of the first differing character (big texts stay readable). */
+function firstDifference(got: string, want: string): string {
+  if (got === want) return '';
+  let i = 0;
+  while (i < got.length && got[i] === want[i]) i++;
+  return `at ${i} of ${got.length}/${want.length}: got …${got.slice(Math.max(0, i - 40), i + 40)}… want …${want.slice(Math.max(0, i - 40), i + 40)}…`;
+}
+
 /** Evaluates `n` times and returns the distinct answers (one element when stable). */
 function distinct(run: () => string, n = N): string[] {
   const seen = new Set<string>();
@@ -127,5 +135,47 @@ describe('plans never mutate values they did not create', () => {
     ];
     const policy = await load(program([C.str('k')], [resultPlan('p', 6, body)]));
     for (let i = 0; i < N; i++) expect(policy.evaluate({ i })).toEqual([{ result: ['k', { i }] }]);
+  });
+});
+
+describe('memory growth during evaluations', () => {
+  // every pair of elements: quadratic allocation, so a few hundred elements grow memory mid-evaluation
+  const rego = `package g
+pairs := [[x, y] | some x in input.a; some y in input.a]
+index := {sprintf("k%v", [x]): {"v": x, "tags": {t | some t in input.tags}} | some x in input.a}
+echo := input
+`;
+  const eps = ['g/pairs', 'g/index', 'g/echo'];
+  const expectPairs = (a: number[]) => JSON.stringify([{ result: a.flatMap((x) => a.map((y) => [x, y])) }]);
+  const expectIndex = (a: number[], tags: string[]) => {
+    const o: Record<string, unknown> = {};
+    for (const x of [...a].sort((p, q) => (`k${p}` < `k${q}` ? -1 : 1))) o[`k${x}`] = { tags: [...new Set(tags)].sort(), v: x };
+    return JSON.stringify([{ result: o }]);
+  };
+
+  test('alternating small and large evaluations on one instance (unaligned input lengths)', async () => {
+    const inst = await instantiate(compileRego({ 'g.rego': rego }, eps));
+    const start = inst.policy.mem.buffer.byteLength;
+    for (let i = 0; i < 30; i++) {
+      const n = i % 4 === 1 ? 250 + i : i % 5; // 250² pairs ≈ several MB of values
+      const a = Array.from({ length: n }, (_, j) => j * 7 + i);
+      const pad = 'p'.repeat(i * 37 + 1); // odd input lengths: the SDK passes an unaligned heap pointer
+      expect(inst.run('g/pairs', { a, pad })).toBe(expectPairs(a));
+      const tags = ['b', 'a', `t${i}`, 'a'];
+      expect(inst.run('g/index', { a, tags, pad })).toBe(expectIndex(a, tags));
+    }
+    expect(inst.policy.mem.buffer.byteLength).toBeGreaterThan(start * 4);
+  });
+
+  test('a result dump of several MB (the dump buffer grows while sort orders are allocated)', async () => {
+    const inst = await instantiate(compileRego({ 'g.rego': rego }, eps));
+    for (let i = 0; i < 3; i++) {
+      const input: Record<string, unknown> = {};
+      for (let j = 0; j < 12000; j++) input[`key-${(j * 7919) % 12000}-${i}`] = { n: j, q: 'quote"\\', s: ['z', 'y', 'x'] };
+      const want = JSON.stringify([{ result: Object.fromEntries(Object.entries(input).sort(([p], [q]) => (p < q ? -1 : 1))) }]);
+      // the runtime writes keys in Rego's order (byte order), as JS sorts these ASCII keys
+      expect(firstDifference(inst.run('g/echo', input), want)).toBe('');
+      expect(inst.run('g/echo', { small: i })).toBe(JSON.stringify([{ result: { small: i } }]));
+    }
   });
 });
