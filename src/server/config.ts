@@ -63,6 +63,13 @@ export function readConfigFile(file: string): Record<string, unknown> {
   for (const b of cfg.bundles ?? []) {
     if (!/^https?:\/\//i.test(b.source) && !path.isAbsolute(b.source)) b.source = path.join(dir, b.source);
   }
+  const tls = (cfg.server as { tls?: Record<string, unknown> } | undefined)?.tls;
+  for (const k of ['cert_file', 'key_file', 'client_ca_file']) {
+    const v = tls?.[k];
+    if (typeof v === 'string' && !path.isAbsolute(v)) tls![k] = path.join(dir, v);
+  }
+  const logs = cfg.decision_logs as { output?: string } | undefined;
+  if (logs?.output && !['stdout', 'stderr', 'off'].includes(logs.output) && !path.isAbsolute(logs.output)) logs.output = path.join(dir, logs.output);
   if (cfg.persistence_directory && !path.isAbsolute(cfg.persistence_directory)) cfg.persistence_directory = path.join(dir, cfg.persistence_directory);
   return cfg;
 }
@@ -73,6 +80,8 @@ export interface ConfigOverrides {
   addr?: string;
   bundles?: string[];
   decisionEntrypoint?: string;
+  /** `--authzen-entrypoint`: what the AuthZEN endpoints evaluate */
+  authzenEntrypoint?: string;
   workers?: number;
 }
 
@@ -91,7 +100,7 @@ export function loadConfig(over: ConfigOverrides = {}, env: NodeJS.ProcessEnv = 
     const raw = readConfigFile(file) as Partial<PdpConfig>;
     if (raw.server) cfg.server = { ...cfg.server, ...raw.server };
     if (raw.decision_logs) cfg.decision_logs = { ...cfg.decision_logs, ...raw.decision_logs };
-    for (const k of ['decision_entrypoint', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication'] as const) {
+    for (const k of ['decision_entrypoint', 'authzen', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication'] as const) {
       if (raw[k] !== undefined) (cfg as unknown as Record<string, unknown>)[k] = raw[k];
     }
   }
@@ -107,9 +116,12 @@ export function loadConfig(over: ConfigOverrides = {}, env: NodeJS.ProcessEnv = 
   if (over.port !== undefined) cfg.server.port = over.port;
   if (over.addr !== undefined) cfg.server.addr = over.addr;
   if (over.decisionEntrypoint !== undefined) cfg.decision_entrypoint = over.decisionEntrypoint;
+  if (over.authzenEntrypoint !== undefined) cfg.authzen = { ...(cfg.authzen ?? {}), entrypoint: over.authzenEntrypoint };
   if (over.workers !== undefined) cfg.workers = over.workers;
   if (over.bundles && over.bundles.length > 0) cfg.bundles = over.bundles.map((source) => ({ source }));
   cfg.workers ??= os.cpus().length || 1;
   validate(JSON.parse(JSON.stringify({ ...cfg })), 'the effective configuration');
+  // set after validation: it is where the file was, not something a file may say
+  if (file) cfg.config_dir = path.dirname(path.resolve(file));
   return cfg;
 }

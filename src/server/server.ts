@@ -6,6 +6,7 @@
  *            └──► express: /health, /ready, /metrics, AuthZEN, 404s
  */
 import * as http from 'http';
+import * as https from 'https';
 import type { AddressInfo } from 'net';
 import express from 'express';
 import { BundleManager, type LogFn } from '../bundles/manager';
@@ -13,11 +14,13 @@ import { DecisionService } from './decide';
 import { DecisionLogger } from './decision-log';
 import { PdpMetrics } from './metrics';
 import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } from './handlers';
+import { tlsServerOptions } from './caller-auth';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
 export interface PdpServer {
   config: PdpConfig;
-  server: http.Server;
+  /** an https.Server when `server.tls` is configured */
+  server: http.Server | https.Server;
   app: express.Express;
   bundles: BundleManager;
   service: DecisionService;
@@ -59,8 +62,9 @@ const passThroughResolver: IdentityResolver = {
 function defaultResolver(config: PdpConfig, log: LogFn): IdentityResolver {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const mod = require('../identity') as { createIdentityResolver?: (cfg?: unknown) => IdentityResolver };
-    if (typeof mod.createIdentityResolver === 'function') return mod.createIdentityResolver(config.identity ?? {});
+    const mod = require('../identity') as { createIdentityResolver?: (cfg: unknown, opts?: { baseDir?: string }) => IdentityResolver };
+    // relative jwks_file / public_key_pem paths are relative to the config file, like every other path in it
+    if (typeof mod.createIdentityResolver === 'function') return mod.createIdentityResolver(config.identity ?? {}, { baseDir: config.config_dir });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
   }
@@ -75,7 +79,9 @@ function defaultCallerAuth(config: PdpConfig, log: LogFn): CallerAuth | undefine
       createCallerAuth?: (cfg: unknown, listen: { address: string; tls: boolean }, log?: (m: string) => void) => CallerAuth;
     };
     if (typeof mod.createCallerAuth === 'function') {
-      return mod.createCallerAuth(config.authentication, { address: config.server.addr, tls: false }, (m) => log('warn', m));
+      // mTLS is possible only when the server listens with TLS and asks for client certificates
+      const tls = Boolean(config.server.tls?.client_ca_file);
+      return mod.createCallerAuth(config.authentication, { address: config.server.addr, tls }, (m) => log('warn', m));
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
@@ -84,7 +90,7 @@ function defaultCallerAuth(config: PdpConfig, log: LogFn): CallerAuth | undefine
 }
 
 function mountAuthzenIfPresent(app: express.Express, deps: AuthzenDeps, log: LogFn): void {
-  let mod: { mountAuthzen?: (app: express.Express, deps: AuthzenDeps) => void };
+  let mod: { mountAuthzen?: (app: express.Express, deps: AuthzenDeps & { entrypoint?: string }) => void };
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     mod = require('./authzen');
@@ -93,7 +99,7 @@ function mountAuthzenIfPresent(app: express.Express, deps: AuthzenDeps, log: Log
     log('info', 'AuthZEN endpoints not available in this build');
     return;
   }
-  if (typeof mod.mountAuthzen === 'function') mod.mountAuthzen(app, deps);
+  if (typeof mod.mountAuthzen === 'function') mod.mountAuthzen(app, { ...deps, entrypoint: deps.config.authzen?.entrypoint });
 }
 
 export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): PdpServer {
@@ -182,7 +188,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   });
 
   const lean = opts.lean ?? process.env.PDP_LEAN !== '0';
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (lean) {
       const url = req.url ?? '/';
       if (req.method === 'POST' && (url === '/v1/decide' || url.startsWith('/v1/decide?'))) return void decideRoute(req, res);
@@ -192,7 +198,10 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
       }
     }
     app(req as express.Request, res as express.Response);
-  });
+  };
+  // TLS files are read (and checked) here, so a bad server.tls stops the start with the file named
+  const tlsOptions = config.server.tls ? tlsServerOptions(config.server.tls, config.config_dir) : undefined;
+  const server = tlsOptions ? https.createServer(tlsOptions, handler) : http.createServer(handler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
@@ -213,7 +222,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
           resolve(boundPort);
         });
       }),
-    url: () => `http://${config.server.addr.includes(':') ? `[${config.server.addr}]` : config.server.addr}:${boundPort}`,
+    url: () => `${tlsOptions ? 'https' : 'http'}://${config.server.addr.includes(':') ? `[${config.server.addr}]` : config.server.addr}:${boundPort}`,
     close: async () => {
       bundles.close();
       await new Promise<void>((r) => {

@@ -136,9 +136,13 @@ export interface PdpConfig {
     port: number;
     /** body limit of the JSON APIs, in bytes (default 1 MiB) */
     body_limit_bytes: number;
+    /** listen with HTTPS (and client certificates when client_ca_file is set) */
+    tls?: { cert_file: string; key_file: string; client_ca_file?: string; require_client_cert?: boolean };
   };
   /** the entrypoint /v1/decide evaluates */
   decision_entrypoint: string;
+  /** AuthZEN endpoints: the entrypoint they evaluate (default: decision_entrypoint) */
+  authzen?: { entrypoint?: string };
   bundles: BundleSourceConfig[];
   /** verification keys for signed bundles, by key id */
   keys?: Record<string, { algorithm?: string; key: string; scope?: string }>;
@@ -158,4 +162,9 @@ export interface PdpConfig {
   identity?: Record<string, unknown>;
   /** caller authentication section: validated by the identity helper's schema */
   authentication?: Record<string, unknown>;
+  /**
+   * The directory of the config file, set by loadConfig (not a config key): relative paths inside
+   * `identity` (jwks_file, public_key_pem) and `server.tls` resolve against it. Default: the cwd.
+   */
+  config_dir?: string;
 }
