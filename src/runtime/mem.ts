@@ -19,13 +19,12 @@ export let heapTop: usize = 0;
  * after which every address above the new pointer may be reused. Caches kept on long-lived values record
  * the generation they were allocated in (value.ts sortedIdx); 0 is reserved for "permanent".
  */
-export let heapGen: u32 = 1;
+export let heapGen: u64 = 1;
 
 /** Sets the heap pointer back to p (a reset by the host); invalidates generation-tagged caches. */
 export function heapReset(p: usize): void {
   heapTop = p;
-  heapGen++;
-  if (heapGen == 0) heapGen = 1;
+  heapGen++; // 64 bits: never wraps in practice (0 stays reserved)
 }
 
 export function alloc(n: usize): usize {

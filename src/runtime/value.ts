@@ -10,7 +10,8 @@
 //   OBJ/SET  +4 count, +8 table capacity (power of two), +12 table address (i32 entry index + 1, 0 empty),
 //            +16 entries address (12 bytes each: key, value, hash; a set stores the element as both),
 //            +20 entries capacity, +24 sorted order (i32 entry indices) or 0 when stale,
-//            +28 heap generation the sorted order was built in (0: built while loading, permanent)
+//            +32 heap generation (u64) the sorted order was built in (0: built while loading, permanent);
+//            64 bits so the counter never wraps around to a stale generation in a long-lived server
 // Objects and sets are hash tables for O(1) lookup; their iteration order is the sorted order
 // (Rego's total order over values), computed lazily and cached until the next insert.
 //
@@ -138,7 +139,7 @@ export function mkObj(t: i32, cap: i32): usize {
   let tcap = 8;
   while (tcap < cap * 2) tcap <<= 1;
   let ecap = tcap >> 1;
-  let p = alloc(32);
+  let p = alloc(40);
   store<i32>(p, t);
   store<i32>(p, 0, 4);
   store<i32>(p, tcap, 8);
@@ -146,7 +147,7 @@ export function mkObj(t: i32, cap: i32): usize {
   store<usize>(p, alloc(<usize>ecap * 12), 16);
   store<i32>(p, ecap, 20);
   store<usize>(p, 0, 24);
-  store<u32>(p, 0, 28);
+  store<u64>(p, 0, 32);
   return p;
 }
 @inline export function objCount(o: usize): i32 { return load<i32>(o, 4); }
@@ -261,7 +262,7 @@ export function objCopy(o: usize): usize {
 export function sortedIdx(o: usize): usize {
   let s = load<usize>(o, 24);
   if (s != 0) {
-    let g = load<u32>(o, 28);
+    let g = load<u64>(o, 32);
     if (g == 0 || g == heapGen) return s;
   }
   let n = objCount(o);
@@ -272,7 +273,7 @@ export function sortedIdx(o: usize): usize {
     mergeSort(o, s, tmp, 0, n);
   }
   store<usize>(o, s, 24);
-  store<u32>(o, heapGen, 28);
+  store<u64>(o, heapGen, 32);
   return s;
 }
 
@@ -297,7 +298,7 @@ export function freezeValue(v: usize): void {
   }
   store<usize>(v, 0, 24);
   sortedIdx(v);
-  store<u32>(v, 0, 28);
+  store<u64>(v, 0, 32);
 }
 
 @inline export function sortedAt(s: usize, i: i32): i32 { return load<i32>(s + (<usize>i << 2)); }
