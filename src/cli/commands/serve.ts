@@ -1,6 +1,6 @@
 /**
  * `pdp serve --bundle <file.tar.gz|dir|http(s) url> [--bundle …] [--port N] [--addr A]
- *            [--decision-entrypoint EP] [--config file] [--workers N]`
+ *            [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]`
  * Serve any bundle: an OPA bundle file, an unpacked bundle directory, a directory of .rego + data files
  * (compiled in-process), or an HTTP URL (polled with ETag).
  */
@@ -10,8 +10,13 @@ import { runServer } from '../../server/run';
 export const summary = 'serve bundles (file, directory of .rego, or http url) over HTTP';
 
 const USAGE = `usage: pdp serve --bundle <file.tar.gz|dir|url> [--bundle ...] [--port N] [--addr A]
-                 [--decision-entrypoint EP] [--config file] [--workers N]
+                 [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]
 `;
+
+/** `data.mcp.authz.decision`, `mcp.authz.decision` and `/mcp/authz/decision/` all mean mcp/authz/decision. */
+function normaliseEntrypoint(v: string): string {
+  return v.replace(/^data[./]/, '').replace(/\./g, '/').replace(/^\/+|\/+$/g, '');
+}
 
 export function parseServeArgs(args: string[]): ConfigOverrides | string {
   const over: ConfigOverrides = { bundles: [] };
@@ -46,7 +51,13 @@ export function parseServeArgs(args: string[]): ConfigOverrides | string {
       case '-e': {
         const v = val();
         if (!v) return 'missing value for --decision-entrypoint';
-        over.decisionEntrypoint = v.replace(/^data[./]/, '').replace(/\./g, '/').replace(/^\/+|\/+$/g, '');
+        over.decisionEntrypoint = normaliseEntrypoint(v);
+        break;
+      }
+      case '--authzen-entrypoint': {
+        const v = val();
+        if (!v) return 'missing value for --authzen-entrypoint';
+        over.authzenEntrypoint = normaliseEntrypoint(v);
         break;
       }
       case '--config':
