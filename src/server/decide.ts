@@ -63,7 +63,7 @@ export class DecisionService implements DecisionServiceApi {
       const policy = { bundle: bundle.name, revision: bundle.revision, entrypoint };
       if (meta.deny) {
         // an identity that failed verification never reaches the policy
-        out = { decision_id, allow: false, reasons: [{ code: meta.deny.code, message: meta.deny.message }], obligations: {}, policy };
+        out = { decision_id, allow: false, reasons: [{ ...meta.deny }] /* keep token/reason: the caller needs to know which token failed and why */, obligations: {}, policy };
       } else {
         try {
           const ev = bundle.evaluate(entrypoint, input);

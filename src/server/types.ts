@@ -42,7 +42,7 @@ export type RequestHeaders = Record<string, string | string[] | undefined>;
 export interface ResolvedInput {
   input: Record<string, unknown>;
   /** set when a token was given but did not verify: the decision is a deny with this reason */
-  deny?: { code: string; message: string };
+  deny?: { code: string; message: string; [k: string]: unknown };
 }
 
 /** Verifies the tokens of a decide request and builds the policy input (owned by src/identity). */
@@ -94,8 +94,9 @@ export interface DecisionMeta {
   entrypoint?: string;
   /** the caller's request id (X-Request-ID / context.request_id), kept in the log */
   requestId?: string;
-  /** set by identity resolution: decide deny without evaluating the policy */
-  deny?: { code: string; message: string };
+  /** set by identity resolution: decide deny without evaluating the policy (extra fields such as
+   *  `token` and `reason` are kept in the reason) */
+  deny?: { code: string; message: string; [k: string]: unknown };
 }
 
 /** The one decision pipeline behind /v1/decide, /v1/decide/batch and AuthZEN. */
