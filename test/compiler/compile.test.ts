@@ -79,6 +79,25 @@ describe('compile() to a module the SDK loads', () => {
     expect(p.evaluate({ v: 'x' }, 'w/both')).toEqual([{ result: [1, 'x', 1] }]);
   });
 
+  test('with data.<rule> replaces the rule wherever it is read, by a constant or a computed value', async () => {
+    const lib = 'package lib\na := {"b": 1}\nq := "orig"';
+    const src = [
+      'package d',
+      'import data.lib',
+      'pkg := data.lib',
+      'c := [x, y, z, w] if {',
+      '  x := lib.q with data.lib.q as "const"',
+      '  y := lib.q',
+      '  z := pkg.a with data.lib.a as input.v',
+      '  w := [e | some e in lib.q] with data.lib.q as [3, 4]',
+      '}',
+    ].join('\n');
+    const p = await loadPolicy(compile({ modules: [{ file: 'lib.rego', source: lib }, { file: 'd.rego', source: src }], entrypoints: ['d/c'] }).wasm);
+    expect(p.evaluate({ v: { z: 9 } }, 'd/c')).toEqual([{ result: ['const', 'orig', { z: 9 }, [3, 4]] }]);
+    const refused = errorsOf(() => compile({ modules: [{ file: 'd.rego', source: 'package d\nf(x) := x\nt if { f(1) with data.d.f as 2 }' }], entrypoints: ['d/t'] }));
+    expect(refused[0]).toMatch(/^d\.rego:3:\d+: unsupported: with on data\.d\.f \(replacing rules\)/);
+  });
+
   test('a built-in we lack is fine when every reachable call to it is replaced by with', async () => {
     const src = 'package h\nallow if "admin" in http.send({"method": "GET"}).body.roles\nmock(_) := {"body": {"roles": ["admin"]}}\nt if { allow with http.send as mock }';
     const p = await loadPolicy(compile({ modules: [{ file: 'h.rego', source: src }], entrypoints: ['h/t'] }).wasm);

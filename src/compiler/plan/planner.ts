@@ -455,6 +455,17 @@ export class Planner {
     const dst = fb.local();
     if (node.group) {
       if (node.group.kind === 'function') throw new RegoError('rego_type_error', loc, `function ${['data', ...node.path].join('.')} used as a value`);
+      // replaced by `with data.<rule> as …`
+      const key = 'data.' + node.group.path.join('.');
+      const repl = env.mocks.get(key);
+      if (repl?.kind === 'const') {
+        fb.emit({ op: 'assign', dst, src: this.emitConst(fb, repl.c) });
+        return dst;
+      }
+      if (repl?.kind === 'value') {
+        fb.emit({ op: 'assign', dst, src: this.mockVal(env, key) });
+        return dst;
+      }
       fb.emit({ op: 'call', dst, func: this.groupFunc(node.group, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
     } else {
       fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
@@ -738,20 +749,7 @@ export class Planner {
     if (!isInputOrData(ctx, tgt)) {
       const [key, arity] = this.mockTarget(ctx, tgt, w.loc);
       const repl = this.mockReplacement(ctx, w.value, arity, w.loc);
-      if (repl) {
-        const mocks = new Map(envW.mocks);
-        mocks.set(key, repl);
-        return this.lowerWith(ctx, e, i + 1, env0, { ...envW, mocks }, k);
-      }
-      // a computed value: evaluated outside the with, then handed to whatever is planned under it
-      const outer: Env = { ...envW, input: env0.input, data: env0.data, mocks: env0.mocks, mockVals: env0.mockVals };
-      return this.evalTerm(ctx, w.value, outer, (val, env1) => {
-        const mocks = new Map(envW.mocks);
-        mocks.set(key, { kind: 'value' });
-        const mockVals = new Map(envW.mockVals);
-        mockVals.set(key, val);
-        this.lowerWith(ctx, e, i + 1, env0, { ...env1, input: envW.input, data: envW.data, mocks, mockVals }, k);
-      });
+      return this.withReplacement(ctx, e, i, env0, envW, key, repl, k);
     }
     const path: string[] = [];
     for (const p of tgt.path) {
@@ -767,7 +765,14 @@ export class Planner {
         if (node.group) throw unsupported(w.loc, `with on data.${path.join('.')} (inside a rule's value)`);
         node = node.children.get(p);
       }
-      if (node) throw unsupported(w.loc, `with on data.${path.join('.')} (replacing rules)`);
+      if (node) {
+        // a rule's whole value is replaced (reads of it, of its package, …, see nodeValue); a package,
+        // a rule with rules below it or a function stays refused
+        const g = node.group;
+        if (!g || g.kind === 'function' || node.children.size) throw unsupported(w.loc, `with on data.${path.join('.')} (replacing rules)`);
+        const c = this.constOf(w.value);
+        return this.withReplacement(ctx, e, i, env0, envW, 'data.' + g.path.join('.'), c ? { kind: 'const', c } : undefined, k);
+      }
     }
     // the value is evaluated in the environment outside the with (env0's input/data)
     this.evalTerm(ctx, w.value, { ...envW, input: env0.input, data: env0.data }, (val, env1) => {
@@ -783,6 +788,27 @@ export class Planner {
       }
       const next: Env = { ...env1, input: isInput ? dst : envW.input, data: isInput ? envW.data : dst };
       this.lowerWith(ctx, e, i + 1, env0, next, k);
+    });
+  }
+
+  /**
+   * Continue lowering e's `with` modifiers after the i-th, which replaces `key` (a function, built-in or
+   * rule) by `repl`, or when undefined by the value of its term computed outside the with, which is
+   * handed to whatever is planned under it.
+   */
+  private withReplacement(ctx: Ctx, e: A.Expr, i: number, env0: Env, envW: Env, key: string, repl: Repl | undefined, k: K): void {
+    if (repl) {
+      const mocks = new Map(envW.mocks);
+      mocks.set(key, repl);
+      return this.lowerWith(ctx, e, i + 1, env0, { ...envW, mocks }, k);
+    }
+    const outer: Env = { ...envW, input: env0.input, data: env0.data, mocks: env0.mocks, mockVals: env0.mockVals };
+    this.evalTerm(ctx, e.with[i].value, outer, (val, env1) => {
+      const mocks = new Map(envW.mocks);
+      mocks.set(key, { kind: 'value' });
+      const mockVals = new Map(envW.mockVals);
+      mockVals.set(key, val);
+      this.lowerWith(ctx, e, i + 1, env0, { ...env1, input: envW.input, data: envW.data, mocks, mockVals }, k);
     });
   }
 
