@@ -18,6 +18,28 @@ import { verifyBundle, type KeyConfig } from './verify';
 import { sourceKind, readBundleFile, readBundleDir, compileRegoDir, defaultBundleName, type SourceKind } from './sources';
 import { downloadBundle, backoffMs, pollDelayMs } from './http';
 
+/**
+ * The poller's clock: how a delay is waited for. Default: setTimeout (unref'd). Tests pass one that
+ * records the delays and fires on demand, so polling and backoff are checked without waiting.
+ * The callback returns a promise that settles when the poll it started (download, activation,
+ * scheduling the next one) is done.
+ */
+export interface PollTimers {
+  set(fn: () => Promise<void>, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: PollTimers = {
+  set(fn, ms) {
+    const t = setTimeout(() => void fn(), ms);
+    t.unref?.();
+    return t;
+  },
+  clear(h) {
+    clearTimeout(h as NodeJS.Timeout);
+  },
+};
+
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface BundleManagerOptions {
@@ -34,6 +56,8 @@ export interface BundleManagerOptions {
   /** watch files/dirs and poll HTTP sources (default true) */
   watch?: boolean;
   debounceMs?: number;
+  /** the HTTP poller's timers (default: real ones) */
+  timers?: PollTimers;
 }
 
 interface SourceState {
@@ -44,6 +68,7 @@ interface SourceState {
   lastHash?: string;
   watcher?: fs.FSWatcher;
   timer?: NodeJS.Timeout;
+  pollTimer?: unknown;
   abort?: AbortController;
   queue: Promise<unknown>;
   /** a reload was asked while one ran: run once more after it */
@@ -299,11 +324,12 @@ export class BundleManager {
     const min = poll.min_delay_seconds ?? 60;
     const max = poll.max_delay_seconds ?? Math.max(min, 120);
     const delay = retry > 0 ? backoffMs(retry, max * 1000) : poll.long_polling_timeout_seconds && st.longPoll ? 0 : pollDelayMs(min, max);
-    st.timer = setTimeout(async () => {
+    st.pollTimer = (this.opts.timers ?? realTimers).set(async () => {
+      st.pollTimer = undefined;
+      if (this.closed) return;
       const err = await this.pollOnce(st);
       this.schedulePoll(st, err ? retry + 1 : 0);
     }, delay);
-    st.timer.unref?.();
   }
 
   /** Stop watchers, timers and downloads. */
@@ -312,6 +338,7 @@ export class BundleManager {
     for (const st of this.sources.values()) {
       st.watcher?.close();
       if (st.timer) clearTimeout(st.timer);
+      if (st.pollTimer !== undefined) (this.opts.timers ?? realTimers).clear(st.pollTimer);
       st.abort?.abort();
     }
   }

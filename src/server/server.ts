@@ -9,7 +9,7 @@ import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
 import express from 'express';
-import { BundleManager, type LogFn } from '../bundles/manager';
+import { BundleManager, type LogFn, type PollTimers } from '../bundles/manager';
 import { DecisionService } from './decide';
 import { DecisionLogger } from './decision-log';
 import { PdpMetrics } from './metrics';
@@ -44,6 +44,8 @@ export interface CreateOptions {
   /** watch sources for hot reload (default true) */
   watch?: boolean;
   defaultMetrics?: boolean;
+  /** the HTTP bundle poller's timers (tests inject a fake clock) */
+  pollTimers?: PollTimers;
 }
 
 export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): LogFn {
@@ -119,6 +121,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     log,
     onLoad: (b, result, rev, prev) => metrics.bundleLoaded(b, result, rev, prev),
     watch: opts.watch,
+    timers: opts.pollTimers,
   });
   const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics });
   const resolver = opts.resolver ?? defaultResolver(config, log);
