@@ -37,6 +37,9 @@ async function serveHere(config: PdpConfig): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = async () => {
       await pdp.close();
+      // a cluster worker's IPC channel to the primary keeps it alive after the server closed: let go,
+      // so the worker exits and the primary (waiting for its workers) can exit too
+      if (cluster.isWorker && process.connected) process.disconnect();
       resolve(0);
     };
     process.once('SIGTERM', stop);

@@ -1,0 +1,63 @@
+/**
+ * `PDP_WORKERS=2 pdp serve`: the primary forks two node:cluster workers that share the port and both
+ * answer; SIGTERM stops them all and the primary exits 0. Runs the built CLI (`npm run build` first).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as net from 'net';
+import { spawn, type ChildProcess } from 'child_process';
+import { decisionBundle } from '../bundles/fixtures/make-bundle';
+import { post, tmpDir } from './helpers';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let child: ChildProcess | undefined;
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+test('two workers answer on one port and stop on SIGTERM', async () => {
+  expect(fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))).toBe(true); // run `npm run build`
+  const dir = tmpDir();
+  const file = path.join(dir, 'mcp.tar.gz');
+  fs.writeFileSync(file, await decisionBundle('w1'));
+  const port = await freePort();
+  child = spawn(process.execPath, [path.join(ROOT, 'bin', 'pdp.js'), 'serve', '--bundle', file, '--port', String(port)], {
+    cwd: dir,
+    env: { ...process.env, PDP_WORKERS: '2', PDP_DECISION_LOG: 'off', PDP_CONFIG: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+
+  const listening = () => new Set(stderr.split('\n').filter((l) => l.includes('"pdp listening"')).map((l) => JSON.parse(l).pid));
+  // bounded wait for both workers to report that they listen (not a timing assertion)
+  for (let i = 0; i < 300 && listening().size < 2 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  expect({ workers: listening().size, stderr: listening().size < 2 ? stderr : '' }).toEqual({ workers: 2, stderr: '' });
+  expect(listening().has(child.pid)).toBe(false); // the primary does not serve itself
+
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 6; i++) {
+    const r = await post(base, '/v1/decide', { tool: { name: `t${i}` } }, { connection: 'close' });
+    expect(r.status).toBe(200);
+    expect(r.json.allow).toBe(true);
+    expect(r.json.policy.revision).toBe('w1');
+  }
+  expect((await fetch(`${base}/ready`, { headers: { connection: 'close' } })).status).toBe(200);
+
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  await expect(fetch(`${base}/health`)).rejects.toThrow();
+});
