@@ -24,7 +24,8 @@ function freePort(): Promise<number> {
 
 let child: ChildProcess | undefined;
 afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  // SIGTERM stops the primary and its workers (SIGKILL would orphan the workers)
+  if (child && child.exitCode === null) child.kill('SIGTERM');
 });
 
 test('two workers answer on one port and stop on SIGTERM', async () => {
