@@ -1,11 +1,16 @@
 /**
- * One instantiated policy module: a thin typed wrapper over `@open-policy-agent/opa-wasm` that sizes
- * the memory from the module's own import, wires host built-ins, refuses modules whose built-ins no
- * one implements, and normalises the SDK's thrown strings into Errors.
+ * The one way this project loads and evaluates a policy.wasm: the PDP, `pdp test`, the conformance
+ * runner and the benchmarks all go through WasmPolicy, so they evaluate policies exactly alike.
+ *
+ * A thin typed wrapper over `@open-policy-agent/opa-wasm` that makes the SDK call our host built-ins
+ * (not its bundled JS ones), sizes the memory from the module's own import, refuses modules whose
+ * built-ins no one implements, resets per-evaluation built-in state before each evaluation, and
+ * normalises the SDK's thrown strings into Errors.
  */
-import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { loadPolicy, loadPolicySync } from '@open-policy-agent/opa-wasm';
 import { importedMemoryMinimum } from './wasm-imports';
-import { hostBuiltinsFor, missingBuiltins, newEvalContext, beginEvaluation } from './host-builtins';
+import { hostBuiltinsFor, missingBuiltins, newEvalContext, beginEvaluation, useOurBuiltins, type EvalContext } from './host-builtins';
+import { importedBuiltinNames, evaluateRegoText } from './sdk-abi';
 
 /** The SDK's result set: `[{result: value}]`, `[]` when undefined. */
 export type ResultSet = Array<{ result: unknown }>;
@@ -16,11 +21,28 @@ export class PolicyLoadError extends Error {
 
 export class EvaluationError extends Error {
   readonly code = 'evaluation_error';
+  /**
+   * OPA's error class when the failure has one (`eval_type_error`, `eval_builtin_error`,
+   * `eval_conflict_error`, …): from a host built-in's error or the module's abort message.
+   */
+  readonly errorClass: string | undefined;
+  constructor(message: string, errorClass?: string) {
+    super(message);
+    this.errorClass = errorClass;
+  }
+}
+
+export interface LoadOptions {
+  /** built-in errors raise (OPA's strict-builtin-errors) instead of making the call undefined */
+  strictBuiltinErrors?: boolean;
+  /** initial memory in 64 KiB pages; never below what the module imports (the SDK's default is 5) */
+  memoryPages?: number;
 }
 
 type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 
 const encoder = new TextEncoder();
+const ERROR_CLASS = /^((?:eval|rego)_\w+_error)\b/;
 
 function toError(thrown: unknown): string {
   if (thrown instanceof Error) return thrown.message;
@@ -31,10 +53,24 @@ function toError(thrown: unknown): string {
   return String(thrown);
 }
 
+function toEvaluationError(thrown: unknown): EvaluationError {
+  const message = toError(thrown);
+  const code = thrown && typeof thrown === 'object' ? (thrown as { code?: unknown }).code : undefined;
+  const errorClass = typeof code === 'string' && ERROR_CLASS.test(code) ? code : ERROR_CLASS.exec(message)?.[1];
+  return new EvaluationError(message, errorClass);
+}
+
+/** What a load needs before the SDK instantiates the module. */
+interface Prepared {
+  initial: number;
+  ctx: EvalContext;
+  custom: ReturnType<typeof hostBuiltinsFor>;
+}
+
 export class WasmPolicy {
   private constructor(
     private readonly sdk: LoadedPolicy,
-    private readonly ctx: Record<string, unknown>,
+    private readonly ctx: EvalContext,
     /** entrypoint name → id, as the module reports them */
     readonly entrypoints: Readonly<Record<string, number>>,
     /** the built-in names the module imports */
@@ -45,27 +81,48 @@ export class WasmPolicy {
    * Instantiate a module. Fails with PolicyLoadError when it is not an OPA-ABI module, or when it needs
    * built-ins that neither the SDK nor src/builtins implements (named in the message).
    */
-  static async load(wasm: Uint8Array): Promise<WasmPolicy> {
-    let initial: number;
-    try {
-      initial = Math.max(5, importedMemoryMinimum(wasm) ?? 5);
-    } catch (err) {
-      throw new PolicyLoadError(`policy.wasm: ${toError(err)}`);
-    }
-    const ctx = newEvalContext();
-    const custom = hostBuiltinsFor(ctx);
+  static async load(wasm: Uint8Array, opts: LoadOptions = {}): Promise<WasmPolicy> {
+    const prep = WasmPolicy.prepare(wasm, opts);
     let sdk: LoadedPolicy;
     try {
-      sdk = await loadPolicy(wasm, { initial }, custom as never);
+      sdk = await loadPolicy(wasm, { initial: prep.initial }, prep.custom as never);
     } catch (err) {
       throw new PolicyLoadError(`policy.wasm does not load: ${toError(err)}`);
     }
-    const builtins = Object.keys(builtinMap(sdk));
-    const missing = missingBuiltins(builtins, custom);
+    return WasmPolicy.finish(sdk, prep);
+  }
+
+  /** load(), synchronously (for runners that are synchronous end to end). */
+  static loadSync(wasm: Uint8Array, opts: LoadOptions = {}): WasmPolicy {
+    const prep = WasmPolicy.prepare(wasm, opts);
+    let sdk: LoadedPolicy;
+    try {
+      sdk = loadPolicySync(wasm, { initial: prep.initial }, prep.custom as never) as LoadedPolicy;
+    } catch (err) {
+      throw new PolicyLoadError(`policy.wasm does not load: ${toError(err)}`);
+    }
+    return WasmPolicy.finish(sdk, prep);
+  }
+
+  private static prepare(wasm: Uint8Array, opts: LoadOptions): Prepared {
+    useOurBuiltins();
+    let initial: number;
+    try {
+      initial = Math.max(5, importedMemoryMinimum(wasm) ?? 5, opts.memoryPages ?? 0);
+    } catch (err) {
+      throw new PolicyLoadError(`policy.wasm: ${toError(err)}`);
+    }
+    const ctx = newEvalContext({ strict: !!opts.strictBuiltinErrors });
+    return { initial, ctx, custom: hostBuiltinsFor(ctx) };
+  }
+
+  private static finish(sdk: LoadedPolicy, prep: Prepared): WasmPolicy {
+    const builtins = importedBuiltinNames(sdk);
+    const missing = missingBuiltins(builtins, prep.custom);
     if (missing.length > 0) {
       throw new PolicyLoadError(`policy.wasm needs built-ins this PDP does not implement: ${missing.sort().join(', ')}`);
     }
-    return new WasmPolicy(sdk, ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins);
+    return new WasmPolicy(sdk, prep.ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins);
   }
 
   /** Set the data document (once per activation: every evaluation after this sees it). */
@@ -77,44 +134,46 @@ export class WasmPolicy {
     }
   }
 
+  /** The id of an entrypoint given by name or id; EvaluationError when the module has no such entrypoint. */
+  entrypointId(entrypoint: string | number): number {
+    if (typeof entrypoint === 'number') {
+      if (Object.values(this.entrypoints).includes(entrypoint)) return entrypoint;
+    } else if (Object.prototype.hasOwnProperty.call(this.entrypoints, entrypoint)) {
+      return this.entrypoints[entrypoint];
+    }
+    throw new EvaluationError(`unknown entrypoint ${entrypoint}`);
+  }
+
   /**
-   * Evaluate an entrypoint. The input is passed as JSON bytes so that falsy inputs (false, 0, "",
-   * null) reach the policy; the SDK would otherwise treat them as "no input".
+   * Evaluate an entrypoint (by name or id). The input is passed as JSON bytes so that falsy inputs
+   * (false, 0, "", null) reach the policy; the SDK would otherwise treat them as "no input".
+   * `undefined` means no input at all.
    */
-  evaluate(entrypoint: string, input: unknown): ResultSet {
-    const id = this.entrypoints[entrypoint];
-    if (id === undefined) throw new EvaluationError(`unknown entrypoint ${entrypoint}`);
+  evaluate(entrypoint: string | number, input: unknown): ResultSet {
+    const id = this.entrypointId(entrypoint);
     beginEvaluation(this.ctx);
     const bytes = input === undefined ? undefined : (encoder.encode(JSON.stringify(input)).buffer as ArrayBuffer);
     let rs: unknown;
     try {
       rs = this.sdk.evaluate(bytes, id);
     } catch (err) {
-      throw new EvaluationError(toError(err));
+      throw toEvaluationError(err);
     }
     if (!Array.isArray(rs)) throw new EvaluationError('policy returned a malformed result set');
     return rs as ResultSet;
   }
-}
 
-/** The SDK keeps the module's builtins() answer as id → name on its env; recover the names. */
-function builtinMap(sdk: LoadedPolicy): Record<string, number> {
-  // The SDK does not expose the map, so ask the module directly (same call the SDK made at load).
-  const inst = sdk as unknown as { wasmInstance: { exports: Record<string, unknown> }; mem: { buffer: ArrayBuffer } };
-  const exp = inst.wasmInstance.exports as Record<string, unknown>;
-  const builtinsFn = exp.builtins as () => number;
-  const dump = exp.opa_json_dump as (addr: number) => number;
-  const heapGet = exp.opa_heap_ptr_get as () => number;
-  const heapSet = exp.opa_heap_ptr_set as (p: number) => void;
-  const saved = heapGet();
-  try {
-    const addr = dump(builtinsFn());
-    const bytes = new Uint8Array(inst.mem.buffer);
-    let end = addr;
-    while (bytes[end] !== 0) end++;
-    const parsed = JSON.parse(Buffer.from(bytes.subarray(addr, end)).toString('utf8'));
-    return parsed && typeof parsed === 'object' ? parsed : {};
-  } finally {
-    heapSet(saved);
+  /**
+   * Evaluate with an input written in Rego syntax (so it may hold sets), through OPA's classic ABI;
+   * returns the result set as Rego text (sets stay sets). For conformance cases, which need both.
+   */
+  evaluateRegoText(entrypoint: string | number, inputText: string | undefined): string {
+    const id = this.entrypointId(entrypoint);
+    beginEvaluation(this.ctx);
+    try {
+      return evaluateRegoText(this.sdk, id, inputText);
+    } catch (err) {
+      throw toEvaluationError(err);
+    }
   }
 }

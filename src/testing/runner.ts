@@ -1,7 +1,7 @@
 /**
  * The Rego test runner behind `pdp test`: discovers `test_*` rules, compiles them all in one compile
- * call (one entrypoint per test: much faster than a compile per test), loads the module through
- * @open-policy-agent/opa-wasm with our host built-ins, and evaluates each test with no input.
+ * call (one entrypoint per test: much faster than a compile per test), loads the module as the PDP does
+ * (src/engine/policy.ts: WasmPolicy), and evaluates each test with no input.
  * A test passes when its result is `true`; undefined, any other value, or an evaluation error fails.
  *
  * @example
@@ -11,6 +11,7 @@
 import type { Module } from '../compiler/ast';
 import { RegoError, RegoErrors } from '../compiler/errors';
 import { parseModule } from '../compiler/parser';
+import { WasmPolicy } from '../engine/policy';
 import { discoverTests, type DiscoveredTest } from './discover';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'skip';
@@ -46,12 +47,6 @@ export interface RunOptions {
 export interface PolicySources {
   modules: Array<{ file: string; source: string }>;
   data: unknown;
-}
-
-/** What the runner needs of a loaded policy: the SDK's LoadedPolicy has exactly this shape. */
-interface LoadedPolicy {
-  setData(data: unknown): void;
-  evaluate(input: unknown, entrypoint: string): Array<{ result: unknown }>;
 }
 
 function errorText(e: unknown): string {
@@ -105,20 +100,6 @@ function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-async function loadWithHostBuiltins(wasm: Uint8Array): Promise<{ policy: LoadedPolicy; beforeEach: () => void }> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { loadPolicy } = require('@open-policy-agent/opa-wasm') as {
-    loadPolicy(wasm: Uint8Array | ArrayBuffer, memory?: unknown, builtins?: Record<string, unknown>): Promise<LoadedPolicy>;
-  };
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const registry = require('../builtins/registry') as { hostBuiltins(ctx: unknown): Record<string, unknown> };
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const context = require('../builtins/context') as typeof import('../builtins/context');
-  const ctx = context.newEvalContext({ strict: false });
-  const policy = await loadPolicy(wasm, undefined, registry.hostBuiltins(ctx));
-  return { policy, beforeEach: () => context.beginEvaluation(ctx) };
-}
-
 /**
  * Runs the tests of already-loaded policy sources (modules and the merged data document).
  * Never throws for a bad policy: compile errors come back in `errors`.
@@ -151,10 +132,10 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
     report.compileMs = elapsedMs(compileStart);
   }
 
-  let loaded: Awaited<ReturnType<typeof loadWithHostBuiltins>>;
+  let policy: WasmPolicy;
   try {
-    loaded = await loadWithHostBuiltins(wasm);
-    loaded.policy.setData(sources.data ?? {});
+    policy = await WasmPolicy.load(wasm);
+    policy.setData(sources.data ?? {});
   } catch (e) {
     report.errors = [`cannot load the compiled tests: ${errorText(e)}`];
     return report;
@@ -165,8 +146,7 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
     let outcome: { passed: boolean; error?: string };
     let status: TestStatus;
     try {
-      loaded.beforeEach();
-      outcome = verdict(loaded.policy.evaluate(undefined, t.entrypoint));
+      outcome = verdict(policy.evaluate(t.entrypoint, undefined));
       status = outcome.passed ? 'pass' : 'fail';
     } catch (e) {
       outcome = { passed: false, error: errorText(e) };

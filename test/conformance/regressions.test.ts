@@ -3,10 +3,9 @@
  * compiler and the module loaded by @open-policy-agent/opa-wasm, exactly as the conformance runner runs
  * OPA's cases. The expectations are OPA's answers.
  */
-import { runCase, makeHost, type Case } from '../../src/cli/commands/conformance';
+import { runCase, type Case } from '../../src/cli/commands/conformance';
 
-const host = makeHost();
-const run = (c: Omit<Case, 'note'>) => runCase({ note: 'regression', ...c }, host);
+const run = (c: Omit<Case, 'note'>) => runCase({ note: 'regression', ...c });
 const gen = (body: string) => [`package generated\n\n${body}\n`];
 
 describe('host built-ins win over the SDK bundled JS ones', () => {

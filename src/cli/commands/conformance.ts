@@ -14,6 +14,7 @@ import { compile } from '../../compiler';
 import { parseTerm } from '../../compiler/parser';
 import type { Term } from '../../compiler/ast';
 import { RegoError, RegoErrors } from '../../compiler/errors';
+import { WasmPolicy, EvaluationError } from '../../engine/policy';
 
 export const summary = 'run the OPA conformance cases through the compiler and the wasm SDK';
 
@@ -146,76 +147,6 @@ function multisetEquals(vs: Val[], ws: unknown[]): boolean {
 
 // ------------------------------------------------------------ running one case
 
-type Customs = Record<string, (...args: any[]) => any>;
-
-/** The host built-ins with their evaluation context (strict mode and time are set per case). */
-export interface Host {
-  customs: Customs;
-  begin(strict: boolean): void;
-}
-
-export function makeHost(): Host {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const reg = require('../../builtins/registry') as typeof import('../../builtins/registry');
-  // the SDK would otherwise answer sprintf, json.is_valid, yaml.* etc. with its own JS versions
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  (require('../../builtins/sdk') as typeof import('../../builtins/sdk')).preferOurBuiltinsOverSdk();
-  const ctx = reg.newEvalContext();
-  return { customs: reg.hostBuiltins(ctx), begin: (strict) => reg.beginEvaluation(ctx, { strict }) };
-}
-
-/** The shared memory as the SDK holds it (typed structurally: tsconfig has no DOM/wasm lib). */
-interface Mem {
-  buffer: ArrayBuffer;
-}
-
-interface Exports {
-  opa_malloc(n: number): number;
-  opa_value_parse(addr: number, len: number): number;
-  opa_json_parse(addr: number, len: number): number;
-  opa_value_dump(addr: number): number;
-  opa_heap_ptr_set(p: number): void;
-  opa_eval_ctx_new(): number;
-  opa_eval_ctx_set_input(ctx: number, v: number): void;
-  opa_eval_ctx_set_data(ctx: number, v: number): void;
-  opa_eval_ctx_set_entrypoint(ctx: number, ep: number): void;
-  opa_eval_ctx_get_result(ctx: number): number;
-  eval(ctx: number): number;
-}
-
-function writeString(ex: Exports, mem: Mem, s: string): [number, number] {
-  const buf = new TextEncoder().encode(s);
-  const addr = ex.opa_malloc(buf.length);
-  new Uint8Array(mem.buffer).set(buf, addr);
-  return [addr, buf.length];
-}
-
-function readCString(mem: Mem, addr: number): string {
-  const b = new Uint8Array(mem.buffer);
-  let end = addr;
-  while (b[end] !== 0) end++;
-  return new TextDecoder().decode(b.subarray(addr, end));
-}
-
-/** Evaluate plan `ep` of a loaded policy with a Rego-syntax input (sets allowed); returns the dumped result set. */
-function evalValue(policy: any, ep: number, inputText: string | undefined): string {
-  const ex = policy.wasmInstance.exports as Exports;
-  const mem: Mem = policy.mem;
-  ex.opa_heap_ptr_set(policy.dataHeapPtr);
-  let inputAddr = 0;
-  if (inputText !== undefined) {
-    const [a, n] = writeString(ex, mem, inputText);
-    inputAddr = ex.opa_value_parse(a, n);
-    if (!inputAddr) throw new Error('the module could not parse the input');
-  }
-  const ctx = ex.opa_eval_ctx_new();
-  if (inputText !== undefined) ex.opa_eval_ctx_set_input(ctx, inputAddr);
-  ex.opa_eval_ctx_set_data(ctx, policy.dataAddr);
-  ex.opa_eval_ctx_set_entrypoint(ctx, ep);
-  ex.eval(ctx);
-  return readCString(mem, ex.opa_value_dump(ex.opa_eval_ctx_get_result(ctx)));
-}
-
 function errText(e: unknown): string {
   if (typeof e === 'string') return e;
   if (e instanceof Error) return e.message;
@@ -223,7 +154,7 @@ function errText(e: unknown): string {
   return String(e);
 }
 
-export function runCase(c: Case, host: Host = makeHost()): Outcome {
+export function runCase(c: Case): Outcome {
   // an error is wanted when want_error_code is given, or want_error alone (its text names the class)
   const wantErr = c.want_error_code ?? (c.want_error !== undefined ? (/\b((?:eval|rego)_\w+_error)\b/.exec(c.want_error)?.[1] ?? 'any') : undefined);
   let compiled;
@@ -245,20 +176,15 @@ export function runCase(c: Case, host: Host = makeHost()): Outcome {
   }
   let dumped: string;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { loadPolicySync } = require('@open-policy-agent/opa-wasm');
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { requiredPages } = require('../../compiler/emit') as { requiredPages(w: Uint8Array): number };
-    const policy = loadPolicySync(compiled.wasm, { initial: Math.max(5, requiredPages(compiled.wasm)) }, host.customs);
-    host.begin(!!c.strict_error);
+    // loaded exactly as the PDP loads a policy (our host built-ins, memory sized from the module)
+    const policy = WasmPolicy.loadSync(compiled.wasm, { strictBuiltinErrors: !!c.strict_error });
     if (c.data !== undefined) policy.setData(c.data);
-    const ep = policy.entrypoints['q'];
-    if (typeof ep !== 'number') return { kind: 'wrong', why: 'the module has no entrypoint q' };
+    if (!('q' in policy.entrypoints)) return { kind: 'wrong', why: 'the module has no entrypoint q' };
     const inputText = c.input_term !== undefined ? c.input_term : c.input !== undefined ? JSON.stringify(c.input) : undefined;
-    dumped = evalValue(policy, ep, inputText);
+    dumped = policy.evaluateRegoText('q', inputText);
   } catch (e) {
     const msg = errText(e);
-    const code = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '';
+    const code = e instanceof EvaluationError ? (e.errorClass ?? '') : '';
     if (wantErr && (msg.startsWith(wantErr) || code === wantErr || (wantErr === 'any' && !/crash|RuntimeError/.test(msg)))) return { kind: 'pass' };
     return { kind: 'wrong', why: `evaluation failed: ${msg}` };
   }
@@ -279,13 +205,12 @@ export function runCase(c: Case, host: Host = makeHost()): Outcome {
 
 export function runConformance(dir: string, opts: { filter?: string } = {}): Report {
   const cases = loadCases(dir);
-  const host = makeHost();
   const report: Report = { total: 0, pass: 0, refused: 0, wrong: 0, by_folder: {}, details: [] };
   for (const lc of cases) {
     if (opts.filter && !lc.c.note.includes(opts.filter) && lc.folder !== opts.filter) continue;
     let outcome: Outcome;
     try {
-      outcome = runCase(lc.c, host);
+      outcome = runCase(lc.c);
     } catch (e) {
       outcome = { kind: 'wrong', why: `runner crashed: ${e instanceof Error ? e.stack : String(e)}` };
     }
