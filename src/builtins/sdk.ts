@@ -13,12 +13,16 @@ import { lookupBuiltin } from './registry';
 
 let done: string[] | undefined;
 
+/** The SDK's bundled built-in map (name → JS implementation), live: what it serves before customBuiltins. */
+export function sdkBundledBuiltins(): Record<string, unknown> {
+  const main = require.resolve('@open-policy-agent/opa-wasm');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require(path.join(path.dirname(main), 'builtins', 'index.js')) as Record<string, unknown>;
+}
+
 export function preferOurBuiltinsOverSdk(): string[] {
   if (done) return done;
-  const main = require.resolve('@open-policy-agent/opa-wasm');
-  const file = path.join(path.dirname(main), 'builtins', 'index.js');
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const bundled = require(file) as Record<string, unknown>;
+  const bundled = sdkBundledBuiltins();
   const removed: string[] = [];
   for (const name of Object.keys(bundled)) {
     if (lookupBuiltin(name)?.host) {
