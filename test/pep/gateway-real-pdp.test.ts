@@ -2,57 +2,35 @@
  * End to end with the real PDP: SDK Client → gateway → SDK McpServer, decisions by the PDP running
  * the default policy from rego/ with a throw-away identity provider and an API key for the gateway.
  *
- * Skipped (with a message) only while src/server/app.ts does not exist. The adapter `startRealPdp`
- * below is the one place that knows the app factory's shape.
+ * `startRealPdp` starts the PDP exactly as `pdp serve --config` does in one process
+ * (loadConfig + startPdpServer from src/server/server.ts).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as http from 'http';
 import * as crypto from 'crypto';
-import type { AddressInfo } from 'net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startDemoMcpServer, RunningDemoServer } from '../../src/pep/demo-server';
 import { startGateway, RunningGateway } from '../../src/pep/gateway/gateway';
-
-const APP = path.join(__dirname, '..', '..', 'src', 'server', 'app.ts');
-const hasApp = fs.existsSync(APP);
-if (!hasApp) {
-  // eslint-disable-next-line no-console
-  console.warn('gateway-real-pdp.test.ts: SKIPPED — src/server/app.ts (the PDP app factory) does not exist yet');
-}
+import { loadConfig } from '../../src/server/config';
+import { startPdpServer } from '../../src/server/server';
 
 interface RunningPdp {
   url: string;
   close(): Promise<void>;
 }
 
-/** Starts the real PDP on port 0 from a config file; adapts to the app factory's export. */
+/** Starts the real PDP on port 0 from a config file. */
 async function startRealPdp(configFile: string): Promise<RunningPdp> {
-  const { loadConfig } = require('../../src/server/config');
   const config = loadConfig({ configFile, port: 0, addr: '127.0.0.1', workers: 1 }, {});
-  const mod = require(APP);
-  const factory = mod.startServer ?? mod.startPdp ?? mod.createApp ?? mod.createPdpApp ?? mod.default;
-  if (typeof factory !== 'function') throw new Error(`src/server/app.ts exports none of startServer/startPdp/createApp: ${Object.keys(mod)}`);
-  const made = await factory(config);
-  // Either a running server ({url|port, close}) or an app (express app, or {app, ready?, close?}).
-  if (made && typeof made.close === 'function' && (made.url || made.port)) {
-    return { url: made.url ?? `http://127.0.0.1:${made.port}`, close: () => made.close() };
+  const { pdp, errors } = await startPdpServer(config, { log: () => undefined, watch: false, defaultMetrics: false });
+  if (errors.size > 0) {
+    await pdp.close();
+    throw new Error(`the PDP did not load its bundle: ${[...errors.values()].map((e) => e.message).join('; ')}`);
   }
-  const app = made?.app ?? made;
-  if (made?.ready) await made.ready;
-  const server = http.createServer(app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      if (typeof made?.close === 'function') await made.close();
-    },
-  };
+  return { url: pdp.url(), close: () => pdp.close() };
 }
 
 async function waitReady(url: string): Promise<void> {
@@ -64,7 +42,7 @@ async function waitReady(url: string): Promise<void> {
   throw new Error('the PDP did not become ready (no bundle active after 60 s)');
 }
 
-(hasApp ? describe : describe.skip)('MCP gateway with the real PDP', () => {
+describe('MCP gateway with the real PDP', () => {
   const ISSUER = 'https://test-idp.local';
   let dir: string;
   let pdp: RunningPdp | undefined;
@@ -137,6 +115,9 @@ async function waitReady(url: string): Promise<void> {
     expect(e.code).toBe(-32001);
     expect(e.data.reasons.length).toBeGreaterThan(0);
     expect(typeof e.data.reasons[0].code).toBe('string');
+    // the agent's SDK adds one "MCP error -32001: " prefix to the gateway's message, not two
+    expect(e.message).toMatch(/^MCP error -32001: denied: grant\.destructive_required: /);
+    expect(e.data.reasons.map((r: any) => r.code)).toContain('role.tool_not_granted');
     expect(demo.calls.length).toBe(before);
   });
 

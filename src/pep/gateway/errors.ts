@@ -10,6 +10,17 @@ export const DENIED = -32001;
 export const INVALID_PARAMS = -32602;
 export const INTERNAL_ERROR = -32603;
 
+/**
+ * An McpError whose message is exactly `message`. McpError's constructor prefixes "MCP error <code>: ",
+ * the SDK server sends `error.message` as is, and the agent's SDK client prefixes it again: without
+ * this, agents read "MCP error -32001: MCP error -32001: denied: …".
+ */
+export function gatewayError(code: number, message: string, data?: unknown): McpError {
+  const e = new McpError(code, message, data);
+  e.message = message;
+  return e;
+}
+
 /** The `data` of every gateway error: machine-readable reasons and, when there was one, the decision id. */
 export interface DenyData {
   reasons: Reason[];
@@ -18,11 +29,11 @@ export interface DenyData {
 
 export function denied(reasons: Reason[], decisionId?: string): McpError {
   const data: DenyData = decisionId ? { reasons, decision_id: decisionId } : { reasons };
-  return new McpError(DENIED, `denied: ${summarize(reasons)}`, data);
+  return gatewayError(DENIED, `denied: ${summarize(reasons)}`, data);
 }
 
 export function invalidInput(message: string): McpError {
-  return new McpError(INVALID_PARAMS, message, { reasons: [{ code: 'gateway.invalid_input', message }] } satisfies DenyData);
+  return gatewayError(INVALID_PARAMS, message, { reasons: [{ code: 'gateway.invalid_input', message }] } satisfies DenyData);
 }
 
 /** A deny decision → the JSON-RPC error for it: the policy said no, or there was no usable answer. */
@@ -34,8 +45,8 @@ export function errorForDeny(decision: Decision): McpError {
   // The PDP refusing the input itself (schema, size) means the request could not be turned into a
   // valid decision input; anything else means we have no decision at all.
   const badInput = f.kind === 'invalid_input' || (f.kind === 'rejected' && (f.status === 400 || f.status === 413 || f.status === 422));
-  if (badInput) return new McpError(INVALID_PARAMS, `decision input rejected: ${summarize(decision.reasons)}`, data);
-  return new McpError(INTERNAL_ERROR, `no decision (failing closed): ${summarize(decision.reasons)}`, data);
+  if (badInput) return gatewayError(INVALID_PARAMS, `decision input rejected: ${summarize(decision.reasons)}`, data);
+  return gatewayError(INTERNAL_ERROR, `no decision (failing closed): ${summarize(decision.reasons)}`, data);
 }
 
 function summarize(reasons: Reason[]): string {

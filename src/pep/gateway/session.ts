@@ -12,7 +12,7 @@ import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/typ
 import { randomUUID } from 'crypto';
 import type { PdpClient } from '../client';
 import type { DecisionInput } from '../types';
-import { denied, errorForDeny, INTERNAL_ERROR, invalidInput } from './errors';
+import { denied, errorForDeny, gatewayError, INTERNAL_ERROR, invalidInput } from './errors';
 import { CallerIdentity, IdentityHeaderNames, readIdentity } from './identity';
 import { callDuties, listable, redactResult } from './obligations';
 
@@ -210,8 +210,10 @@ export class GatewaySession {
     try {
       return (await this.upstream.request(request as any, ResultSchema, { signal, onprogress })) as Record<string, unknown>;
     } catch (e) {
-      if (e instanceof McpError) throw e; // the upstream's own JSON-RPC error, passed through
-      throw new McpError(INTERNAL_ERROR, `upstream MCP server failed: ${(e as Error)?.message ?? e}`, {
+      // the upstream's own JSON-RPC error, passed through unchanged: our SDK client prefixed its
+      // message with "MCP error <code>: ", which the agent's client would add a second time
+      if (e instanceof McpError) throw gatewayError(e.code, e.message.replace(new RegExp(`^MCP error ${e.code}: `), ''), e.data);
+      throw gatewayError(INTERNAL_ERROR, `upstream MCP server failed: ${(e as Error)?.message ?? e}`, {
         reasons: [{ code: 'gateway.upstream_error', message: String((e as Error)?.message ?? e) }],
       });
     }
@@ -240,6 +242,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function toolsOf(page: Record<string, unknown>): Tool[] {
-  if (!Array.isArray(page.tools)) throw new McpError(INTERNAL_ERROR, 'upstream tools/list answer has no tools list');
+  if (!Array.isArray(page.tools)) throw gatewayError(INTERNAL_ERROR, 'upstream tools/list answer has no tools list');
   return page.tools.filter((t): t is Tool => isPlainObject(t) && typeof t.name === 'string');
 }
