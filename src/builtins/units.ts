@@ -67,14 +67,23 @@ function unquote(s: string): string {
   return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
 }
 
-function unitsParse(s: string): Value {
-  const fn = 'units.parse';
+/**
+ * The shared front of both parsers: "<amount><unit>" (quotes allowed, no spaces) as an exact amount and
+ * the unit text. `what` names the amount in OPA's messages ("amount", "byte amount").
+ */
+function amountAndUnit(fn: string, s: string, signed: boolean, what: string): { amount: Rat; unit: string } {
   const text = unquote(s);
   if (/\s/.test(text)) throw builtinErr(fn, 'spaces not allowed in resource strings');
-  const [amount, unit] = split(text, true);
-  if (!/\d/.test(amount)) throw builtinErr(fn, 'no amount provided');
-  const r = parseDecimal(fn, amount);
-  if (!r) throw builtinErr(fn, 'could not parse amount to a number');
+  const [amountText, unit] = split(text, signed);
+  if (!/\d/.test(amountText)) throw builtinErr(fn, `no ${what} provided`);
+  const amount = parseDecimal(fn, amountText);
+  if (!amount) throw builtinErr(fn, `could not parse ${what} to a number`);
+  return { amount, unit };
+}
+
+function unitsParse(s: string): Value {
+  const fn = 'units.parse';
+  const { amount: r, unit } = amountAndUnit(fn, s, true, 'amount');
   let mul: Rat;
   if (unit === '') mul = { n: 1n, d: 1n };
   else if (unit === 'm') mul = { n: 1n, d: 1000n };
@@ -90,12 +99,7 @@ function unitsParse(s: string): Value {
 
 function unitsParseBytes(s: string): Value {
   const fn = 'units.parse_bytes';
-  const text = unquote(s);
-  if (/\s/.test(text)) throw builtinErr(fn, 'spaces not allowed in resource strings');
-  const [amount, unitRaw] = split(text, false);
-  if (!/\d/.test(amount)) throw builtinErr(fn, 'no byte amount provided');
-  const r = parseDecimal(fn, amount);
-  if (!r) throw builtinErr(fn, 'could not parse byte amount to a number');
+  const { amount: r, unit: unitRaw } = amountAndUnit(fn, s, false, 'byte amount');
   let u = unitRaw.toLowerCase();
   if (u.endsWith('b')) u = u.slice(0, -1);
   let mul: bigint;

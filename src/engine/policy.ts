@@ -9,8 +9,10 @@
  */
 import { loadPolicy, loadPolicySync } from '@open-policy-agent/opa-wasm';
 import { importedMemoryMinimum } from './wasm-imports';
-import { hostBuiltinsFor, missingBuiltins, newEvalContext, beginEvaluation, useOurBuiltins, type EvalContext } from './host-builtins';
+import { hostBuiltins, newEvalContext, beginEvaluation, type EvalContext } from '../builtins/registry';
+import { preferOurBuiltinsOverSdk, sdkBundledBuiltins } from '../builtins/sdk';
 import { importedBuiltinNames, evaluateRegoText } from './sdk-abi';
+import { errorMessage } from './error-message';
 
 /** The SDK's result set: `[{result: value}]`, `[]` when undefined. */
 export type ResultSet = Array<{ result: unknown }>;
@@ -44,27 +46,27 @@ type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 const encoder = new TextEncoder();
 const ERROR_CLASS = /^((?:eval|rego)_\w+_error)\b/;
 
-function toError(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message;
-  if (typeof thrown === 'string') return thrown;
-  if (thrown && typeof thrown === 'object' && typeof (thrown as { message?: unknown }).message === 'string') {
-    return (thrown as { message: string }).message;
-  }
-  return String(thrown);
-}
-
 function toEvaluationError(thrown: unknown): EvaluationError {
-  const message = toError(thrown);
+  const message = errorMessage(thrown);
   const code = thrown && typeof thrown === 'object' ? (thrown as { code?: unknown }).code : undefined;
   const errorClass = typeof code === 'string' && ERROR_CLASS.test(code) ? code : ERROR_CLASS.exec(message)?.[1];
   return new EvaluationError(message, errorClass);
+}
+
+/**
+ * The built-ins a module imports that nobody implements (neither the SDK's remaining bundled ones nor
+ * ours): loading such a module must fail, naming them, rather than fail later at the first decision.
+ */
+function missingBuiltins(names: readonly string[], provided: Record<string, unknown>): string[] {
+  const sdk = sdkBundledBuiltins();
+  return names.filter((n) => typeof sdk[n] !== 'function' && typeof provided[n] !== 'function');
 }
 
 /** What a load needs before the SDK instantiates the module. */
 interface Prepared {
   initial: number;
   ctx: EvalContext;
-  custom: ReturnType<typeof hostBuiltinsFor>;
+  custom: ReturnType<typeof hostBuiltins>;
 }
 
 export class WasmPolicy {
@@ -87,7 +89,7 @@ export class WasmPolicy {
     try {
       sdk = await loadPolicy(wasm, { initial: prep.initial }, prep.custom as never);
     } catch (err) {
-      throw new PolicyLoadError(`policy.wasm does not load: ${toError(err)}`);
+      throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
     return WasmPolicy.finish(sdk, prep);
   }
@@ -99,21 +101,23 @@ export class WasmPolicy {
     try {
       sdk = loadPolicySync(wasm, { initial: prep.initial }, prep.custom as never) as LoadedPolicy;
     } catch (err) {
-      throw new PolicyLoadError(`policy.wasm does not load: ${toError(err)}`);
+      throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
     return WasmPolicy.finish(sdk, prep);
   }
 
   private static prepare(wasm: Uint8Array, opts: LoadOptions): Prepared {
-    useOurBuiltins();
+    // the SDK would otherwise answer sprintf, json.is_valid, yaml.* with its bundled JS versions
+    // (sprintf-js is not Go's fmt); idempotent, and it must happen before the SDK binds built-ins
+    preferOurBuiltinsOverSdk();
     let initial: number;
     try {
       initial = Math.max(5, importedMemoryMinimum(wasm) ?? 5, opts.memoryPages ?? 0);
     } catch (err) {
-      throw new PolicyLoadError(`policy.wasm: ${toError(err)}`);
+      throw new PolicyLoadError(`policy.wasm: ${errorMessage(err)}`);
     }
     const ctx = newEvalContext({ strict: !!opts.strictBuiltinErrors });
-    return { initial, ctx, custom: hostBuiltinsFor(ctx) };
+    return { initial, ctx, custom: hostBuiltins(ctx) };
   }
 
   private static finish(sdk: LoadedPolicy, prep: Prepared): WasmPolicy {
@@ -130,7 +134,7 @@ export class WasmPolicy {
     try {
       this.sdk.setData(encoder.encode(JSON.stringify(data ?? {})).buffer as ArrayBuffer);
     } catch (err) {
-      throw new PolicyLoadError(`setting data failed: ${toError(err)}`);
+      throw new PolicyLoadError(`setting data failed: ${errorMessage(err)}`);
     }
   }
 

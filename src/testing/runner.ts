@@ -10,8 +10,10 @@
  */
 import type { Module } from '../compiler/ast';
 import { RegoError, RegoErrors } from '../compiler/errors';
-import { parseModule } from '../compiler/parser';
+import { compile, parseAll } from '../compiler';
+import { loadPolicyDir } from '../compiler/load';
 import { WasmPolicy } from '../engine/policy';
+import { errorMessage } from '../engine/error-message';
 import { discoverTests, type DiscoveredTest } from './discover';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'skip';
@@ -49,37 +51,18 @@ export interface PolicySources {
   data: unknown;
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof RegoErrors) return e.errors.map((x) => x.message).join('\n');
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'string') return e;
-  if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
-    return (e as { message: string }).message;
-  }
-  try {
-    return JSON.stringify(e);
-  } catch {
-    return String(e);
-  }
-}
-
 function compileErrorLines(e: unknown): string[] {
   if (e instanceof RegoErrors) return e.errors.map((x) => x.message);
   if (e instanceof RegoError) return [e.message];
-  return [errorText(e)];
+  return [errorMessage(e)];
 }
 
 function parseForDiscovery(sources: PolicySources['modules']): { modules: Module[]; errors: string[] } {
-  const modules: Module[] = [];
-  const errors: string[] = [];
-  for (const s of sources) {
-    try {
-      modules.push(parseModule(s.source, s.file));
-    } catch (e) {
-      errors.push(...compileErrorLines(e));
-    }
+  try {
+    return { modules: parseAll(sources), errors: [] };
+  } catch (e) {
+    return { modules: [], errors: compileErrorLines(e) };
   }
-  return { modules, errors };
 }
 
 /** Deduplicated, in order: the compiler may report one error once per entrypoint that reaches it. */
@@ -119,8 +102,6 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
   }
   if (runnable.length === 0) return report;
 
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { compile } = require('../compiler') as typeof import('../compiler');
   const compileStart = process.hrtime.bigint();
   let wasm: Uint8Array;
   try {
@@ -137,7 +118,7 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
     policy = await WasmPolicy.load(wasm);
     policy.setData(sources.data ?? {});
   } catch (e) {
-    report.errors = [`cannot load the compiled tests: ${errorText(e)}`];
+    report.errors = [`cannot load the compiled tests: ${errorMessage(e)}`];
     return report;
   }
 
@@ -149,7 +130,7 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
       outcome = verdict(policy.evaluate(t.entrypoint, undefined));
       status = outcome.passed ? 'pass' : 'fail';
     } catch (e) {
-      outcome = { passed: false, error: errorText(e) };
+      outcome = { passed: false, error: errorMessage(e) };
       status = 'error';
     }
     const r = resultOf(t, status, elapsedMs(start), outcome.error);
@@ -178,11 +159,7 @@ function resultOf(t: DiscoveredTest, status: TestStatus, durationMs: number, err
 export async function runTestsInPaths(paths: string[], opts: RunOptions = {}): Promise<TestReport> {
   let sources: PolicySources;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { loadPolicyDir } = require('../compiler/load') as {
-      loadPolicyDir(paths: string[]): PolicySources | Promise<PolicySources>;
-    };
-    sources = await loadPolicyDir(paths);
+    sources = loadPolicyDir(paths);
   } catch (e) {
     return { passed: 0, failed: 0, skipped: 0, errors: compileErrorLines(e), compileMs: 0, tests: [] };
   }

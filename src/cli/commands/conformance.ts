@@ -15,6 +15,7 @@ import { parseTerm } from '../../compiler/parser';
 import type { Term } from '../../compiler/ast';
 import { RegoError, RegoErrors } from '../../compiler/errors';
 import { WasmPolicy, EvaluationError } from '../../engine/policy';
+import { errorMessage } from '../../engine/error-message';
 
 export const summary = 'run the OPA conformance cases through the compiler and the wasm SDK';
 
@@ -147,13 +148,6 @@ function multisetEquals(vs: Val[], ws: unknown[]): boolean {
 
 // ------------------------------------------------------------ running one case
 
-function errText(e: unknown): string {
-  if (typeof e === 'string') return e;
-  if (e instanceof Error) return e.message;
-  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
-  return String(e);
-}
-
 export function runCase(c: Case): Outcome {
   // an error is wanted when want_error_code is given, or want_error alone (its text names the class)
   const wantErr = c.want_error_code ?? (c.want_error !== undefined ? (/\b((?:eval|rego)_\w+_error)\b/.exec(c.want_error)?.[1] ?? 'any') : undefined);
@@ -183,7 +177,7 @@ export function runCase(c: Case): Outcome {
     const inputText = c.input_term !== undefined ? c.input_term : c.input !== undefined ? JSON.stringify(c.input) : undefined;
     dumped = policy.evaluateRegoText('q', inputText);
   } catch (e) {
-    const msg = errText(e);
+    const msg = errorMessage(e);
     const code = e instanceof EvaluationError ? (e.errorClass ?? '') : '';
     if (wantErr && (msg.startsWith(wantErr) || code === wantErr || (wantErr === 'any' && !/crash|RuntimeError/.test(msg)))) return { kind: 'pass' };
     return { kind: 'wrong', why: `evaluation failed: ${msg}` };
@@ -193,7 +187,7 @@ export function runCase(c: Case): Outcome {
   try {
     got = termToVal(parseTerm(dumped, '<result>'));
   } catch (e) {
-    return { kind: 'wrong', why: `unreadable result ${dumped}: ${errText(e)}` };
+    return { kind: 'wrong', why: `unreadable result ${dumped}: ${errorMessage(e)}` };
   }
   const want = c.want_result ?? [];
   const rows = 'set' in (got as object) ? (got as { set: Val[] }).set : Array.isArray(got) ? got : undefined;
