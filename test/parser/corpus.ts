@@ -20,7 +20,7 @@ export function loadConformanceCases(): ConformanceCase[] {
       const p = path.join(dir, name);
       if (fs.statSync(p).isDirectory()) {
         if (name !== '_unconfirmed') walk(p);
-      } else if (name.endsWith('.yaml') && name !== 'opa-wasm-exceptions.yaml') {
+      } else if (/\.ya?ml$/.test(name) && name !== 'opa-wasm-exceptions.yaml') {
         const doc = parse(fs.readFileSync(p, 'utf8')) as { cases?: Array<Record<string, unknown>> };
         for (const c of doc.cases ?? []) {
           out.push({
