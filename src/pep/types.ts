@@ -1,33 +1,19 @@
 /**
- * The decision contract as an enforcement point sees it (DESIGN.md §3). These types are the PEP's own
- * copy on purpose: the PEP is a client library that must build without the server's code.
+ * The decision contract as an enforcement point sees it (DESIGN.md §3). The request type is the
+ * server's own (a type-only import: nothing of the server is loaded at run time).
  */
 
-/** One principal (user or agent): a token the PDP verifies, and/or attributes the PEP asserts. */
-export interface Principal {
-  id?: string;
-  token?: string;
-  attributes?: Record<string, unknown>;
-  [k: string]: unknown;
-}
+import type { DecideRequest } from '../server/types';
 
-/** The body of `POST /v1/decide`. Only `tool` is required. */
-export interface DecisionInput {
-  user?: Principal;
-  agent?: Principal;
-  tool: {
-    server?: string;
-    name: string;
-    /** the MCP method being authorised: 'tools/call', or 'tools/list' when filtering a listing */
-    method?: string;
-    annotations?: Record<string, unknown>;
-    [k: string]: unknown;
-  };
-  parameters?: Record<string, unknown>;
-  task?: { id?: string; token?: string; scope?: Record<string, unknown>; [k: string]: unknown };
-  context?: Record<string, unknown>;
-  [k: string]: unknown;
-}
+/** One principal (user or agent): a token the PDP verifies, and/or attributes the PEP asserts. */
+export type Principal = NonNullable<DecideRequest['user']>;
+
+/**
+ * The body of `POST /v1/decide`. Only `tool` is required. The server defines the contract
+ * (src/server/types.ts); this is the same type, imported for types only, so the client carries no
+ * server code at run time.
+ */
+export type DecisionInput = DecideRequest;
 
 /** Why a decision came out the way it did. Codes are stable; messages are for humans. */
 export interface Reason {

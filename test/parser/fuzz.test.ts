@@ -6,17 +6,8 @@
 import { parseBody, parseModule, parseTerm } from '../../src/compiler/parser';
 import { RegoError, RegoErrors } from '../../src/compiler/errors';
 import { loadConformanceCases } from './corpus';
+import { prng as rng } from '../helpers/prng';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   '{', '}', '[', ']', '(', ')', ':=', '=', '==', '!=', '<', '>=', '+', '-', '*', '/', '%', '&', '|', ',', ';', ':', '.',
