@@ -265,7 +265,8 @@ function fmtFloatVerb(x: number, verb: string, spec: Spec): string {
   return pad(signed(neg, body, spec), spec, true);
 }
 
-function fmtString(s: string, verb: string, spec: Spec): string {
+/** undefined: the verb does not apply to a string (an empty string is a legitimate answer). */
+function fmtString(s: string, verb: string, spec: Spec): string | undefined {
   switch (verb) {
     case 's': case 'v':
       return pad(spec.prec !== undefined ? Array.from(s).slice(0, spec.prec).join('') : s, spec, false);
@@ -276,7 +277,7 @@ function fmtString(s: string, verb: string, spec: Spec): string {
       return pad(verb === 'X' ? hex.toUpperCase() : hex, spec, false);
     }
     default:
-      return '';
+      return undefined;
   }
 }
 
@@ -291,7 +292,9 @@ function formatOne(a: GoArg, verb: string, spec: Spec): string {
   } else if (a.k === 'float') {
     out = fmtFloatVerb(a.v, verb, spec);
   } else {
-    out = fmtString(a.v, verb, spec);
+    const text = fmtString(a.v, verb, spec);
+    if (text === undefined) return bad(verb, a);
+    return text;
   }
   return out === '' ? bad(verb, a) : out;
 }

@@ -5,7 +5,7 @@
 // the interpreter to call the host implementation instead (lower/upper on non-ASCII text).
 import { alloc, abortLit, bStart, bLit, bByte, bBytes, abortBuilt, bPtr, bLen } from "./mem";
 import {
-  T_NULL, T_BOOL, T_INT, T_FLOAT, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, mkInt, mkNum, intOf, floatOf,
+  T_NULL, T_BOOL, T_INT, T_FLOAT, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, boolOf, mkInt, mkNum, intOf, floatOf,
   isNum, numF, asInt, intScratch, mkStr, strLen, strData, mkLit, mkArr, arrPush, arrLen, arrGet, mkObj,
   objPut, objGet, objFind, objCount, entKey, entVal, sortedIdx, sortedAt, setAdd, equalV, compareV,
   sortValues, EMPTY_STR,
@@ -22,7 +22,7 @@ let frame: usize = 0;
 @inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
 
 // the names, "|"-separated, in id order (a managed array would allocate)
-const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset";
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf";
 
 function putName(): void {
   let idx = 0;
@@ -704,6 +704,62 @@ function validNumber(d: usize, n: usize): bool {
   return i == n;
 }
 
+const MAX_SAFE: i64 = 9007199254740991;
+
+/** Appends an integer's decimal digits to the builder without allocating. */
+function bDecimal(v: i64): void {
+  if (v < 0) { bByte(45); v = -v; }
+  let nd: usize = 1;
+  for (let t = v; t >= 10; t /= 10) nd++;
+  let start = bLen;
+  for (let k: usize = 0; k < nd; k++) bByte(48);
+  let p = bPtr + start + nd;
+  do { p--; store<u8>(p, <u8>(48 + <i32>(v % 10))); v /= 10; } while (v != 0);
+}
+
+// sprintf(format, values) for what policies write most: %s and %v of strings, booleans, null and
+// integers (%s of an integer only as %v), %d of integers, and %%. Every argument is formatted the way
+// the host's Go-semantics implementation would (OPA turns booleans and null into their Rego text, a
+// string). Anything else — flags, width, precision, other verbs, floats, composites, missing or extra
+// arguments, integers beyond 2^53 (which the host refuses) — is handed to the host: FALLBACK.
+function sprintfPlain(): usize {
+  let f = arg(0), a = arg(1);
+  if (tag(f) != T_STR || tag(a) != T_ARR) return FALLBACK;
+  let d = strData(f), n = strLen(f);
+  let na = arrLen(a);
+  let ai = 0;
+  bStart(n + 64);
+  let i: usize = 0;
+  while (i < n) {
+    let c = load<u8>(d + i);
+    if (c != 37) { bByte(c); i++; continue; }
+    if (i + 1 >= n) return FALLBACK;
+    let verb = load<u8>(d + i + 1);
+    i += 2;
+    if (verb == 37) { bByte(37); continue; }
+    if (ai >= na) return FALLBACK;
+    let v = arrGet(a, ai++);
+    let t = tag(v);
+    if (t == T_INT) {
+      let x = intOf(v);
+      if ((verb != 100 && verb != 118) || x > MAX_SAFE || x < -MAX_SAFE) return FALLBACK;
+      bDecimal(x);
+    } else if (verb != 115 && verb != 118) {
+      return FALLBACK;
+    } else if (t == T_STR) {
+      bBytes(strData(v), strLen(v));
+    } else if (t == T_BOOL) {
+      bLit(boolOf(v) ? "true" : "false");
+    } else if (t == T_NULL) {
+      bLit("null");
+    } else {
+      return FALLBACK;
+    }
+  }
+  if (ai != na) return FALLBACK;
+  return mkStr(bPtr, bLen);
+}
+
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;
   argBase = argp;
@@ -733,5 +789,6 @@ export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   if (id == 51 || id == 52) return setsOfSets(id == 51);
   if (id == 54) return arrays(id);
   if (id == 56) return strings(id);
+  if (id == 60) return sprintfPlain();
   return misc(id);
 }
