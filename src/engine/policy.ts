@@ -2,16 +2,17 @@
  * The one way this project loads and evaluates a policy.wasm: the PDP, `pdp test`, the conformance
  * runner and the benchmarks all go through WasmPolicy, so they evaluate policies exactly alike.
  *
- * A thin typed wrapper over `@open-policy-agent/opa-wasm` that makes the SDK call our host built-ins
- * (not its bundled JS ones), sizes the memory from the module's own import, refuses modules whose
- * built-ins no one implements, resets per-evaluation built-in state before each evaluation, and
- * normalises the SDK's thrown strings into Errors.
+ * A thin typed wrapper over OPA's wasm ABI (abi-host.ts: the same ABI and host calling convention as
+ * `@open-policy-agent/opa-wasm`, without its per-call encoder/decoder overheads) that serves our host
+ * built-ins (and the SDK's bundled JS ones only for names we do not implement), sizes the memory from
+ * the module's own import, refuses modules whose built-ins no one implements, resets per-evaluation
+ * built-in state before each evaluation, and normalises thrown strings into Errors.
  */
-import { loadPolicy, loadPolicySync } from '@open-policy-agent/opa-wasm';
+import { OpaModule, type HostImpl } from './abi-host';
 import { importedMemoryMinimum } from './wasm-imports';
 import { hostBuiltins, newEvalContext, beginEvaluation, type EvalContext } from '../builtins/registry';
 import { preferOurBuiltinsOverSdk, sdkBundledBuiltins } from '../builtins/sdk';
-import { importedBuiltinNames, evaluateRegoText } from './sdk-abi';
+import { evaluateRegoText } from './sdk-abi';
 import { errorMessage } from './error-message';
 
 /** The SDK's result set: `[{result: value}]`, `[]` when undefined. */
@@ -41,9 +42,8 @@ export interface LoadOptions {
   memoryPages?: number;
 }
 
-type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
+type LoadedPolicy = OpaModule;
 
-const encoder = new TextEncoder();
 const ERROR_CLASS = /^((?:eval|rego)_\w+_error)\b/;
 
 function toEvaluationError(thrown: unknown): EvaluationError {
@@ -62,11 +62,13 @@ function missingBuiltins(names: readonly string[], provided: Record<string, unkn
   return names.filter((n) => typeof sdk[n] !== 'function' && typeof provided[n] !== 'function');
 }
 
-/** What a load needs before the SDK instantiates the module. */
+/** What a load needs before the module is instantiated. */
 interface Prepared {
   initial: number;
   ctx: EvalContext;
   custom: ReturnType<typeof hostBuiltins>;
+  /** what the module's host calls dispatch to: ours, then the SDK's bundled ones for names we lack */
+  impls: Record<string, HostImpl>;
 }
 
 export class WasmPolicy {
@@ -87,7 +89,7 @@ export class WasmPolicy {
     const prep = WasmPolicy.prepare(wasm, opts);
     let sdk: LoadedPolicy;
     try {
-      sdk = await loadPolicy(wasm, { initial: prep.initial }, prep.custom as never);
+      sdk = await OpaModule.instantiate(wasm, prep.initial, prep.impls);
     } catch (err) {
       throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
@@ -99,7 +101,7 @@ export class WasmPolicy {
     const prep = WasmPolicy.prepare(wasm, opts);
     let sdk: LoadedPolicy;
     try {
-      sdk = loadPolicySync(wasm, { initial: prep.initial }, prep.custom as never) as LoadedPolicy;
+      sdk = OpaModule.instantiateSync(wasm, prep.initial, prep.impls);
     } catch (err) {
       throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
@@ -117,11 +119,16 @@ export class WasmPolicy {
       throw new PolicyLoadError(`policy.wasm: ${errorMessage(err)}`);
     }
     const ctx = newEvalContext({ strict: !!opts.strictBuiltinErrors });
-    return { initial, ctx, custom: hostBuiltins(ctx) };
+    const custom = hostBuiltins(ctx);
+    const impls: Record<string, HostImpl> = { ...custom };
+    for (const [name, fn] of Object.entries(sdkBundledBuiltins())) {
+      if (typeof fn === 'function' && impls[name] === undefined) impls[name] = fn as HostImpl;
+    }
+    return { initial, ctx, custom, impls };
   }
 
   private static finish(sdk: LoadedPolicy, prep: Prepared): WasmPolicy {
-    const builtins = importedBuiltinNames(sdk);
+    const builtins = sdk.builtinNames.filter((n) => n !== undefined);
     const missing = missingBuiltins(builtins, prep.custom);
     if (missing.length > 0) {
       throw new PolicyLoadError(`policy.wasm needs built-ins this PDP does not implement: ${missing.sort().join(', ')}`);
@@ -132,7 +139,7 @@ export class WasmPolicy {
   /** Set the data document (once per activation: every evaluation after this sees it). */
   setData(data: unknown): void {
     try {
-      this.sdk.setData(encoder.encode(JSON.stringify(data ?? {})).buffer as ArrayBuffer);
+      this.sdk.setData(JSON.stringify(data ?? {}));
     } catch (err) {
       throw new PolicyLoadError(`setting data failed: ${errorMessage(err)}`);
     }
@@ -156,10 +163,9 @@ export class WasmPolicy {
   evaluate(entrypoint: string | number, input: unknown): ResultSet {
     const id = this.entrypointId(entrypoint);
     beginEvaluation(this.ctx);
-    const bytes = input === undefined ? undefined : (encoder.encode(JSON.stringify(input)).buffer as ArrayBuffer);
     let rs: unknown;
     try {
-      rs = this.sdk.evaluate(bytes, id);
+      rs = JSON.parse(this.sdk.evaluate(id, input === undefined ? undefined : JSON.stringify(input)));
     } catch (err) {
       throw toEvaluationError(err);
     }
