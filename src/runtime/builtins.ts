@@ -22,7 +22,7 @@ let frame: usize = 0;
 @inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
 
 // the names, "|"-separated, in id order (a managed array would allocate)
-const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf";
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match";
 
 function putName(): void {
   let idx = 0;
@@ -760,6 +760,156 @@ function sprintfPlain(): usize {
   return mkStr(bPtr, bLen);
 }
 
+// ---------- time.parse_rfc3339_ns ----------
+
+@inline function digitAt(d: usize, i: usize): i32 {
+  let c = <i32>load<u8>(d + i) - 48;
+  return c >= 0 && c <= 9 ? c : -1000000;
+}
+
+function num2(d: usize, i: usize): i32 { return digitAt(d, i) * 10 + digitAt(d, i + 1); }
+
+function isLeap(y: i64): bool { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(y: i64, m: i64, d: i64): i64 {
+  if (m <= 2) y -= 1;
+  let era = (y >= 0 ? y : y - 399) / 400;
+  let yoe = y - era * 400;
+  let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// time.parse_rfc3339_ns for well-formed stamps `YYYY-MM-DDTHH:MM:SS[.F{1,9}](Z|±HH:MM)` (T/Z either case)
+// with every field in range and the year in 1678..2261 (so the nanoseconds fit an int64 whatever the
+// offset). Anything else, including every error, goes to the host, which words the errors: FALLBACK.
+function parseRfc3339Plain(): usize {
+  let s = arg(0);
+  if (tag(s) != T_STR) return FALLBACK;
+  let d = strData(s), n = strLen(s);
+  if (n < 20) return FALLBACK;
+  if (load<u8>(d + 4) != 45 || load<u8>(d + 7) != 45 || load<u8>(d + 13) != 58 || load<u8>(d + 16) != 58) return FALLBACK;
+  let t = load<u8>(d + 10);
+  if (t != 84 && t != 116) return FALLBACK;
+  let y = num2(d, 0) * 100 + num2(d, 2), mo = num2(d, 5), dd = num2(d, 8);
+  let h = num2(d, 11), mi = num2(d, 14), se = num2(d, 17);
+  if (y < 1678 || y > 2261 || mo < 1 || mo > 12 || dd < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return FALLBACK;
+  let dim = mo == 2 ? (isLeap(y) ? 29 : 28) : (mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31);
+  if (dd > dim) return FALLBACK;
+  let i: usize = 19;
+  let frac: i64 = 0;
+  if (load<u8>(d + i) == 46) {
+    i++;
+    let nd = 0;
+    while (i < n && nd < 10) {
+      let c = digitAt(d, i);
+      if (c < 0) break;
+      frac = frac * 10 + c;
+      nd++;
+      i++;
+    }
+    if (nd == 0 || nd > 9) return FALLBACK;
+    for (let k = nd; k < 9; k++) frac *= 10;
+  }
+  if (i >= n) return FALLBACK;
+  let z = load<u8>(d + i);
+  let off: i64 = 0;
+  if (z == 90 || z == 122) {
+    if (i + 1 != n) return FALLBACK;
+  } else if (z == 43 || z == 45) {
+    if (i + 6 != n || load<u8>(d + i + 3) != 58) return FALLBACK;
+    let oh = num2(d, i + 1), om = num2(d, i + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return FALLBACK;
+    off = <i64>(oh * 3600 + om * 60);
+    if (z == 45) off = -off;
+  } else {
+    return FALLBACK;
+  }
+  let secs = daysFromCivil(y, mo, dd) * 86400 + <i64>(h * 3600 + mi * 60 + se) - off;
+  return mkInt(secs * 1000000000 + frac);
+}
+
+// ---------- glob.match ----------
+
+const G_STAR: i32 = -1;   // `*`: a run of non-delimiter bytes
+const G_DSTAR: i32 = -2;  // `**`: any run
+
+// glob.match(pattern, delimiters, value) for patterns made of literal characters, `*` and `**`, with
+// delimiters null (none), [] (the default ".") or single ASCII characters. Matched bytewise by an NFA
+// over pattern positions, O(len(value) × len(pattern)): UTF-8 continuation bytes never equal an ASCII
+// delimiter, so bytes stand in for characters. `?`, `[...]`, `{...}`, `\`, other delimiters, and every
+// type error go to the host's RE2 translation: FALLBACK.
+function globMatchPlain(): usize {
+  let p = arg(0), dl = arg(1), v = arg(2);
+  if (tag(p) != T_STR || tag(v) != T_STR) return FALLBACK;
+  let dt = tag(dl);
+  let dels = alloc(8);
+  let nd = 0;
+  if (dt == T_ARR) {
+    let k = arrLen(dl);
+    if (k == 0) { store<u8>(dels, 46); nd = 1; }
+    else {
+      if (k > 8) return FALLBACK;
+      for (let j = 0; j < k; j++) {
+        let e = arrGet(dl, j);
+        if (tag(e) != T_STR || strLen(e) != 1 || load<u8>(strData(e)) >= 0x80) return FALLBACK;
+        store<u8>(dels + <usize>j, load<u8>(strData(e)));
+      }
+      nd = k;
+    }
+  } else if (dt != T_NULL) {
+    return FALLBACK;
+  }
+  let pd = strData(p), pn = strLen(p);
+  if (pn > 512) return FALLBACK;
+  // tokens: a literal byte, G_STAR or G_DSTAR
+  let toks = alloc((pn + 1) << 2);
+  let m = 0;
+  let i: usize = 0;
+  while (i < pn) {
+    let c = load<u8>(pd + i);
+    if (c == 92 || c == 63 || c == 91 || c == 93 || c == 123 || c == 125) return FALLBACK; // \ ? [ ] { }
+    if (c == 42) {
+      if (i + 1 < pn && load<u8>(pd + i + 1) == 42) { store<i32>(toks + (<usize>m << 2), G_DSTAR); i += 2; }
+      else { store<i32>(toks + (<usize>m << 2), G_STAR); i++; }
+    } else {
+      store<i32>(toks + (<usize>m << 2), <i32>c);
+      i++;
+    }
+    m++;
+  }
+  let cur = alloc(<usize>m + 1), nxt = alloc(<usize>m + 1);
+  memory.fill(cur, 0, <usize>m + 1);
+  store<u8>(cur, 1);
+  globClose(toks, m, cur);
+  let vd = strData(v), vn = strLen(v);
+  for (let j: usize = 0; j < vn; j++) {
+    let c = <i32>load<u8>(vd + j);
+    let isDel = false;
+    for (let k = 0; k < nd; k++) if (<i32>load<u8>(dels + <usize>k) == c) { isDel = true; break; }
+    memory.fill(nxt, 0, <usize>m + 1);
+    let any = false;
+    for (let q = 0; q < m; q++) {
+      if (load<u8>(cur + <usize>q) == 0) continue;
+      let t = load<i32>(toks + (<usize>q << 2));
+      if (t == c) { store<u8>(nxt + <usize>q + 1, 1); any = true; }
+      else if (t == G_DSTAR || (t == G_STAR && !isDel)) { store<u8>(nxt + <usize>q, 1); any = true; }
+    }
+    if (!any) return mkBool(false);
+    let tmp = cur; cur = nxt; nxt = tmp;
+    globClose(toks, m, cur);
+  }
+  return mkBool(load<u8>(cur + <usize>m) != 0);
+}
+
+/** A star may match nothing: reaching it also reaches the position after it. */
+function globClose(toks: usize, m: i32, set: usize): void {
+  for (let q = 0; q < m; q++) {
+    if (load<u8>(set + <usize>q) != 0 && load<i32>(toks + (<usize>q << 2)) < 0) store<u8>(set + <usize>q + 1, 1);
+  }
+}
+
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;
   argBase = argp;
@@ -790,5 +940,7 @@ export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   if (id == 54) return arrays(id);
   if (id == 56) return strings(id);
   if (id == 60) return sprintfPlain();
+  if (id == 61) return parseRfc3339Plain();
+  if (id == 62) return globMatchPlain();
   return misc(id);
 }
