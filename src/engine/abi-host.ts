@@ -74,6 +74,8 @@ export class OpaModule {
   readonly minorVersion: number;
   private view: Buffer;
   private readonly ex: OpaExports;
+  /** our runtime's pdp_set_now_ns (not OPA's ABI): modules built by others lack it */
+  private readonly setNowExport?: (ns: bigint) => void;
 
   private constructor(instance: WasmInstance, mem: WasmMemory, env: { module?: OpaModule }) {
     env.module = this;
@@ -81,6 +83,8 @@ export class OpaModule {
     this.mem = mem;
     this.ex = instance.exports as unknown as OpaExports;
     this.view = Buffer.from(mem.buffer);
+    const setNow = (instance.exports as Record<string, unknown>).pdp_set_now_ns;
+    if (typeof setNow === 'function') this.setNowExport = setNow as (ns: bigint) => void;
     const major = globalValue(this.ex.opa_wasm_abi_version);
     if (major !== undefined && major !== 1) throw new Error(`unsupported ABI version ${major}`);
     this.minorVersion = globalValue(this.ex.opa_wasm_abi_minor_version) ?? 0;
@@ -134,6 +138,16 @@ export class OpaModule {
     const v = this.ex.opa_json_parse(addr, len);
     if (v === 0) throw new Error('failed to parse json value');
     return v;
+  }
+
+  /** True when the module takes the evaluation's instant up front (then time.now_ns() makes no host call). */
+  get takesNow(): boolean {
+    return this.setNowExport !== undefined;
+  }
+
+  /** The instant time.now_ns() answers in the next evaluation (only for modules that take it). */
+  setNow(ns: bigint): void {
+    this.setNowExport?.(ns);
   }
 
   /** Sets the data document from its JSON text (replacing any earlier data). */

@@ -11,6 +11,7 @@
 import { OpaModule, type HostImpl } from './abi-host';
 import { importedMemoryMinimum } from './wasm-imports';
 import { hostBuiltins, newEvalContext, beginEvaluation, type EvalContext } from '../builtins/registry';
+import { evalNowNs } from '../builtins/context';
 import { preferOurBuiltinsOverSdk, sdkBundledBuiltins } from '../builtins/sdk';
 import { evaluateRegoText } from './sdk-abi';
 import { errorMessage } from './error-message';
@@ -136,6 +137,15 @@ export class WasmPolicy {
     return new WasmPolicy(sdk, prep.ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins);
   }
 
+  /**
+   * Fresh per-evaluation built-in state; a module that takes the instant up front gets the one the host
+   * built-ins will also use (time.now_ns is one instant per evaluation, native or not).
+   */
+  private begin(): void {
+    beginEvaluation(this.ctx);
+    if (this.sdk.takesNow) this.sdk.setNow(evalNowNs(this.ctx));
+  }
+
   /** Set the data document (once per activation: every evaluation after this sees it). */
   setData(data: unknown): void {
     try {
@@ -162,7 +172,7 @@ export class WasmPolicy {
    */
   evaluate(entrypoint: string | number, input: unknown): ResultSet {
     const id = this.entrypointId(entrypoint);
-    beginEvaluation(this.ctx);
+    this.begin();
     let rs: unknown;
     try {
       rs = JSON.parse(this.sdk.evaluate(id, input === undefined ? undefined : JSON.stringify(input)));
@@ -179,7 +189,7 @@ export class WasmPolicy {
    */
   evaluateRegoText(entrypoint: string | number, inputText: string | undefined): string {
     const id = this.entrypointId(entrypoint);
-    beginEvaluation(this.ctx);
+    this.begin();
     try {
       return evaluateRegoText(this.sdk, id, inputText);
     } catch (err) {

@@ -22,7 +22,7 @@ let frame: usize = 0;
 @inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
 
 // the names, "|"-separated, in id order (a managed array would allocate)
-const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match";
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match|time.now_ns";
 
 function putName(): void {
   let idx = 0;
@@ -760,6 +760,17 @@ function sprintfPlain(): usize {
   return mkStr(bPtr, bLen);
 }
 
+// ---------- time.now_ns ----------
+
+// The host may hand the evaluation's instant in before evaluating (pdp_set_now_ns, exported by index.ts)
+// so time.now_ns() needs no host call; the host fixes the same instant for its own time built-ins. It
+// holds for one evaluation only (clearNow after each); without it, time.now_ns() asks the host.
+let nowNs: i64 = 0;
+let nowSet = false;
+
+export function setNow(ns: i64): void { nowNs = ns; nowSet = true; }
+export function clearNow(): void { nowSet = false; }
+
 // ---------- time.parse_rfc3339_ns ----------
 
 @inline function digitAt(d: usize, i: usize): i32 {
@@ -942,5 +953,6 @@ export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   if (id == 60) return sprintfPlain();
   if (id == 61) return parseRfc3339Plain();
   if (id == 62) return globMatchPlain();
+  if (id == 63) return nowSet ? mkInt(nowNs) : FALLBACK;
   return misc(id);
 }

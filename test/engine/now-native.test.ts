@@ -1,0 +1,42 @@
+/**
+ * time.now_ns(): WasmPolicy hands the evaluation's instant to our runtime before each evaluation, so the
+ * call needs no host round-trip; it is one instant per evaluation, fresh for the next, and hosts that do
+ * not hand it in (the SDK) still get an answer from their host built-in.
+ */
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { compile } from '../../src/compiler';
+import { WasmPolicy } from '../../src/engine/policy';
+import { preferOurBuiltinsOverSdk } from '../../src/builtins/sdk';
+
+const SOURCE = `package t
+now := time.now_ns()
+pair := [time.now_ns(), a] if a := time.now_ns()
+`;
+const { wasm } = compile({ modules: [{ file: 't.rego', source: SOURCE }], entrypoints: ['t/now', 't/pair'] });
+
+test('WasmPolicy: the wall clock, one instant per evaluation, fresh each evaluation', async () => {
+  const p = await WasmPolicy.load(wasm);
+  const before = Date.now();
+  const [{ result: now }] = p.evaluate('t/now', {}) as Array<{ result: number }>;
+  const after = Date.now();
+  expect(now / 1e6).toBeGreaterThanOrEqual(before);
+  expect(now / 1e6).toBeLessThanOrEqual(after);
+  const [{ result: pair }] = p.evaluate('t/pair', {}) as Array<{ result: number[] }>;
+  expect(pair[0]).toBe(pair[1]);
+  await new Promise((r) => setTimeout(r, 5));
+  const [{ result: later }] = p.evaluate('t/now', {}) as Array<{ result: number }>;
+  expect(later).toBeGreaterThan(now);
+});
+
+test('a host that does not hand the instant in gets time.now_ns from its host built-in', async () => {
+  preferOurBuiltinsOverSdk();
+  let calls = 0;
+  const sdk = await loadPolicy(wasm, undefined, {
+    'time.now_ns': () => {
+      calls++;
+      return 1234;
+    },
+  });
+  expect(sdk.evaluate({}, 't/now')).toEqual([{ result: 1234 }]);
+  expect(calls).toBe(1);
+});
