@@ -22,7 +22,7 @@ let frame: usize = 0;
 @inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
 
 // the names, "|"-separated, in id order (a managed array would allocate)
-const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match|time.now_ns";
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match|time.now_ns|regex.match";
 
 function putName(): void {
   let idx = 0;
@@ -921,6 +921,176 @@ function globClose(toks: usize, m: i32, set: usize): void {
   }
 }
 
+// ---------- regex.match ----------
+
+// regex.match(pattern, value) for fully anchored patterns `^…$` built from ASCII literals, escaped
+// punctuation, \d \w \s, positive classes `[…]` of characters, ranges and those escapes, each
+// optionally repeated by ? * + {n} {n,} {n,m} (n, m ≤ 64; a trailing ? for laziness changes nothing when
+// only whether the whole value matches is asked). RE2 semantics for these: ^ and $ are the ends of the
+// text, classes match code points, so a non-ASCII character matches none of them, exactly as no byte
+// of its UTF-8 matches. Matched by an NFA over the expanded items, linear in the value. Groups,
+// alternation, `.`, negated classes, flags, other escapes, unanchored patterns, invalid patterns: the
+// host's RE2 (FALLBACK).
+
+const R_ONE: i32 = 0;  // exactly one character of the class
+const R_OPT: i32 = 1;  // zero or one
+const R_STAR: i32 = 2; // any number
+const R_NODE: usize = 20; // kind i32, then a 128-bit class bitmap
+
+let rxClass: usize = 0; // scratch bitmap of the atom being parsed (4 × u32)
+
+function rxSet(c: u32): void {
+  let w = rxClass + ((<usize>c >> 5) << 2);
+  store<u32>(w, load<u32>(w) | (<u32>1 << (c & 31)));
+}
+
+function rxRange(a: u32, b: u32): void { for (let c = a; c <= b; c++) rxSet(c); }
+
+/** \d \w \s into the scratch class; false for any other letter or digit escape. */
+function rxEscape(c: u32): bool {
+  if (c == 100) { rxRange(48, 57); return true; }
+  if (c == 119) { rxRange(48, 57); rxRange(65, 90); rxRange(97, 122); rxSet(95); return true; }
+  if (c == 115) { rxSet(9); rxSet(10); rxSet(12); rxSet(13); rxSet(32); return true; }
+  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c <= 0x20 || c >= 0x7f) return false;
+  rxSet(c); // escaped punctuation is itself (RE2 refuses escaping anything else)
+  return true;
+}
+
+function rxNum(d: usize, n: usize, i: usize): i32 {
+  let v = 0;
+  let k = i;
+  while (k < n && load<u8>(d + k) >= 48 && load<u8>(d + k) <= 57 && k - i < 3) { v = v * 10 + <i32>load<u8>(d + k) - 48; k++; }
+  rxLen = k - i;
+  return k == i ? -1 : v;
+}
+let rxLen: usize = 0;
+
+function rxEmit(nodes: usize, m: i32, kind: i32): i32 {
+  let p = nodes + <usize>m * R_NODE;
+  store<i32>(p, kind);
+  memory.copy(p + 4, rxClass, 16);
+  return m + 1;
+}
+
+function regexMatchAnchored(): usize {
+  let p = arg(0), v = arg(1);
+  if (tag(p) != T_STR || tag(v) != T_STR) return FALLBACK;
+  let d = strData(p), n = strLen(p);
+  if (n < 2 || n > 512 || load<u8>(d) != 94 || load<u8>(d + n - 1) != 36) return FALLBACK;
+  if (n >= 3 && load<u8>(d + n - 2) == 92) return FALLBACK; // `\$` is a literal dollar, not the end
+  n -= 1; // the closing $
+  const MAXN: i32 = 512;
+  let nodes = alloc(<usize>MAXN * R_NODE);
+  rxClass = alloc(16);
+  let m = 0;
+  let i: usize = 1;
+  while (i < n) {
+    memory.fill(rxClass, 0, 16);
+    let c = <u32>load<u8>(d + i);
+    if (c >= 0x80 || c < 0x20) return FALLBACK;
+    if (c == 92) {
+      if (i + 1 >= n || !rxEscape(<u32>load<u8>(d + i + 1))) return FALLBACK;
+      i += 2;
+    } else if (c == 91) {
+      i++;
+      if (i >= n || load<u8>(d + i) == 94 || load<u8>(d + i) == 93) return FALLBACK; // [^…] or []…]
+      let closed = false;
+      while (i < n) {
+        let a = <u32>load<u8>(d + i);
+        if (a == 93) { closed = true; i++; break; }
+        if (a >= 0x80 || a < 0x20 || a == 91) return FALLBACK;
+        if (a == 92) {
+          if (i + 1 >= n || !rxEscape(<u32>load<u8>(d + i + 1))) return FALLBACK;
+          i += 2;
+          if (i < n && load<u8>(d + i) == 45 && i + 1 < n && load<u8>(d + i + 1) != 93) return FALLBACK; // \d-x
+          continue;
+        }
+        if (i + 2 < n && load<u8>(d + i + 1) == 45 && load<u8>(d + i + 2) != 93) {
+          let b = <u32>load<u8>(d + i + 2);
+          if (b >= 0x80 || b < 0x20 || b == 92 || b == 91 || b < a) return FALLBACK;
+          rxRange(a, b);
+          i += 3;
+        } else {
+          rxSet(a);
+          i++;
+        }
+      }
+      if (!closed) return FALLBACK;
+    } else if (c == 46 || c == 94 || c == 36 || c == 124 || c == 40 || c == 41 || c == 93 || c == 123 || c == 125 || c == 42 || c == 43 || c == 63) {
+      return FALLBACK; // . ^ $ | ( ) ] { } and a quantifier with nothing to repeat
+    } else {
+      rxSet(c);
+      i++;
+    }
+    // the quantifier, if any
+    let lo = 1, hi = 1; // hi < 0: unbounded
+    if (i < n) {
+      let q = load<u8>(d + i);
+      if (q == 63) { lo = 0; hi = 1; i++; }
+      else if (q == 42) { lo = 0; hi = -1; i++; }
+      else if (q == 43) { lo = 1; hi = -1; i++; }
+      else if (q == 123) {
+        lo = rxNum(d, n, i + 1);
+        if (lo < 0) return FALLBACK;
+        let k = i + 1 + rxLen;
+        if (k < n && load<u8>(d + k) == 125) { hi = lo; k++; }
+        else if (k < n && load<u8>(d + k) == 44) {
+          k++;
+          if (k < n && load<u8>(d + k) == 125) { hi = -1; k++; }
+          else {
+            hi = rxNum(d, n, k);
+            if (hi < 0) return FALLBACK;
+            k += rxLen;
+            if (k >= n || load<u8>(d + k) != 125) return FALLBACK;
+            k++;
+          }
+        } else return FALLBACK;
+        if (lo > 64 || hi > 64 || (hi >= 0 && hi < lo)) return FALLBACK;
+        i = k;
+      }
+      if (i < n && load<u8>(d + i) == 63 && !(lo == 1 && hi == 1)) i++; // lazy: same answer here
+      if (i < n) {
+        let q2 = load<u8>(d + i);
+        if (q2 == 63 || q2 == 42 || q2 == 43 || q2 == 123) return FALLBACK; // repeated repetition: RE2's call
+      }
+    }
+    let copies = lo + (hi < 0 ? 1 : hi - lo);
+    if (m + copies > MAXN) return FALLBACK;
+    for (let k = 0; k < lo; k++) m = rxEmit(nodes, m, R_ONE);
+    if (hi < 0) m = rxEmit(nodes, m, R_STAR);
+    else for (let k = lo; k < hi; k++) m = rxEmit(nodes, m, R_OPT);
+  }
+  let cur = alloc(<usize>m + 1), nxt = alloc(<usize>m + 1);
+  memory.fill(cur, 0, <usize>m + 1);
+  store<u8>(cur, 1);
+  rxClose(nodes, m, cur);
+  let vd = strData(v), vn = strLen(v);
+  for (let j: usize = 0; j < vn; j++) {
+    let c = <u32>load<u8>(vd + j);
+    if (c >= 0x80) return mkBool(false); // no item matches a non-ASCII character
+    memory.fill(nxt, 0, <usize>m + 1);
+    let any = false;
+    for (let q = 0; q < m; q++) {
+      if (load<u8>(cur + <usize>q) == 0) continue;
+      let node = nodes + <usize>q * R_NODE;
+      if ((load<u32>(node + 4 + ((<usize>c >> 5) << 2)) & (<u32>1 << (c & 31))) == 0) continue;
+      store<u8>(nxt + <usize>q + (load<i32>(node) == R_STAR ? 0 : 1), 1);
+      any = true;
+    }
+    if (!any) return mkBool(false);
+    let tmp = cur; cur = nxt; nxt = tmp;
+    rxClose(nodes, m, cur);
+  }
+  return mkBool(load<u8>(cur + <usize>m) != 0);
+}
+
+/** Optional and starred items may match nothing: reaching one also reaches the item after it. */
+function rxClose(nodes: usize, m: i32, set: usize): void {
+  for (let q = 0; q < m; q++) {
+    if (load<u8>(set + <usize>q) != 0 && load<i32>(nodes + <usize>q * R_NODE) != R_ONE) store<u8>(set + <usize>q + 1, 1);
+  }
+}
+
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;
   argBase = argp;
@@ -954,5 +1124,6 @@ export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   if (id == 61) return parseRfc3339Plain();
   if (id == 62) return globMatchPlain();
   if (id == 63) return nowSet ? mkInt(nowNs) : FALLBACK;
+  if (id == 64) return regexMatchAnchored();
   return misc(id);
 }

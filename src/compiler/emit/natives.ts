@@ -17,7 +17,7 @@ export const NATIVE_LIST: ReadonlyArray<readonly [name: string, arity: number]> 
   ['intersection', 1], ['union', 1], ['object.keys', 1], ['array.reverse', 1], ['sort', 1],
   ['strings.reverse', 1], ['to_number', 1], ['json.marshal', 1], ['object.subset', 2],
   ['sprintf', 2], ['time.parse_rfc3339_ns', 1], ['glob.match', 3],
-  ['time.now_ns', 0],
+  ['time.now_ns', 0], ['regex.match', 2],
 ];
 
 /**
@@ -25,9 +25,10 @@ export const NATIVE_LIST: ReadonlyArray<readonly [name: string, arity: number]> 
  * non-ASCII text, sprintf everything but plain %s/%v/%d of strings, integers, booleans and null,
  * time.parse_rfc3339_ns everything but well-formed stamps of 1678..2261 (errors included), glob.match
  * everything but literal/`*`/`**` patterns with ASCII delimiters, time.now_ns whenever the host did not
- * hand the instant in (pdp_set_now_ns). The host version words the errors.
+ * hand the instant in (pdp_set_now_ns), regex.match everything but anchored ^…$ patterns of literals,
+ * classes and repetitions. The host version words the errors.
  */
-export const HOST_FALLBACK: ReadonlySet<string> = new Set(['lower', 'upper', 'sprintf', 'time.parse_rfc3339_ns', 'glob.match', 'time.now_ns']);
+export const HOST_FALLBACK: ReadonlySet<string> = new Set(['lower', 'upper', 'sprintf', 'time.parse_rfc3339_ns', 'glob.match', 'time.now_ns', 'regex.match']);
 
 export const NATIVE_IDS: ReadonlyMap<string, { id: number; arity: number }> = new Map(
   NATIVE_LIST.map(([name, arity], id) => [name, { id, arity }]),
