@@ -40,6 +40,17 @@ const inputs = {
   'allowed lookup': request('refunds.lookup', { customer_id: 'c-1001', view: 'summary' }),
   'refund needing approval': request('refunds.create', { customer_id: 'c-1001', amount: 150, currency: 'EUR', reason: 'duplicate charge' }),
   'denied broad export': request('invoices.export', { tenant: 'globex', max_records: 5000, format: 'csv' }),
+  // what the PDP hands the policy for `npm run bench`'s body (DESIGN.md §3's example, no tokens): every
+  // identity only asserted, so a deny with 8 reasons
+  'npm run bench body': {
+    tool: { server: 'billing', name: 'refunds.create', method: 'tools/call', annotations: { readOnlyHint: false, destructiveHint: true } },
+    parameters: { customer_id: 'c-9', amount: 120, currency: 'EUR' },
+    context: { request_id: 'r-1', ip: '10.0.0.7' },
+    user: { id: 'u-42', attributes: { department: 'support' }, claims: {}, verified: false, assurance: 'asserted' },
+    agent: { id: 'support-bot', attributes: {}, claims: {}, verified: false, assurance: 'asserted', delegation: [], delegation_form: 'none', delegation_assurance: 'none' },
+    task: { id: 't-7', claims: {}, verified: false, assurance: 'asserted', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 200 }, expires_at: '2026-11-21T18:00:00Z' } },
+    caller: { method: 'anonymous', id: 'anonymous' },
+  },
 };
 
 function bench(evaluate, input) {
