@@ -110,8 +110,9 @@ export class WasmPolicy {
   }
 
   private static prepare(wasm: Uint8Array, opts: LoadOptions): Prepared {
-    // the SDK would otherwise answer sprintf, json.is_valid, yaml.* with its bundled JS versions
-    // (sprintf-js is not Go's fmt); idempotent, and it must happen before the SDK binds built-ins
+    // our host calls go to our built-ins first anyway (see impls below); this keeps any SDK-driven
+    // policy in the same process (tests, tools) from answering sprintf, json.is_valid, yaml.* with the
+    // SDK's bundled JS versions (sprintf-js is not Go's fmt); idempotent
     preferOurBuiltinsOverSdk();
     let initial: number;
     try {

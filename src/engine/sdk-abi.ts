@@ -1,9 +1,9 @@
 /**
- * The one place that reaches inside the SDK's loaded policy (`@open-policy-agent/opa-wasm` keeps the
- * instance, its memory and the data addresses as plain fields but has no API for them). Two jobs need it:
- * reading the built-in names a module imports (to refuse modules nobody can serve), and evaluating with
- * an input given as Rego text through OPA's classic ABI (`opa_value_parse`), which keeps sets as sets
- * and returns the result set as Rego text (`opa_value_dump`) — the conformance cases need both.
+ * Evaluating with an input given as Rego text through OPA's classic ABI (`opa_value_parse`), which keeps
+ * sets as sets and returns the result set as Rego text (`opa_value_dump`) — the conformance cases need
+ * both. Works on any loaded policy that keeps the instance, its memory and the data addresses as plain
+ * fields under the SDK's names (`wasmInstance`, `mem`, `dataAddr`, `dataHeapPtr`): our OpaModule
+ * (abi-host.ts) and the SDK's LoadedPolicy both do.
  */
 
 /** The shared memory as the SDK holds it (typed structurally: tsconfig has no DOM/wasm lib). */
@@ -45,18 +45,6 @@ function readCString(mem: Mem, addr: number): string {
   let end = addr;
   while (b[end] !== 0) end++;
   return Buffer.from(b.subarray(addr, end)).toString('utf8');
-}
-
-/** The module's `builtins()` answer (name → id): the SDK keeps it to itself, so ask the module again. */
-export function importedBuiltinNames(sdk: unknown): string[] {
-  const { ex, p } = internals(sdk);
-  const saved = ex.opa_heap_ptr_get();
-  try {
-    const parsed = JSON.parse(readCString(p.mem, ex.opa_json_dump(ex.builtins())));
-    return parsed && typeof parsed === 'object' ? Object.keys(parsed) : [];
-  } finally {
-    ex.opa_heap_ptr_set(saved);
-  }
 }
 
 /**
