@@ -2,18 +2,17 @@
  * The one way this project loads and evaluates a policy.wasm: the PDP, `pdp test`, the conformance
  * runner and the benchmarks all go through WasmPolicy, so they evaluate policies exactly alike.
  *
- * A thin typed wrapper over OPA's wasm ABI (abi-host.ts: the same ABI and host calling convention as
- * `@open-policy-agent/opa-wasm`, without its per-call encoder/decoder overheads) that serves our host
- * built-ins (and the SDK's bundled JS ones only for names we do not implement), sizes the memory from
- * the module's own import, refuses modules whose built-ins no one implements, resets per-evaluation
- * built-in state before each evaluation, and normalises thrown strings into Errors.
+ * A thin typed wrapper over `@open-policy-agent/opa-wasm` that makes the SDK call our host built-ins
+ * (not its bundled JS ones), sizes the memory from the module's own import, refuses modules whose
+ * built-ins no one implements, resets per-evaluation built-in state before each evaluation, and
+ * normalises the SDK's thrown strings into Errors.
  */
-import { OpaModule, type HostImpl } from './abi-host';
+import { loadPolicy, loadPolicySync } from '@open-policy-agent/opa-wasm';
 import { importedMemoryMinimum } from './wasm-imports';
 import { hostBuiltins, newEvalContext, beginEvaluation, type EvalContext } from '../builtins/registry';
-import { evalNowNs } from '../builtins/context';
 import { preferOurBuiltinsOverSdk, sdkBundledBuiltins } from '../builtins/sdk';
-import { evaluateRegoText } from './sdk-abi';
+import { importedBuiltinNames, evaluateRegoText, runtimeClock } from './sdk-abi';
+import { evalNowNs } from '../builtins/context';
 import { errorMessage } from './error-message';
 
 /** The SDK's result set: `[{result: value}]`, `[]` when undefined. */
@@ -43,8 +42,9 @@ export interface LoadOptions {
   memoryPages?: number;
 }
 
-type LoadedPolicy = OpaModule;
+type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 
+const encoder = new TextEncoder();
 const ERROR_CLASS = /^((?:eval|rego)_\w+_error)\b/;
 
 function toEvaluationError(thrown: unknown): EvaluationError {
@@ -63,13 +63,11 @@ function missingBuiltins(names: readonly string[], provided: Record<string, unkn
   return names.filter((n) => typeof sdk[n] !== 'function' && typeof provided[n] !== 'function');
 }
 
-/** What a load needs before the module is instantiated. */
+/** What a load needs before the SDK instantiates the module. */
 interface Prepared {
   initial: number;
   ctx: EvalContext;
   custom: ReturnType<typeof hostBuiltins>;
-  /** what the module's host calls dispatch to: ours, then the SDK's bundled ones for names we lack */
-  impls: Record<string, HostImpl>;
 }
 
 export class WasmPolicy {
@@ -80,7 +78,21 @@ export class WasmPolicy {
     readonly entrypoints: Readonly<Record<string, number>>,
     /** the built-in names the module imports */
     readonly builtins: readonly string[],
-  ) {}
+  ) {
+    this.setNow = runtimeClock(sdk);
+  }
+
+  /** our runtime's clock hand-off, when the module has it (see sdk-abi.ts runtimeClock) */
+  private readonly setNow: ((ns: bigint) => void) | undefined;
+
+  /**
+   * Fresh per-evaluation built-in state; a module of ours gets the instant up front, the same one the
+   * host time built-ins will use (time.now_ns is one instant per evaluation, native or not).
+   */
+  private begin(): void {
+    beginEvaluation(this.ctx);
+    if (this.setNow) this.setNow(evalNowNs(this.ctx));
+  }
 
   /**
    * Instantiate a module. Fails with PolicyLoadError when it is not an OPA-ABI module, or when it needs
@@ -90,7 +102,7 @@ export class WasmPolicy {
     const prep = WasmPolicy.prepare(wasm, opts);
     let sdk: LoadedPolicy;
     try {
-      sdk = await OpaModule.instantiate(wasm, prep.initial, prep.impls);
+      sdk = await loadPolicy(wasm, { initial: prep.initial }, prep.custom as never);
     } catch (err) {
       throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
@@ -102,7 +114,7 @@ export class WasmPolicy {
     const prep = WasmPolicy.prepare(wasm, opts);
     let sdk: LoadedPolicy;
     try {
-      sdk = OpaModule.instantiateSync(wasm, prep.initial, prep.impls);
+      sdk = loadPolicySync(wasm, { initial: prep.initial }, prep.custom as never) as LoadedPolicy;
     } catch (err) {
       throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
@@ -110,9 +122,8 @@ export class WasmPolicy {
   }
 
   private static prepare(wasm: Uint8Array, opts: LoadOptions): Prepared {
-    // our host calls go to our built-ins first anyway (see impls below); this keeps any SDK-driven
-    // policy in the same process (tests, tools) from answering sprintf, json.is_valid, yaml.* with the
-    // SDK's bundled JS versions (sprintf-js is not Go's fmt); idempotent
+    // the SDK would otherwise answer sprintf, json.is_valid, yaml.* with its bundled JS versions
+    // (sprintf-js is not Go's fmt); idempotent, and it must happen before the SDK binds built-ins
     preferOurBuiltinsOverSdk();
     let initial: number;
     try {
@@ -121,16 +132,11 @@ export class WasmPolicy {
       throw new PolicyLoadError(`policy.wasm: ${errorMessage(err)}`);
     }
     const ctx = newEvalContext({ strict: !!opts.strictBuiltinErrors });
-    const custom = hostBuiltins(ctx);
-    const impls: Record<string, HostImpl> = { ...custom };
-    for (const [name, fn] of Object.entries(sdkBundledBuiltins())) {
-      if (typeof fn === 'function' && impls[name] === undefined) impls[name] = fn as HostImpl;
-    }
-    return { initial, ctx, custom, impls };
+    return { initial, ctx, custom: hostBuiltins(ctx) };
   }
 
   private static finish(sdk: LoadedPolicy, prep: Prepared): WasmPolicy {
-    const builtins = sdk.builtinNames.filter((n) => n !== undefined);
+    const builtins = importedBuiltinNames(sdk);
     const missing = missingBuiltins(builtins, prep.custom);
     if (missing.length > 0) {
       throw new PolicyLoadError(`policy.wasm needs built-ins this PDP does not implement: ${missing.sort().join(', ')}`);
@@ -138,19 +144,10 @@ export class WasmPolicy {
     return new WasmPolicy(sdk, prep.ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins);
   }
 
-  /**
-   * Fresh per-evaluation built-in state; a module that takes the instant up front gets the one the host
-   * built-ins will also use (time.now_ns is one instant per evaluation, native or not).
-   */
-  private begin(): void {
-    beginEvaluation(this.ctx);
-    if (this.sdk.takesNow) this.sdk.setNow(evalNowNs(this.ctx));
-  }
-
   /** Set the data document (once per activation: every evaluation after this sees it). */
   setData(data: unknown): void {
     try {
-      this.sdk.setData(JSON.stringify(data ?? {}));
+      this.sdk.setData(encoder.encode(JSON.stringify(data ?? {})).buffer as ArrayBuffer);
     } catch (err) {
       throw new PolicyLoadError(`setting data failed: ${errorMessage(err)}`);
     }
@@ -174,9 +171,10 @@ export class WasmPolicy {
   evaluate(entrypoint: string | number, input: unknown): ResultSet {
     const id = this.entrypointId(entrypoint);
     this.begin();
+    const bytes = input === undefined ? undefined : (encoder.encode(JSON.stringify(input)).buffer as ArrayBuffer);
     let rs: unknown;
     try {
-      rs = JSON.parse(this.sdk.evaluate(id, input === undefined ? undefined : JSON.stringify(input)));
+      rs = this.sdk.evaluate(bytes, id);
     } catch (err) {
       throw toEvaluationError(err);
     }

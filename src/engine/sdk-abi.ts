@@ -1,9 +1,9 @@
 /**
- * Evaluating with an input given as Rego text through OPA's classic ABI (`opa_value_parse`), which keeps
- * sets as sets and returns the result set as Rego text (`opa_value_dump`) — the conformance cases need
- * both. Works on any loaded policy that keeps the instance, its memory and the data addresses as plain
- * fields under the SDK's names (`wasmInstance`, `mem`, `dataAddr`, `dataHeapPtr`): our OpaModule
- * (abi-host.ts) and the SDK's LoadedPolicy both do.
+ * The one place that reaches inside the SDK's loaded policy (`@open-policy-agent/opa-wasm` keeps the
+ * instance, its memory and the data addresses as plain fields but has no API for them). Two jobs need it:
+ * reading the built-in names a module imports (to refuse modules nobody can serve), and evaluating with
+ * an input given as Rego text through OPA's classic ABI (`opa_value_parse`), which keeps sets as sets
+ * and returns the result set as Rego text (`opa_value_dump`) — the conformance cases need both.
  */
 
 /** The shared memory as the SDK holds it (typed structurally: tsconfig has no DOM/wasm lib). */
@@ -47,6 +47,18 @@ function readCString(mem: Mem, addr: number): string {
   return Buffer.from(b.subarray(addr, end)).toString('utf8');
 }
 
+/** The module's `builtins()` answer (name → id): the SDK keeps it to itself, so ask the module again. */
+export function importedBuiltinNames(sdk: unknown): string[] {
+  const { ex, p } = internals(sdk);
+  const saved = ex.opa_heap_ptr_get();
+  try {
+    const parsed = JSON.parse(readCString(p.mem, ex.opa_json_dump(ex.builtins())));
+    return parsed && typeof parsed === 'object' ? Object.keys(parsed) : [];
+  } finally {
+    ex.opa_heap_ptr_set(saved);
+  }
+}
+
 /**
  * Evaluate entrypoint `id` with an input in Rego syntax (sets allowed; undefined = no input) against the
  * data last set, and return the result set as Rego text. Throws what the module or a host built-in throws.
@@ -68,4 +80,13 @@ export function evaluateRegoText(sdk: unknown, id: number, inputText: string | u
   ex.opa_eval_ctx_set_entrypoint(ctx, id);
   ex.eval(ctx);
   return readCString(p.mem, ex.opa_value_dump(ex.opa_eval_ctx_get_result(ctx)));
+}
+
+/**
+ * Our runtime's `pdp_set_now_ns` export (outside OPA's ABI; modules built by others lack it): it hands
+ * the evaluation's instant to the module so `time.now_ns()` needs no host call. Undefined when absent.
+ */
+export function runtimeClock(sdk: unknown): ((ns: bigint) => void) | undefined {
+  const fn = (internals(sdk).ex as unknown as Record<string, unknown>).pdp_set_now_ns;
+  return typeof fn === 'function' ? (fn as (ns: bigint) => void) : undefined;
 }
