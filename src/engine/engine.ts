@@ -76,6 +76,15 @@ export class ActiveBundle {
     return { resultSet, evalNs: Number(process.hrtime.bigint() - t0) };
   }
 
+  /** evaluate() with the input already serialised as JSON text (see WasmPolicy.evaluateJson). */
+  evaluateJson(entrypoint: string, json: string | undefined): Evaluation {
+    const p = this.routes.get(entrypoint);
+    if (!p) throw new EvaluationError(`entrypoint ${entrypoint} is not in bundle ${this.name}`);
+    const t0 = process.hrtime.bigint();
+    const resultSet = p.evaluateJson(entrypoint, json);
+    return { resultSet, evalNs: Number(process.hrtime.bigint() - t0) };
+  }
+
   /**
    * A plain data lookup (no policy): the value at a slash path inside the bundle's data, or undefined.
    * Lets the Data API answer `GET /v1/data/roles` for data-only paths as OPA does.

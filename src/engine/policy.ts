@@ -45,6 +45,13 @@ export interface LoadOptions {
 type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 
 const encoder = new TextEncoder();
+
+/** A fresh ArrayBuffer holding exactly the n UTF-8 bytes of `json`. */
+function exactBytes(json: string, n: number): ArrayBuffer {
+  const ab = new ArrayBuffer(n);
+  Buffer.from(ab).write(json, 0, n, 'utf8');
+  return ab;
+}
 const ERROR_CLASS = /^((?:eval|rego)_\w+_error)\b/;
 
 function toEvaluationError(thrown: unknown): EvaluationError {
@@ -144,6 +151,30 @@ export class WasmPolicy {
     return new WasmPolicy(sdk, prep.ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins);
   }
 
+  /** reusable input buffers by padded size (see inputBytes) */
+  private readonly inputBuffers = new Map<number, Buffer>();
+
+  /**
+   * The input's JSON bytes as the ArrayBuffer the SDK copies into the module's memory (synchronously,
+   * within evaluate). Instead of a fresh buffer per evaluation, one buffer per size rounded up to 64
+   * bytes is reused, the text followed by spaces: JSON allows trailing whitespace, so the module parses
+   * the same value. Only small sizes are kept, and at most 64 of them.
+   */
+  private inputBytes(json: string): ArrayBuffer {
+    const n = Buffer.byteLength(json, 'utf8');
+    const size = (n + 63) & ~63;
+    if (size > 64 * 1024) return exactBytes(json, n);
+    let buf = this.inputBuffers.get(size);
+    if (!buf) {
+      if (this.inputBuffers.size >= 64) this.inputBuffers.clear();
+      buf = Buffer.from(new ArrayBuffer(size));
+      this.inputBuffers.set(size, buf);
+    }
+    buf.write(json, 0, n, 'utf8');
+    if (n < size) buf.fill(0x20, n);
+    return buf.buffer as ArrayBuffer;
+  }
+
   /** Set the data document (once per activation: every evaluation after this sees it). */
   setData(data: unknown): void {
     try {
@@ -169,9 +200,17 @@ export class WasmPolicy {
    * `undefined` means no input at all.
    */
   evaluate(entrypoint: string | number, input: unknown): ResultSet {
+    return this.evaluateJson(entrypoint, input === undefined ? undefined : JSON.stringify(input));
+  }
+
+  /**
+   * evaluate() with the input already serialised (the PDP serialises it once, for the policy and its
+   * decision log). `json` must be the JSON text of a value; undefined means no input at all.
+   */
+  evaluateJson(entrypoint: string | number, json: string | undefined): ResultSet {
     const id = this.entrypointId(entrypoint);
     this.begin();
-    const bytes = input === undefined ? undefined : (encoder.encode(JSON.stringify(input)).buffer as ArrayBuffer);
+    const bytes = json === undefined ? undefined : this.inputBytes(json);
     let rs: unknown;
     try {
       rs = this.sdk.evaluate(bytes, id);

@@ -44,6 +44,14 @@ export class DecisionService implements DecisionServiceApi {
 
   /** Synchronous core (evaluation is synchronous); the async wrapper is the public seam. */
   decideSync(input: Record<string, unknown>, meta: DecisionMeta): DecisionResult {
+    return this.decideText(input, meta).result;
+  }
+
+  /**
+   * decideSync, also returning the result as JSON text (exactly JSON.stringify(result)), built from the
+   * pieces the decision log needs anyway so that nothing is serialised twice.
+   */
+  decideText(input: Record<string, unknown>, meta: DecisionMeta): { result: DecisionResult; json: string } {
     const snapshot = this.bundles.current();
     const entrypoint = meta.entrypoint ?? this.opts.decisionEntrypoint;
     const decision_id = randomUUID();
@@ -51,6 +59,9 @@ export class DecisionService implements DecisionServiceApi {
     let out: DecisionResult;
     let raw: unknown;
     let evalNs: number | undefined;
+    let inputJson: string | undefined;
+    let mappedJson: string | undefined;
+    let json: string | undefined;
     if (!bundle) {
       out = {
         decision_id,
@@ -66,10 +77,16 @@ export class DecisionService implements DecisionServiceApi {
         out = { decision_id, allow: false, reasons: [{ ...meta.deny }] /* keep token/reason: the caller needs to know which token failed and why */, obligations: {}, policy };
       } else {
         try {
-          const ev = bundle.evaluate(entrypoint, input);
+          inputJson = JSON.stringify(input);
+          const ev = bundle.evaluateJson(entrypoint, inputJson);
           evalNs = ev.evalNs;
           raw = ev.resultSet.length === 1 ? ev.resultSet[0].result : undefined;
-          out = { decision_id, ...mapDecision(ev.resultSet, entrypoint), policy };
+          const mapped = mapDecision(ev.resultSet, entrypoint);
+          out = { decision_id, allow: mapped.allow, reasons: mapped.reasons, obligations: mapped.obligations, policy };
+          // the same text as JSON.stringify(out) and JSON.stringify(mapped), each piece serialised once
+          const tail = `"allow":${mapped.allow},"reasons":${JSON.stringify(mapped.reasons)},"obligations":${JSON.stringify(mapped.obligations)}`;
+          mappedJson = `{${tail}}`;
+          json = `{"decision_id":${JSON.stringify(decision_id)},${tail},"policy":${this.policyJson(bundle, entrypoint)}}`;
         } catch (err) {
           const message = (err as Error).message;
           out = {
@@ -83,8 +100,29 @@ export class DecisionService implements DecisionServiceApi {
         }
       }
     }
-    this.record(out, input, raw, evalNs, meta, snapshot, bundle, entrypoint);
-    return out;
+    this.record(out, input, raw, evalNs, meta, snapshot, bundle, entrypoint, inputJson, mappedJson);
+    return { result: out, json: json ?? JSON.stringify(out) };
+  }
+
+  /** JSON of `{bundle, revision, entrypoint}` per active bundle (immutable) and entrypoint. */
+  private readonly policyJsons = new WeakMap<ActiveBundle, Map<string, string>>();
+  private policyJson(bundle: ActiveBundle, entrypoint: string): string {
+    let m = this.policyJsons.get(bundle);
+    if (!m) this.policyJsons.set(bundle, (m = new Map()));
+    let j = m.get(entrypoint);
+    if (j === undefined) {
+      if (m.size > 64) m.clear();
+      m.set(entrypoint, (j = JSON.stringify({ bundle: bundle.name, revision: bundle.revision, entrypoint })));
+    }
+    return j;
+  }
+
+  /** `{name: {revision}}` of a snapshot; snapshots are immutable (a swap makes a new one), so computed once each */
+  private readonly bundleRevisions = new WeakMap<ReadonlyMap<string, ActiveBundle>, Record<string, { revision: string }>>();
+  private bundlesOfCached(snapshot: ReadonlyMap<string, ActiveBundle>): Record<string, { revision: string }> {
+    let r = this.bundleRevisions.get(snapshot);
+    if (!r) this.bundleRevisions.set(snapshot, (r = this.bundlesOf(snapshot)));
+    return r;
   }
 
   private record(
@@ -96,6 +134,8 @@ export class DecisionService implements DecisionServiceApi {
     snapshot: ReadonlyMap<string, ActiveBundle>,
     bundle: ActiveBundle | undefined,
     entrypoint: string,
+    inputJson?: string,
+    mappedJson?: string,
   ): void {
     const m = this.opts.metrics;
     if (m) {
@@ -112,14 +152,15 @@ export class DecisionService implements DecisionServiceApi {
         input,
         result: raw,
         mapped_result: { allow: out.allow, reasons: out.reasons, obligations: out.obligations },
-        bundles: this.bundlesOf(snapshot),
+        // shared by every event of this snapshot: the log only reads it (masking touches input/result only)
+        bundles: this.bundlesOfCached(snapshot),
         caller: meta.caller,
         request_id: meta.requestId,
         api_path: meta.path,
         metrics: evalNs !== undefined ? { eval_ns: evalNs, timer_rego_query_eval_ns: evalNs } : {},
       };
       if (out.error) ev.error = out.error;
-      logger.log(ev, bundle);
+      logger.log(ev, bundle, { input: inputJson, mapped_result: mappedJson });
     }
   }
 

@@ -33,6 +33,33 @@ interface Queued {
   event: DecisionEvent;
   /** the bundle that answered, for its system/log/mask rule */
   bundle?: ActiveBundle;
+  pre?: Preserialized;
+}
+
+/**
+ * Fields of an event the caller already holds as JSON text (exactly JSON.stringify of the event's
+ * value): when no mask applies, the log line splices them in instead of serialising them again.
+ */
+export interface Preserialized {
+  input?: string;
+  mapped_result?: string;
+}
+
+/**
+ * JSON.stringify(ev), the same text, with the pre-serialised fields spliced in. Keys in the event's
+ * order; undefined values (and values JSON drops) are left out as JSON.stringify leaves them out.
+ */
+export function serializeEvent(ev: DecisionEvent, pre: Preserialized): string {
+  let out = '{';
+  const o = ev as unknown as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    const v = o[key];
+    if (v === undefined) continue;
+    const j = key === 'input' && pre.input !== undefined ? pre.input : key === 'mapped_result' && pre.mapped_result !== undefined ? pre.mapped_result : JSON.stringify(v);
+    if (j === undefined) continue;
+    out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + j;
+  }
+  return out + '}';
 }
 
 export interface DecisionLoggerOptions {
@@ -123,14 +150,14 @@ export class DecisionLogger {
   }
 
   /** Queue an event; never throws, never waits. */
-  log(event: DecisionEvent, bundle?: ActiveBundle): void {
+  log(event: DecisionEvent, bundle?: ActiveBundle, pre?: Preserialized): void {
     if (!this.stream) return;
     if (this.queue.length >= this.opts.bufferSizeLimitEvents) {
       this.dropped++;
       this.opts.onDrop?.();
       return;
     }
-    this.queue.push({ event, bundle });
+    this.queue.push({ event, bundle, pre });
     if (!this.scheduled && !this.waitingDrain) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -139,10 +166,13 @@ export class DecisionLogger {
 
   private prepare(q: Queued): string {
     const ev = q.event;
+    const maskRule = q.bundle?.has(MASK_ENTRYPOINT) ?? false;
+    // nothing to mask: the line is the event's JSON, with the text the decision already serialised
+    if (q.pre && this.opts.mask.length === 0 && !maskRule) return serializeEvent(ev, q.pre);
     for (const p of this.opts.mask) maskEvent(ev, p);
-    if (q.bundle?.has(MASK_ENTRYPOINT)) {
+    if (maskRule) {
       try {
-        const rs = q.bundle.evaluate(MASK_ENTRYPOINT, ev).resultSet;
+        const rs = q.bundle!.evaluate(MASK_ENTRYPOINT, ev).resultSet;
         const ops = rs[0]?.result;
         if (Array.isArray(ops)) {
           for (const m of ops) {

@@ -76,9 +76,16 @@ function statusOf(r: DecisionResult): number {
   return r.error.code === 'no_policy' ? 503 : 500;
 }
 
-async function decideOne(deps: HandlerDeps, body: DecideRequest, req: IncomingMessage, caller: CallerIdentity | undefined, path: string): Promise<DecisionResult> {
+/** One decision and its JSON text (the service builds it from pieces it serialises anyway). */
+async function decideOne(deps: HandlerDeps, body: DecideRequest, req: IncomingMessage, caller: CallerIdentity | undefined, path: string): Promise<{ result: DecisionResult; json: string }> {
   const resolved = await deps.resolver.resolve(body, req.headers as RequestHeaders, caller);
-  return deps.service.decideSync(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny });
+  return deps.service.decideText(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny });
+}
+
+/** send() for a body that is already JSON text. */
+function sendJson(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /** POST /v1/decide */
@@ -89,8 +96,8 @@ export async function handleDecide(deps: HandlerDeps, req: IncomingMessage, res:
     const body = await readJsonBody(req, deps.bodyLimit);
     if (!validateDecide(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the decide schema', details(validateDecide.errors));
     const out = await decideOne(deps, body as DecideRequest, req, caller, '/v1/decide');
-    const status = statusOf(out);
-    send(res, status, out);
+    const status = statusOf(out.result);
+    sendJson(res, status, out.json);
     return status;
   } catch (err) {
     return fail(res, err);
@@ -121,10 +128,10 @@ export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage,
       if (!validateDecide(it)) errs.push(...details(validateDecide.errors, `/items/${i}`));
     });
     if (errs.length > 0) throw new HttpError(400, 'invalid_request', 'one or more items do not match the decide schema', errs);
-    const results: DecisionResult[] = [];
-    for (const it of items) results.push(await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch'));
+    const results: string[] = [];
+    for (const it of items) results.push((await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch')).json);
     // an item that could not be evaluated is a deny inside a 200: the batch itself succeeded
-    send(res, 200, { results });
+    sendJson(res, 200, `{"results":[${results.join(',')}]}`);
     return 200;
   } catch (err) {
     return fail(res, err);

@@ -27,7 +27,7 @@ export async function startWith(bundleFiles: string[], over: Partial<PdpConfig> 
   return pdp;
 }
 
-export async function post(base: string, p: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+export async function post(base: string, p: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
   const res = await fetch(base + p, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -40,5 +40,5 @@ export async function post(base: string, p: string, body: unknown, headers: Reco
   } catch {
     json = text;
   }
-  return { status: res.status, json, headers: res.headers };
+  return { status: res.status, json, text, headers: res.headers };
 }

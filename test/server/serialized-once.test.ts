@@ -1,0 +1,57 @@
+/**
+ * The decision path serialises each piece once and splices the text (perf): the answer and the log
+ * line must be exactly what JSON.stringify of the same objects gives.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { decisionBundle } from '../bundles/fixtures/make-bundle';
+import { defaultConfig } from '../../src/server/config';
+import { serializeEvent, type DecisionEvent } from '../../src/server/decision-log';
+import { startWith, post, tmpDir } from './helpers';
+
+test('serializeEvent is JSON.stringify with the pre-serialised fields spliced in', () => {
+  const ev: DecisionEvent = {
+    decision_id: 'd"1',
+    timestamp: '2026-01-01T00:00:00.000Z',
+    path: 'a/b',
+    input: { x: [1, 'two', null], 'k"ey': { n: 1.5 } },
+    result: undefined,
+    mapped_result: { allow: false, reasons: [{ code: 'c', message: 'm\n' }], obligations: {} },
+    bundles: { b: { revision: 'r' } },
+    caller: undefined,
+    request_id: 'r-1',
+    api_path: '/v1/decide',
+    metrics: {},
+  };
+  const pre = { input: JSON.stringify(ev.input), mapped_result: JSON.stringify(ev.mapped_result) };
+  expect(serializeEvent(ev, pre)).toBe(JSON.stringify(ev));
+  expect(serializeEvent(ev, {})).toBe(JSON.stringify(ev));
+  expect(serializeEvent({ ...ev, input: undefined }, {})).toBe(JSON.stringify({ ...ev, input: undefined }));
+});
+
+test('the answer and the unmasked log line carry exactly the decision as objects serialise it', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'b.tar.gz');
+  fs.writeFileSync(file, await decisionBundle('r7'));
+  const logFile = path.join(dir, 'log.jsonl');
+  const pdp = await startWith([file], { decision_logs: { ...defaultConfig().decision_logs, output: logFile } });
+  const body = { user: { id: 'u-1' }, tool: { server: 's', name: 't' }, parameters: { 'q"uote': 'é\u2028', n: 3 } };
+  const r = await post(pdp.url(), '/v1/decide', body);
+  expect(r.status).toBe(200);
+  // the text is the serialisation of the parsed object (same keys, same order)
+  expect(r.text).toBe(JSON.stringify(r.json));
+  expect(Object.keys(r.json)).toEqual(['decision_id', 'allow', 'reasons', 'obligations', 'policy']);
+  expect(r.json.policy).toEqual({ bundle: expect.any(String), revision: 'r7', entrypoint: expect.any(String) });
+  const batch = await post(pdp.url(), '/v1/decide/batch', { items: [body, body] });
+  expect(batch.text).toBe(JSON.stringify(batch.json));
+  expect(batch.json.results).toHaveLength(2);
+  await pdp.close();
+  const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(3);
+  const ev = JSON.parse(lines[0]);
+  expect(lines[0]).toBe(JSON.stringify(ev));
+  expect(ev.decision_id).toBe(r.json.decision_id);
+  expect(ev.input.parameters).toEqual(body.parameters);
+  expect(ev.mapped_result).toEqual({ allow: r.json.allow, reasons: r.json.reasons, obligations: r.json.obligations });
+  expect(Object.keys(ev).slice(0, 6)).toEqual(['decision_id', 'timestamp', 'path', 'input', 'result', 'mapped_result']);
+});
