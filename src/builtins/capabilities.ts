@@ -26,6 +26,8 @@ export interface CapabilityEntry {
   deprecated?: boolean;
   /** ours, not OPA's: where the built-in runs */
   implementation: 'native' | 'host';
+  /** ours: native for the common forms, the host for the others (e.g. sprintf's plain %s/%v/%d) */
+  host_fallback?: boolean;
 }
 
 function entry(d: BuiltinDecl): CapabilityEntry {
@@ -34,6 +36,7 @@ function entry(d: BuiltinDecl): CapabilityEntry {
     decl: { type: 'function', args: d.args.map(capType), result: capType(d.result) },
     implementation: d.native ? 'native' : 'host',
   };
+  if (d.hostFallback) e.host_fallback = true;
   if (d.infix) e.infix = d.infix;
   if (d.relation) e.relation = true;
   if (d.nondeterministic) e.nondeterministic = true;

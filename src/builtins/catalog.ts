@@ -27,6 +27,16 @@ export const NATIVE = new Set<string>([
   'internal.member_2', 'internal.member_3',
 ]);
 
+/**
+ * Built-ins the runtime runs natively only for their common forms and hands to the host for every other
+ * form and every error (the emitter's HOST_FALLBACK, src/compiler/emit/natives.ts, which says which
+ * forms): `pdp capabilities` marks them `"implementation": "native", "host_fallback": true`.
+ * sprintf, time.now_ns and time.parse_rfc3339_ns are not in OPA's native list but run natively here.
+ */
+export const NATIVE_WITH_HOST_FALLBACK = new Set<string>([
+  'lower', 'upper', 'sprintf', 'time.parse_rfc3339_ns', 'glob.match', 'time.now_ns', 'regex.match',
+]);
+
 const N: TypeName = 'number';
 const S: TypeName = 'string';
 const B: TypeName = 'boolean';

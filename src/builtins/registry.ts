@@ -23,7 +23,7 @@
  * Results whose declared type is 'set' come back as JSON arrays; the runtime must turn them into sets.
  */
 import { BuiltinError, isBuiltinError } from './errors';
-import { ROWS, NATIVE } from './catalog';
+import { ROWS, NATIVE, NATIVE_WITH_HOST_FALLBACK } from './catalog';
 import { beginEvaluation, EvalContext, newEvalContext } from './context';
 import type { BuiltinDecl, HostFn, Impls, TypeName } from './types';
 import type { Value } from './values';
@@ -66,7 +66,8 @@ for (const [category, rows] of Object.entries(ROWS)) {
   for (const [name, args, result, opts] of rows) {
     REGISTRY.set(name, {
       name, arity: args.length, args, result, category,
-      native: NATIVE.has(name),
+      native: NATIVE.has(name) || NATIVE_WITH_HOST_FALLBACK.has(name),
+      ...(NATIVE_WITH_HOST_FALLBACK.has(name) ? { hostFallback: true } : {}),
       host: IMPLS[name],
       ...opts,
     });

@@ -38,6 +38,8 @@ export interface BuiltinDecl {
   category: string;
   /** implemented inside the wasm runtime (OPA's native list); everything else is called on the host */
   native: boolean;
+  /** native for the common forms only; the host answers every other form (see catalog.ts NATIVE_WITH_HOST_FALLBACK) */
+  hostFallback?: boolean;
   /** operator spelling, for capabilities (e.g. '+', '==', 'in') */
   infix?: string;
   /** deprecated in OPA (still accepted) */

@@ -10,7 +10,10 @@ describe('pdp capabilities', () => {
     const caps = JSON.parse(out);
     const plus = caps.builtins.find((b: { name: string }) => b.name === 'plus');
     expect(plus).toMatchObject({ infix: '+', implementation: 'native', decl: { type: 'function', args: [{ type: 'number' }, { type: 'number' }], result: { type: 'number' } } });
-    expect(caps.builtins.find((b: { name: string }) => b.name === 'time.now_ns')).toMatchObject({ implementation: 'host', nondeterministic: true });
+    expect(caps.builtins.find((b: { name: string }) => b.name === 'time.now_ns')).toMatchObject({ implementation: 'native', host_fallback: true, nondeterministic: true });
+    expect(caps.builtins.find((b: { name: string }) => b.name === 'sprintf')).toMatchObject({ implementation: 'native', host_fallback: true });
+    expect(caps.builtins.find((b: { name: string }) => b.name === 'numbers.range_step')).toMatchObject({ implementation: 'host' });
+    expect(caps.builtins.find((b: { name: string }) => b.name === 'plus').host_fallback).toBeUndefined();
     expect(caps.wasm_abi_versions[0].version).toBe(1);
   });
   it('rejects unknown arguments', async () => {
@@ -18,6 +21,12 @@ describe('pdp capabilities', () => {
     expect(await run(['--bogus'])).toBe(2);
     spy.mockRestore();
   });
+});
+
+it('marks exactly the built-ins the emitter gives a host fallback', () => {
+  const { NATIVE_WITH_HOST_FALLBACK } = require('../../src/builtins/catalog');
+  const { HOST_FALLBACK } = require('../../src/compiler/emit/natives');
+  expect([...NATIVE_WITH_HOST_FALLBACK].sort()).toEqual([...HOST_FALLBACK].sort());
 });
 
 describe('docs/builtins.md', () => {
