@@ -9,7 +9,8 @@ describe('declarations', () => {
   it('knows operators, natives and host built-ins', () => {
     expect(lookupBuiltin('plus')).toMatchObject({ arity: 2, infix: '+', native: true });
     expect(lookupBuiltin('internal.member_2')).toMatchObject({ arity: 2, native: true });
-    expect(lookupBuiltin('time.now_ns')).toMatchObject({ arity: 0, native: false, nondeterministic: true });
+    expect(lookupBuiltin('time.now_ns')).toMatchObject({ arity: 0, native: true, hostFallback: true, nondeterministic: true });
+    expect(lookupBuiltin('numbers.range_step')).toMatchObject({ native: false });
     expect(lookupBuiltin('object.keys')?.result).toBe('set');
     expect(lookupBuiltin('net.cidr_expand')?.result).toBe('set');
     expect(lookupBuiltin('http.send')).toBeUndefined();
