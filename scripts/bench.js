@@ -28,12 +28,14 @@ const DURATION = opt('--duration', 10);
 const CONNECTIONS = opt('--connections', 32);
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
+// DESIGN.md §3's example request; its task expiry is moved far ahead so the decision (and so the
+// measurement) does not change when the example's date passes.
 const BODY = JSON.stringify({
   user: { id: 'u-42', attributes: { department: 'support' } },
   agent: { id: 'support-bot', attributes: {} },
   tool: { server: 'billing', name: 'refunds.create', method: 'tools/call', annotations: { readOnlyHint: false, destructiveHint: true } },
   parameters: { customer_id: 'c-9', amount: 120, currency: 'EUR' },
-  task: { id: 't-7', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 200 }, expires_at: '2026-11-21T18:00:00Z' } },
+  task: { id: 't-7', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 200 }, expires_at: '2099-12-31T23:59:59Z' } },
   context: { request_id: 'r-1', ip: '10.0.0.7' },
 });
 
