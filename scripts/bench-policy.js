@@ -48,7 +48,7 @@ const inputs = {
     context: { request_id: 'r-1', ip: '10.0.0.7' },
     user: { id: 'u-42', attributes: { department: 'support' }, claims: {}, verified: false, assurance: 'asserted' },
     agent: { id: 'support-bot', attributes: {}, claims: {}, verified: false, assurance: 'asserted', delegation: [], delegation_form: 'none', delegation_assurance: 'none' },
-    task: { id: 't-7', claims: {}, verified: false, assurance: 'asserted', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 200 }, expires_at: '2099-12-31T23:59:59Z' } },
+    task: { id: 't-7', claims: {}, verified: false, assurance: 'asserted', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 200 }, expires_at: future } },
     caller: { method: 'anonymous', id: 'anonymous' },
   },
 };
