@@ -4,6 +4,7 @@
  * Entry points come from -e flags (`mcp/authz/decision` or `data.mcp.authz.decision`) and from
  * `# METADATA` `entrypoint: true` annotations.
  */
+import { normalizeEntrypoint } from '../entrypoint';
 import * as fs from 'fs';
 import * as path from 'path';
 import { compile } from '../../compiler';
@@ -14,10 +15,6 @@ import { RegoErrors } from '../../compiler/errors';
 export const summary = 'compile Rego policies and data into an OPA bundle with policy.wasm';
 
 const USAGE = 'usage: pdp build <dir|file>... -e <entrypoint>... [-o bundle.tar.gz] [--revision R]\n';
-
-function normalizeEntrypoint(e: string): string {
-  return e.replace(/^data[./]/, '').replace(/\./g, '/').replace(/^\/+|\/+$/g, '');
-}
 
 export async function run(args: string[]): Promise<number> {
   const inputs: string[] = [];

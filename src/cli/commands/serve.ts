@@ -4,6 +4,7 @@
  * Serve any bundle: an OPA bundle file, an unpacked bundle directory, a directory of .rego + data files
  * (compiled in-process), or an HTTP URL (polled with ETag).
  */
+import { normalizeEntrypoint } from '../entrypoint';
 import { loadConfig, ConfigError, type ConfigOverrides } from '../../server/config';
 import { runServer } from '../../server/run';
 
@@ -12,11 +13,6 @@ export const summary = 'serve bundles (file, directory of .rego, or http url) ov
 const USAGE = `usage: pdp serve --bundle <file.tar.gz|dir|url> [--bundle ...] [--port N] [--addr A]
                  [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]
 `;
-
-/** `data.mcp.authz.decision`, `mcp.authz.decision` and `/mcp/authz/decision/` all mean mcp/authz/decision. */
-function normaliseEntrypoint(v: string): string {
-  return v.replace(/^data[./]/, '').replace(/\./g, '/').replace(/^\/+|\/+$/g, '');
-}
 
 export function parseServeArgs(args: string[]): ConfigOverrides | string {
   const over: ConfigOverrides = { bundles: [] };
@@ -51,13 +47,13 @@ export function parseServeArgs(args: string[]): ConfigOverrides | string {
       case '-e': {
         const v = val();
         if (!v) return 'missing value for --decision-entrypoint';
-        over.decisionEntrypoint = normaliseEntrypoint(v);
+        over.decisionEntrypoint = normalizeEntrypoint(v);
         break;
       }
       case '--authzen-entrypoint': {
         const v = val();
         if (!v) return 'missing value for --authzen-entrypoint';
-        over.authzenEntrypoint = normaliseEntrypoint(v);
+        over.authzenEntrypoint = normalizeEntrypoint(v);
         break;
       }
       case '--config':
