@@ -42,9 +42,3 @@ export function emitWasm(program: Program, opts: EmitOptions): Uint8Array {
   const { bytes } = encodePlan(program, opts);
   return linkPlan(rt, bytes);
 }
-
-/** Initial memory pages a module needs (pass `{ initial }` to loadPolicy when above the SDK's default 5). */
-export function requiredPages(wasm: Uint8Array): number {
-  const layout = analyzeRuntime(wasm);
-  return layout.memLimits.min;
-}
