@@ -91,16 +91,28 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
       }
     }
   }
-  // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`): OPA rejects most such
-  // overlaps, and merging them correctly is not implemented.
+  // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`), with one exception the
+  // planner merges exactly: a partial object `p[k] := v` whose children are complete leaf rules
+  // (`p.foo := "bar"`). Both define a key one level below p, so a key produced by both is the same
+  // document defined twice: equal values agree, different values are a conflict. Deeper overlaps
+  // (where OPA merges nested objects) stay refused.
   for (const g of groups) {
     const n = nodeAt({ root, groups }, g.path)!;
-    if (n.children.size > 0) {
+    if (n.children.size > 0 && !isMergeableOverlap(g, n)) {
       const d = g.defs[0] ?? g.defaults[0];
       errors.push(unsupported(d.rule.loc, `rule ${['data', ...g.path].join('.')} overlapping other rules below it`));
     }
   }
   return { root, groups };
+}
+
+/** A partial-object group whose children are all complete rules with nothing below them. */
+export function isMergeableOverlap(g: RuleGroup, n: TreeNode): boolean {
+  if (g.kind !== 'object') return false;
+  for (const c of n.children.values()) {
+    if (!c.group || c.group.kind !== 'complete' || c.children.size > 0) return false;
+  }
+  return true;
 }
 
 function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): void {

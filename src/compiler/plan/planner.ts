@@ -450,6 +450,48 @@ export class Planner {
     }
   }
 
+  /**
+   * A partial object `p[k] := v` with complete rules below it (`p.foo := "bar"`, see
+   * isMergeableOverlap): the object's entries plus each defined child under its key. A key defined by
+   * both must have one value (insert-once: equal values agree, different ones are a conflict error).
+   */
+  private overlapKeys = new Map<TreeNode, object>();
+  private overlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
+    const g = node.group!;
+    let cacheKey = this.overlapKeys.get(node);
+    if (!cacheKey) this.overlapKeys.set(node, (cacheKey = {}));
+    const mk = mocksKey(mocks);
+    const have = this.cached(cacheKey, mk);
+    if (have !== undefined) return have;
+    const name = ['data', ...node.path].join('.');
+    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
+    try {
+      const nv = valueMockKeys(mocks).length;
+      const fb = new FuncBuilder(2 + nv);
+      const env = paramEnv(mocks, 2);
+      const base = fb.local();
+      fb.emit({ op: 'call', dst: base, func: this.groupFunc(g, refLoc, mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
+      // copy: the group's value may be memoized and shared
+      const r = fb.local();
+      fb.emit({ op: 'make_object', dst: r });
+      const m = fb.local();
+      fb.emit({ op: 'object_merge', dst: m, a: r, b: base });
+      fb.emit({ op: 'assign', dst: r, src: m });
+      for (const [k, child] of node.children) {
+        fb.block(() => {
+          const l = this.nodeValue(fb, child, env, refLoc);
+          fb.emit({ op: 'object_insert_once', obj: r, key: this.str(fb, k), val: l });
+        });
+      }
+      const id = this.funcs.length;
+      this.funcs.push({ name: `o${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
+      this.setCached(cacheKey, mk, id);
+      return id;
+    } finally {
+      this.leave(cacheKey, mk);
+    }
+  }
+
   /** Emit the value of a tree node (rule group or package); fails when undefined. */
   private nodeValue(fb: FuncBuilder, node: TreeNode, env: Env, loc: A.Location): Local {
     const dst = fb.local();
@@ -466,7 +508,8 @@ export class Planner {
         fb.emit({ op: 'assign', dst, src: this.mockVal(env, key) });
         return dst;
       }
-      fb.emit({ op: 'call', dst, func: this.groupFunc(node.group, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
+      const fid = node.children.size > 0 ? this.overlapFunc(node, loc, env.mocks) : this.groupFunc(node.group, loc, env.mocks);
+      fb.emit({ op: 'call', dst, func: fid, args: [env.input, env.data, ...this.mockArgs(env)] });
     } else {
       fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
     }
