@@ -5,7 +5,7 @@
 // the interpreter to call the host implementation instead (lower/upper on non-ASCII text).
 import { alloc, abortLit, bStart, bLit, bByte, bBytes, abortBuilt, bPtr, bLen } from "./mem";
 import {
-  T_NULL, T_BOOL, T_INT, T_FLOAT, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, boolOf, mkInt, mkNum, intOf, floatOf,
+  T_NULL, T_BOOL, T_INT, T_FLOAT, T_BIG, bigSeen, bigNeg, bigLen, bigData, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, boolOf, mkInt, mkNum, intOf, floatOf,
   isNum, numF, asInt, intScratch, mkStr, strLen, strData, mkLit, mkArr, arrPush, arrLen, arrGet, mkObj,
   objPut, objGet, objFind, objCount, entKey, entVal, sortedIdx, sortedAt, setAdd, equalV, compareV,
   sortValues, EMPTY_STR,
@@ -37,7 +37,7 @@ function typeName(v: usize): string {
   switch (tag(v)) {
     case T_NULL: return "null";
     case T_BOOL: return "boolean";
-    case T_INT: case T_FLOAT: return "number";
+    case T_INT: case T_FLOAT: case T_BIG: return "number";
     case T_STR: return "string";
     case T_ARR: return "array";
     case T_OBJ: return "object";
@@ -540,7 +540,7 @@ function rounding(id: i32): usize {
 function typeChecks(id: i32): usize {
   let t = tag(arg(0));
   switch (id) {
-    case 18: return mkBool(t == T_INT || t == T_FLOAT);
+    case 18: return mkBool(t == T_INT || t == T_FLOAT || t == T_BIG);
     case 19: return mkBool(t == T_STR);
     case 20: return mkBool(t == T_BOOL);
     case 21: return mkBool(t == T_ARR);
@@ -740,7 +740,12 @@ function sprintfPlain(): usize {
     if (ai >= na) return FALLBACK;
     let v = arrGet(a, ai++);
     let t = tag(v);
-    if (t == T_INT) {
+    if (t == T_BIG) {
+      // an integer beyond 64 bits prints its exact digits for %d, %s and %v, as OPA's big integers do
+      if (verb != 100 && verb != 115 && verb != 118) return FALLBACK;
+      if (bigNeg(v)) bByte(45);
+      bBytes(bigData(v), <usize>bigLen(v));
+    } else if (t == T_INT) {
       let x = intOf(v);
       if ((verb != 100 && verb != 118) || x > MAX_SAFE || x < -MAX_SAFE) return FALLBACK;
       bDecimal(x);
@@ -1091,11 +1096,37 @@ function rxClose(nodes: usize, m: i32, set: usize): void {
   }
 }
 
+/** Whether a value holds a BIG number anywhere (keys included). */
+export function hasBig(v: usize): bool {
+  let t = tag(v);
+  if (t == T_BIG) return true;
+  if (t == T_ARR) {
+    let n = arrLen(v);
+    for (let i = 0; i < n; i++) if (hasBig(arrGet(v, i))) return true;
+  } else if (t == T_OBJ || t == T_SET) {
+    let n = objCount(v);
+    for (let i = 0; i < n; i++) if (hasBig(entKey(v, i)) || (t == T_OBJ && hasBig(entVal(v, i)))) return true;
+  }
+  return false;
+}
+
+/**
+ * Integers beyond 64 bits reach only what handles them exactly: comparisons, equality, type checks,
+ * membership, sort and sprintf's %d/%s/%v. Any other built-in (arithmetic, aggregates, host calls, whose
+ * arguments the SDK would parse as doubles) stops the evaluation rather than answer from a rounded value.
+ */
+export function refuseBig(fn: i32): void {
+  abortLit("eval_internal_error: number out of supported range (integers beyond 64 bits are only compared, not computed with)");
+}
+
+@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 60; }
+
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;
   argBase = argp;
   curName = id;
   for (let i = 0; i < n; i++) if (arg(i) == 0) return 0;
+  if (bigSeen && !bigSafe(id)) for (let i = 0; i < n; i++) if (hasBig(arg(i))) refuseBig(id);
   if (id <= 5) {
     let c = compareV(arg(0), arg(1));
     switch (id) {

@@ -5,10 +5,10 @@
 import { alloc, allocZ, abortLit, bStart, bLit, abortBuilt, heapTop } from "./mem";
 import {
   T_ARR, T_OBJ, T_SET, T_BOOL, tag, boolOf, mkInt, mkArr, arrPush, arrLen, arrGet, mkObj, objPut, objGet,
-  objCount, entKey, entVal, sortedIdx, sortedAt, objFind, objCopy, setAdd, equalV, asInt, intScratch,
+  objCount, entKey, entVal, sortedIdx, sortedAt, objFind, objCopy, setAdd, equalV, asInt, intScratch, bigSeen,
 } from "./value";
 import * as P from "./plan";
-import { callNative, FALLBACK } from "./builtins";
+import { callNative, FALLBACK, hasBig, refuseBig } from "./builtins";
 
 const DONE: i32 = -1;
 const FAIL: i32 = -2;
@@ -100,6 +100,8 @@ function callFunc(fr: usize, fid: i32, n: i32, argp: usize): usize {
 
 function callHost(id: i32, n: i32, fr: usize, argp: usize): usize {
   for (let i = 0; i < n; i++) if (getL(fr, w(argp, i)) == 0) return 0;
+  // the SDK hands arguments to the host as parsed JSON: a BIG would arrive rounded to a double
+  if (bigSeen) for (let i = 0; i < n; i++) if (hasBig(getL(fr, w(argp, i)))) refuseBig(id);
   switch (n) {
     case 0: return opa_builtin0(id, 0);
     case 1: return opa_builtin1(id, 0, getL(fr, w(argp, 0)));

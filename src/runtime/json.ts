@@ -1,14 +1,14 @@
 // JSON and Rego-value text <-> values.
 //
-// Numbers: an integer literal is an INT when it fits 64 bits; any other number is parsed as a double
-// (AssemblyScript's strtod). Values we cannot represent exactly or at all — integers beyond 64 bits,
-// and numbers beyond the double range such as 1e400 — abort the evaluation with
+// Numbers: an integer literal is an INT when it fits 64 bits, a BIG (its exact digits) beyond that; any
+// other number is parsed as a double (AssemblyScript's strtod). Numbers beyond the double range such as
+// 1e400 abort the evaluation with
 // "eval_internal_error: number out of supported range" instead of being approximated silently.
 import { alloc, abortLit, bStart, bByte, bBytes, bLit, bI64, bEnd, bPtr, bLen } from "./mem";
 import { strtod } from "util/string";
 import { dtoa_buffered } from "util/number";
 import {
-  T_NULL, T_BOOL, T_INT, T_FLOAT, T_STR, T_ARR, T_OBJ, T_SET, NULLV, TRUEV, FALSEV, EMPTY_STR,
+  T_NULL, T_BOOL, T_INT, T_FLOAT, T_BIG, mkBig, bigNeg, bigLen, bigData, T_STR, T_ARR, T_OBJ, T_SET, NULLV, TRUEV, FALSEV, EMPTY_STR,
   tag, boolOf, intOf, floatOf, mkInt, mkNum, mkStr, strLen, strData, mkArr, arrPush, arrLen, arrGet,
   mkObj, objPut, objCount, entKey, entVal, sortedIdx, sortedAt,
 } from "./value";
@@ -258,8 +258,10 @@ export function numberFromText(s: usize, n: usize): usize {
       }
     }
     if (!overflow) return mkInt(v);
-    abortLit("eval_internal_error: number out of supported range (integers beyond 64 bits are not supported)");
-    return 0;
+    // beyond 64 bits: kept exactly as its digits (leading zeros dropped; JSON has none, Rego neither)
+    let i0: usize = neg ? 1 : 0;
+    while (i0 + 1 < n && load<u8>(s + i0) == 48) i0++;
+    return mkBig(neg, s + i0, <i32>(n - i0));
   }
   // scratch buffers must never be kept across heap resets: long numbers get a transient one
   let buf = n > 64 ? alloc(8 + n * 2) + 8 : numScratch;
@@ -340,6 +342,7 @@ export function dumpValue(v: usize, rego: bool): void {
     case T_BOOL: bLit(boolOf(v) ? "true" : "false"); return;
     case T_INT:
     case T_FLOAT: dumpNumber(v); return;
+    case T_BIG: if (bigNeg(v)) bByte(45); bBytes(bigData(v), <usize>bigLen(v)); return;
     case T_STR: dumpString(v); return;
     case T_ARR: {
       bByte(91);

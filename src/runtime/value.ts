@@ -5,6 +5,9 @@
 //   BOOL     +4 0/1
 //   INT      +8 i64           integers that fit 64 bits exactly
 //   FLOAT    +8 f64           non-integral numbers, and integral ones beyond 2^53 (always finite)
+//   BIG      +4 negative (0/1), +8 digit count, +12 address of ASCII digits (no leading zeros):
+//            integers beyond 64 bits, held exactly. They compare, hash and print exactly; built-ins
+//            other than comparisons and type checks refuse them (builtins.ts), never round them.
 //   STR      +4 byte length, +8 address of UTF-8 bytes, +12 cached hash (0 = not yet)
 //   ARR      +4 length, +8 capacity, +12 address of i32 element addresses
 //   OBJ/SET  +4 count, +8 table capacity (power of two), +12 table address (i32 entry index + 1, 0 empty),
@@ -30,6 +33,10 @@ export const T_STR: i32 = 5;
 export const T_ARR: i32 = 6;
 export const T_OBJ: i32 = 7;
 export const T_SET: i32 = 8;
+export const T_BIG: i32 = 9;
+
+/** Set once any BIG value exists: built-in calls only scan their arguments for BIG after that. */
+export let bigSeen = false;
 
 export let NULLV: usize = 0;
 export let TRUEV: usize = 0;
@@ -71,6 +78,82 @@ export function mkNum(f: f64): usize {
 @inline export function isNum(v: usize): bool { let t = tag(v); return t == T_INT || t == T_FLOAT; }
 /** A number as a double (exact for FLOAT, and for INT within ±2^53). */
 export function numF(v: usize): f64 { return tag(v) == T_INT ? <f64>intOf(v) : floatOf(v); }
+
+/** An integer beyond 64 bits from its digits (copied; leading zeros must already be stripped). */
+export function mkBig(neg: bool, digits: usize, len: i32): usize {
+  let d = alloc(<usize>len);
+  memory.copy(d, digits, <usize>len);
+  let p = alloc(16);
+  store<i32>(p, T_BIG);
+  store<i32>(p, neg ? 1 : 0, 4);
+  store<i32>(p, len, 8);
+  store<usize>(p, d, 12);
+  bigSeen = true;
+  return p;
+}
+@inline export function bigNeg(v: usize): bool { return load<i32>(v, 4) != 0; }
+@inline export function bigLen(v: usize): i32 { return load<i32>(v, 8); }
+@inline export function bigData(v: usize): usize { return load<usize>(v, 12); }
+
+const TWO63: f64 = 9.223372036854775808e18;
+
+/**
+ * The exact decimal digits of an integral double with |f| >= 2^63 (every such double is an integer):
+ * the 53-bit mantissa doubled `exp` times in a little-endian digit array. Returns the digit count;
+ * the digits (most significant first) are at digScratch.
+ */
+let digScratch: usize = 0;
+function floatDigits(f: f64): i32 {
+  let bits = reinterpret<u64>(Math.abs(f));
+  let e = <i32>((bits >> 52) & 0x7ff) - 1075;
+  let m = (bits & 0xfffffffffffff) | 0x10000000000000;
+  let tmp = alloc(400);
+  let n = 0;
+  while (m > 0) { store<u8>(tmp + <usize>n, <u8>(m % 10)); m /= 10; n++; }
+  for (let i = 0; i < e; i++) {
+    let carry = 0;
+    for (let j = 0; j < n; j++) {
+      let x = <i32>load<u8>(tmp + <usize>j) * 2 + carry;
+      store<u8>(tmp + <usize>j, <u8>(x % 10));
+      carry = x / 10;
+    }
+    if (carry > 0) { store<u8>(tmp + <usize>n, <u8>carry); n++; }
+  }
+  digScratch = alloc(<usize>n);
+  for (let j = 0; j < n; j++) store<u8>(digScratch + <usize>j, load<u8>(tmp + <usize>(n - 1 - j)) + 48);
+  return n;
+}
+
+/** Compares two non-negative digit strings without leading zeros. */
+function cmpDigits(a: usize, na: i32, b: usize, nb: i32): i32 {
+  if (na != nb) return na < nb ? -1 : 1;
+  let c = memory.compare(a, b, <usize>na);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+/** Exact order of a BIG against any number (INT, FLOAT or BIG). */
+function bigCmp(big: usize, o: usize): i32 {
+  let s: i32 = bigNeg(big) ? -1 : 1;
+  let to = tag(o);
+  if (to == T_BIG) {
+    if (bigNeg(big) != bigNeg(o)) return s;
+    return s * cmpDigits(bigData(big), bigLen(big), bigData(o), bigLen(o));
+  }
+  // an INT, or a double below 2^63 in magnitude, is strictly smaller in magnitude than any BIG
+  if (to == T_INT) return s;
+  let f = floatOf(o);
+  if (f < TWO63 && f > -TWO63) return s;
+  if ((f < 0) != bigNeg(big)) return s;
+  let n = floatDigits(f);
+  return s * cmpDigits(bigData(big), bigLen(big), digScratch, n);
+}
+
+/** FNV-1a over sign and digits: BIG values and doubles >= 2^63 in magnitude that are equal hash alike. */
+function hashDigits(neg: bool, d: usize, n: i32): u32 {
+  let h: u32 = neg ? 0x811c9dc5 ^ 45 : 0x811c9dc5;
+  for (let i = 0; i < n; i++) { h ^= load<u8>(d + <usize>i); h *= 16777619; }
+  return mix(<u64>h | (<u64>n << 32));
+}
 
 /** Whether a number is integral and fits i64; if so it is stored in intScratch. */
 export let intScratch: i64 = 0;
@@ -377,8 +460,11 @@ export function hashOf(v: usize): u32 {
     case T_INT: return mix(<u64>intOf(v));
     case T_FLOAT: {
       if (asInt(v)) return mix(<u64>intScratch);
-      return mix(reinterpret<u64>(floatOf(v)));
+      let f = floatOf(v);
+      if (f >= TWO63 || f < -TWO63) { let n = floatDigits(f); return hashDigits(f < 0, digScratch, n); }
+      return mix(reinterpret<u64>(f));
     }
+    case T_BIG: return hashDigits(bigNeg(v), bigData(v), bigLen(v));
     case T_STR: {
       let c = load<u32>(v, 12);
       if (c != 0) return c;
@@ -416,6 +502,8 @@ export function hashOf(v: usize): u32 {
 
 function numCmp(a: usize, b: usize): i32 {
   let ta = tag(a), tb = tag(b);
+  if (ta == T_BIG) return bigCmp(a, b);
+  if (tb == T_BIG) return -bigCmp(b, a);
   if (ta == T_INT && tb == T_INT) {
     let x = intOf(a), y = intOf(b);
     return x < y ? -1 : (x > y ? 1 : 0);
@@ -441,7 +529,7 @@ export function equalV(a: usize, b: usize): bool {
   if (a == b) return true;
   let ta = tag(a), tb = tag(b);
   if (ta != tb) {
-    if ((ta == T_INT || ta == T_FLOAT) && (tb == T_INT || tb == T_FLOAT)) return numCmp(a, b) == 0;
+    if ((ta == T_INT || ta == T_FLOAT || ta == T_BIG) && (tb == T_INT || tb == T_FLOAT || tb == T_BIG)) return numCmp(a, b) == 0;
     return false;
   }
   switch (ta) {
@@ -449,6 +537,7 @@ export function equalV(a: usize, b: usize): bool {
     case T_BOOL: return boolOf(a) == boolOf(b);
     case T_INT: return intOf(a) == intOf(b);
     case T_FLOAT: return floatOf(a) == floatOf(b);
+    case T_BIG: return numCmp(a, b) == 0;
     case T_STR: {
       let n = strLen(a);
       return n == strLen(b) && memEq(strData(a), strData(b), n);
@@ -480,7 +569,7 @@ export function equalV(a: usize, b: usize): bool {
 
 @inline function rank(t: i32): i32 {
   // null < boolean < number < string < array < object < set
-  if (t == T_FLOAT) return T_INT;
+  if (t == T_FLOAT || t == T_BIG) return T_INT;
   return t;
 }
 

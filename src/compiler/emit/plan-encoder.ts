@@ -22,8 +22,6 @@ const HEADER_WORDS = 14;
 export const MAX_HOST_ARGS = 4;
 
 const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
 
 /** The constant as Rego value text (JSON plus `set()` / `{a, b}` sets), parsed once by the runtime. */
 export function constText(c: Const): string {
@@ -45,15 +43,14 @@ function numberText(v: string): string {
 }
 
 /**
- * Why the runtime cannot hold the number literal `v` exactly (undefined when it can). Integers must fit
- * 64 bits; other numbers must be a double that denotes the very same decimal (OPA keeps more digits, so
+ * Why the runtime cannot hold the number literal `v` exactly (undefined when it can). Integers of any
+ * size are held exactly; other numbers must be a double that denotes the very same decimal (OPA keeps more digits, so
  * 1e-400 > 0 and 0.1234567890123456789 > 0.1234567890123456788 there: a double would answer otherwise).
  */
 export function numberRangeProblem(v: string): string | undefined {
   if (!NUMBER_RE.test(v)) return `number literal ${JSON.stringify(v)} is not a valid number`;
   if (!/[.eE]/.test(v)) {
-    const b = BigInt(v);
-    if (b < I64_MIN || b > I64_MAX) return `number ${v} is outside the supported range (64-bit integers)`;
+    // integers of any size: beyond 64 bits the runtime keeps their exact digits (a BIG value)
     return undefined;
   }
   const d = Number(v);
