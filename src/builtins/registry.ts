@@ -39,6 +39,7 @@ import { netImpls } from './net';
 import { unitsImpls } from './units';
 import { miscImpls } from './misc';
 import { jwtImpls } from './jwt';
+import { decimalImpls } from './decimal';
 import { marshal } from './encoding';
 
 export type { BuiltinDecl, HostFn, TypeName, BasicType } from './types';
@@ -52,7 +53,7 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls,
 );
 
 /**

@@ -5,13 +5,13 @@
 // the interpreter to call the host implementation instead (lower/upper on non-ASCII text).
 import { alloc, abortLit, bStart, bLit, bByte, bBytes, abortBuilt, bPtr, bLen } from "./mem";
 import {
-  T_NULL, T_BOOL, T_INT, T_FLOAT, T_BIG, bigSeen, bigNeg, bigLen, bigData, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, boolOf, mkInt, mkNum, intOf, floatOf,
-  isNum, numF, asInt, intScratch, mkStr, strLen, strData, mkLit, mkArr, arrPush, arrLen, arrGet, mkObj,
+  T_NULL, T_BOOL, T_INT, T_FLOAT, T_BIG, bigSeen, bigNeg, bigLen, bigData, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, boolOf, mkInt, intOf, floatOf, decNeg, decLen, decData, decExp,
+  isNum, asInt, intScratch, mkStr, strLen, strData, mkLit, mkArr, arrPush, arrLen, arrGet, mkObj,
   objPut, objGet, objFind, objCount, entKey, entVal, sortedIdx, sortedAt, setAdd, equalV, compareV,
   sortValues, EMPTY_STR,
 } from "./value";
 import { isStrict, dotV } from "./interp";
-import { numberFromText, putUtf8, jsonString } from "./json";
+import { numberFromText, putUtf8, jsonString, dumpDecimal } from "./json";
 
 export const FALLBACK: usize = 1;
 
@@ -84,15 +84,71 @@ function overflow(): usize {
   return 0;
 }
 
-function checkedNum(f: f64): usize {
-  if (!isFinite(f)) {
-    bStart(96);
-    bLit("eval_builtin_error: ");
-    putName();
-    bLit(": result out of range");
-    abortBuilt();
+// ---------- decimals: OPA's big.Float arithmetic, done by the host ----------
+//
+// Non-integers are exact decimals (value.ts). OPA computes with them as binary floats with a 64-bit
+// mantissa and hands back the shortest decimal that identifies the result; the host built-in
+// internal.pdp_decimal_arith (src/builtins/decimal.ts) does exactly that with BigInt. Operands and
+// result travel as strings: a JSON number would be re-read as a double by the SDK. The emitter passes
+// its host id with every arithmetic call (-1 when the module has no host for it: then we refuse).
+
+@external("env", "opa_builtin3") declare function hostBuiltin3(id: i32, ctx: i32, a: usize, b: usize, c: usize): usize;
+
+let decHost: i32 = -1;
+/** Set by the interpreter before each native call: the decimal host built-in's id, or -1. */
+export function setDecHost(h: i32): void { decHost = h; }
+
+/** The exact text of a number as a string value. */
+function numText(v: usize): usize {
+  let t = tag(v);
+  if (t == T_INT) { bStart(24); bDecimal(intOf(v)); return mkStr(bPtr, bLen); }
+  if (t == T_BIG) {
+    bStart(<usize>bigLen(v) + 2);
+    if (bigNeg(v)) bByte(45);
+    bBytes(bigData(v), <usize>bigLen(v));
+    return mkStr(bPtr, bLen);
   }
-  return mkNum(f);
+  bStart(<usize>decLen(v) + 32);
+  dumpDecimal(v);
+  return mkStr(bPtr, bLen);
+}
+
+/** op(a, b) with OPA's 64-bit float semantics, via the host; never a rounded double. */
+function decArith(op: string, a: usize, b: usize): usize {
+  if (decHost < 0) {
+    bStart(128);
+    bLit("eval_unsupported: ");
+    putName();
+    bLit(": arithmetic on non-integer numbers needs the host built-in internal.pdp_decimal_arith");
+    abortBuilt();
+    return 0;
+  }
+  let opv = mkLit(op);
+  let r = hostBuiltin3(decHost, 0, opv, numText(a), numText(b));
+  if (r == 0 || tag(r) != T_STR || strLen(r) == 0 || !validNumber(strData(r), strLen(r))) {
+    abortLit("eval_internal_error: internal.pdp_decimal_arith returned no number");
+    return 0;
+  }
+  return numberFromText(strData(r), strLen(r));
+}
+
+/** A decimal's digits are few enough (<= 15) that native exact handling matches OPA's 64-bit rounding. */
+@inline function shortDec(v: usize): bool { return decLen(v) <= 15; }
+
+/** floor (mode 0), ceil (1) or round half away from zero (2) of a decimal, exactly. */
+function decToInt(v: usize, mode: i32): usize {
+  let neg = decNeg(v);
+  let nd = decLen(v), e = decExp(v), d = decData(v);
+  let intLen = nd + e;
+  let mag: i64 = 0;
+  for (let k = 0; k < intLen; k++) mag = mag * 10 + <i64>(load<u8>(d + <usize>k) - 48);
+  // the fraction is never zero (decimals are non-integral)
+  let away: bool;
+  let fi: i32 = intLen > 0 ? intLen : 0;
+  if (mode == 2) away = intLen >= 0 && load<u8>(d + <usize>fi) >= 53;
+  else away = (mode == 0) == neg; // floor of a negative, ceil of a positive: away from zero
+  if (away) mag++;
+  return mkInt(neg ? -mag : mag);
 }
 
 // ---------- arithmetic ----------
@@ -127,8 +183,9 @@ function arith(op: i32): usize {
       case 9: {
         if (y == 0) return bErr("divide by zero");
         if (y == -1 && x == -9223372036854775807 - 1) return overflow();
-        if (x % y == 0) return mkInt(x / y);
-        return checkedNum(<f64>x / <f64>y);
+        if (x % y == 0 && x != 0) return mkInt(x / y);
+        if (x == 0) return mkInt(0);
+        return decArith("div", a, b);
       }
       case 10: {
         if (y == 0) return bErr("modulo by zero");
@@ -137,23 +194,23 @@ function arith(op: i32): usize {
       }
     }
   }
-  if (op == 10) {
-    if (!asInt(a)) return bErr("modulo on floating-point number");
-    let x = intScratch;
-    if (!asInt(b)) return bErr("modulo on floating-point number");
-    let y = intScratch;
-    if (y == 0) return bErr("modulo by zero");
-    if (y == -1) return mkInt(0);
-    return mkInt(x % y);
+  if (op == 10) return bErr("modulo on floating-point number");
+  return arithNum(op, a, b);
+}
+
+/** a op b for numbers, at least one a decimal (BIG never reaches here: refused before the call). */
+function arithNum(op: i32, a: usize, b: usize): usize {
+  if (tag(a) == T_INT && tag(b) == T_INT) {
+    // only from sum/product folds: the same int fast path as plus/mul, overflow refused
+    let x = intOf(a), y = intOf(b);
+    if (op == 6) { let r = x + y; if (((x ^ r) & (y ^ r)) < 0) return overflow(); return mkInt(r); }
+    if (x == 0 || y == 0) return mkInt(0);
+    let r = x * y;
+    if ((x == -1 && y == -9223372036854775807 - 1) || (y == -1 && x == -9223372036854775807 - 1) || r / y != x) return overflow();
+    return mkInt(r);
   }
-  let x = numF(a), y = numF(b);
-  switch (op) {
-    case 6: return checkedNum(x + y);
-    case 7: return checkedNum(x - y);
-    case 8: return checkedNum(x * y);
-    case 9: if (y == 0) return bErr("divide by zero"); return checkedNum(x / y);
-  }
-  return 0;
+  if (op == 9 && tag(b) == T_INT && intOf(b) == 0) return bErr("divide by zero");
+  return decArith(op == 6 ? "plus" : op == 7 ? "minus" : op == 8 ? "mul" : "div", a, b);
 }
 
 function setOp(isAnd: bool): usize {
@@ -199,21 +256,30 @@ function aggregate(id: i32): usize {
     let isSum = id == 14;
     let allInt = true;
     let ai: i64 = isSum ? 0 : 1;
-    let af: f64 = isSum ? 0 : 1;
     for (let i = 0; i < nElems; i++) {
       let e = el(i);
       if (!isNum(e)) return typeErr(1, isSum ? "one of {array[number], set[number]}" : "one of {array[number], set[number]}", v);
-      if (allInt && tag(e) == T_INT) {
+      if (tag(e) != T_INT) allInt = false;
+    }
+    if (!allInt) {
+      // OPA accumulates in a 64-bit big.Float starting from 0 (or 1): the host folds step by step,
+      // each step's shortest text reading back as the same 64-bit value
+      let acc = mkInt(isSum ? 0 : 1);
+      for (let i = 0; i < nElems; i++) acc = arithNum(isSum ? 6 : 8, acc, el(i));
+      return acc;
+    }
+    for (let i = 0; i < nElems; i++) {
+      let e = el(i);
+      {
         let x = intOf(e);
         if (isSum) { let r = ai + x; if (((ai ^ r) & (x ^ r)) < 0) return overflow(); ai = r; }
         else {
           if (ai != 0 && x != 0) { let r = ai * x; if (r / x != ai || (x == -1 && ai == -9223372036854775807 - 1)) return overflow(); ai = r; }
           else ai = 0;
         }
-      } else allInt = false;
-      if (isSum) af += numF(e); else af *= numF(e);
+      }
     }
-    return allInt ? mkInt(ai) : checkedNum(af);
+    return mkInt(ai);
   }
   // max / min
   if (nElems == 0) return 0;
@@ -528,13 +594,18 @@ function rounding(id: i32): usize {
     }
     return a;
   }
-  let f = floatOf(a);
-  let r: f64;
-  if (id == 47) r = Math.abs(f);
-  else if (id == 48) { r = Math.floor(Math.abs(f) + 0.5); if (Math.abs(f) + 0.5 - r == 1.0) r -= 1; r = f < 0 ? -r : r; }
-  else if (id == 49) r = Math.ceil(f);
-  else r = Math.floor(f);
-  return checkedNum(r);
+  // a decimal: exact natively when short enough that OPA's 64-bit rounding of it changes nothing
+  if (!shortDec(a)) return decArith(id == 47 ? "abs" : id == 48 ? "round" : id == 49 ? "ceil" : "floor", a, mkInt(0));
+  if (id == 47) {
+    if (!decNeg(a)) return a;
+    let p = alloc(32);
+    memory.copy(p, a, 32);
+    store<i32>(p, 0, 4);
+    store<f64>(p, -floatOf(a), 8);
+    return p;
+  }
+  if (decLen(a) + decExp(a) > 15) return decArith(id == 48 ? "round" : id == 49 ? "ceil" : "floor", a, mkInt(0));
+  return decToInt(a, id == 48 ? 2 : id == 49 ? 1 : 0);
 }
 
 function typeChecks(id: i32): usize {
@@ -1100,6 +1171,7 @@ function rxClose(nodes: usize, m: i32, set: usize): void {
 export function hasBig(v: usize): bool {
   let t = tag(v);
   if (t == T_BIG) return true;
+  if (t == T_FLOAT) return decLen(v) > 15;
   if (t == T_ARR) {
     let n = arrLen(v);
     for (let i = 0; i < n; i++) if (hasBig(arrGet(v, i))) return true;
@@ -1116,7 +1188,24 @@ export function hasBig(v: usize): bool {
  * arguments the SDK would parse as doubles) stops the evaluation rather than answer from a rounded value.
  */
 export function refuseBig(fn: i32): void {
-  abortLit("eval_internal_error: number out of supported range (integers beyond 64 bits are only compared, not computed with)");
+  abortLit("eval_internal_error: number out of supported range (integers beyond 64 bits, and decimals with more than 15 significant digits, are only compared, not computed with)");
+}
+
+/** Arithmetic, sum/product and abs/round/ceil/floor take decimals of any length (exact text to the host). */
+@inline function decSafe(id: i32): bool { return (id >= 6 && id <= 9) || id == 14 || id == 15 || (id >= 47 && id <= 50); }
+
+/** Whether a value holds a BIG integer anywhere. */
+function hasBigInt(v: usize): bool {
+  let t = tag(v);
+  if (t == T_BIG) return true;
+  if (t == T_ARR) {
+    let n = arrLen(v);
+    for (let i = 0; i < n; i++) if (hasBigInt(arrGet(v, i))) return true;
+  } else if (t == T_SET) {
+    let n = objCount(v);
+    for (let i = 0; i < n; i++) if (hasBigInt(entKey(v, i))) return true;
+  }
+  return false;
 }
 
 @inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 60; }
@@ -1126,7 +1215,7 @@ export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   argBase = argp;
   curName = id;
   for (let i = 0; i < n; i++) if (arg(i) == 0) return 0;
-  if (bigSeen && !bigSafe(id)) for (let i = 0; i < n; i++) if (hasBig(arg(i))) refuseBig(id);
+  if (bigSeen && !bigSafe(id)) for (let i = 0; i < n; i++) if (hasBig(arg(i)) && !(decSafe(id) && !hasBigInt(arg(i)))) refuseBig(id);
   if (id <= 5) {
     let c = compareV(arg(0), arg(1));
     switch (id) {

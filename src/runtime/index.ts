@@ -3,7 +3,7 @@
 // Built once by scripts/build-runtime.js; src/compiler/emit links a plan into a copy of it.
 import { alloc, allocZ, heapTop, abortLit } from "./mem";
 import * as M from "./mem";
-import { T_OBJ, T_ARR, tag, initValues, mkObj, objGet, objPut, objRemove, arrLen, arrGet, mkArr, arrPush, objCount, entKey, sortedIdx, sortedAt, freezeValue } from "./value";
+import { T_OBJ, T_ARR, tag, initValues, mkObj, objGet, objPut, objRemove, arrLen, arrGet, mkArr, arrPush, objCount, entKey, sortedIdx, sortedAt, freezeValue, onHeapReset } from "./value";
 import { parseText, dumpToString, dumpValue, initJson } from "./json";
 import { initPlan, evalPlan } from "./interp";
 import { MAGIC } from "./plan";
@@ -92,6 +92,7 @@ export function opa_heap_ptr_get(): usize { return M.heapTop; }
 export function opa_heap_ptr_set(p: usize): void {
   inEval = false; // an aborted evaluation never reached its end
   M.heapReset(p);
+  onHeapReset(p);
 }
 
 /**
@@ -155,6 +156,7 @@ export function pdp_set_now_ns(ns: i64): void { setNow(ns); }
  */
 export function opa_eval(reserved: i32, ep: i32, data: usize, input: usize, inputLen: usize, heapPtr: usize, format: i32): usize {
   M.heapReset(heapPtr);
+  onHeapReset(heapPtr);
   inEval = true;
   let iv: usize = 0;
   if (inputLen > 0) {

@@ -8,7 +8,7 @@ import {
   objCount, entKey, entVal, sortedIdx, sortedAt, objFind, objCopy, setAdd, equalV, asInt, intScratch, bigSeen,
 } from "./value";
 import * as P from "./plan";
-import { callNative, FALLBACK, hasBig, refuseBig } from "./builtins";
+import { callNative, FALLBACK, hasBig, refuseBig, setDecHost } from "./builtins";
 
 const DONE: i32 = -1;
 const FAIL: i32 = -2;
@@ -270,6 +270,7 @@ export function execBlock(fr: usize, pc: usize, end: usize): i32 {
       case P.OP_CALL_NATIVE: {
         // dst, native id, fallback host id (-1: none), n, args
         let n = w(pc, 4);
+        setDecHost(w(pc, 3));
         let r = callNative(w(pc, 2), n, fr, pc + 20);
         if (r == FALLBACK) {
           let h = w(pc, 3);

@@ -6,10 +6,9 @@
 // "eval_internal_error: number out of supported range" instead of being approximated silently.
 import { alloc, abortLit, bStart, bByte, bBytes, bLit, bI64, bEnd, bPtr, bLen } from "./mem";
 import { strtod } from "util/string";
-import { dtoa_buffered } from "util/number";
 import {
   T_NULL, T_BOOL, T_INT, T_FLOAT, T_BIG, mkBig, bigNeg, bigLen, bigData, T_STR, T_ARR, T_OBJ, T_SET, NULLV, TRUEV, FALSEV, EMPTY_STR,
-  tag, boolOf, intOf, floatOf, mkInt, mkNum, mkStr, strLen, strData, mkArr, arrPush, arrLen, arrGet,
+  tag, boolOf, intOf, mkInt, mkDec, decNeg, decLen, decData, decExp, mkStr, strLen, strData, mkArr, arrPush, arrLen, arrGet,
   mkObj, objPut, objCount, entKey, entVal, sortedIdx, sortedAt,
 } from "./value";
 
@@ -263,16 +262,68 @@ export function numberFromText(s: usize, n: usize): usize {
     while (i0 + 1 < n && load<u8>(s + i0) == 48) i0++;
     return mkBig(neg, s + i0, <i32>(n - i0));
   }
-  // scratch buffers must never be kept across heap resets: long numbers get a transient one
+  return decimalFromText(s, n);
+}
+
+/** Largest exponent magnitude we hold exactly (OPA would too, but nothing real needs more). */
+const MAX_DEC_EXP: i32 = 100000;
+
+/**
+ * A number with a fraction or exponent, kept exactly: digits without leading/trailing zeros and a
+ * base-10 exponent. Integral values become INT or BIG; others a decimal (FLOAT) with its nearest
+ * double cached for ordering and hashing.
+ */
+function decimalFromText(s: usize, n: usize): usize {
+  let neg = load<u8>(s) == 45;
+  let i: usize = neg ? 1 : 0;
+  let digs = alloc(n + 1);
+  let nd = 0;
+  let exp: i64 = 0;
+  let seenDot = false;
+  for (; i < n; i++) {
+    let c = load<u8>(s + i);
+    if (c == 46) { seenDot = true; continue; }
+    if (c == 101 || c == 69) break;
+    if (nd == 0 && c == 48) { if (seenDot) exp--; continue; } // leading zero
+    store<u8>(digs + <usize>nd, c);
+    nd++;
+    if (seenDot) exp--;
+  }
+  if (i < n) {
+    i++;
+    let eneg = false;
+    let c = load<u8>(s + i);
+    if (c == 43 || c == 45) { eneg = c == 45; i++; }
+    let e: i64 = 0;
+    for (; i < n; i++) { if (e < 1000000000) e = e * 10 + <i64>(load<u8>(s + i) - 48); }
+    exp += eneg ? -e : e;
+  }
+  while (nd > 0 && load<u8>(digs + <usize>(nd - 1)) == 48) { nd--; exp++; }
+  if (nd == 0) return mkInt(0);
+  if (exp + <i64>nd > <i64>MAX_DEC_EXP || exp < -<i64>MAX_DEC_EXP) {
+    abortLit("eval_internal_error: number out of supported range (exponent beyond 100000)");
+    return 0;
+  }
+  if (exp >= 0) {
+    // integral: append the zeros and read it as an integer
+    let total = nd + <i32>exp;
+    let t = alloc(<usize>total + 1);
+    let o: usize = 0;
+    if (neg) { store<u8>(t, 45); o = 1; }
+    memory.copy(t + o, digs, <usize>nd);
+    memory.fill(t + o + <usize>nd, 48, <usize>exp);
+    return numberFromText(t, o + <usize>total);
+  }
+  // the cached double (strtod reads the original text; scratch never kept across heap resets)
   let buf = n > 64 ? alloc(8 + n * 2) + 8 : numScratch;
-  for (let i: usize = 0; i < n; i++) store<u16>(buf + (i << 1), load<u8>(s + i));
+  for (let k: usize = 0; k < n; k++) store<u16>(buf + (k << 1), load<u8>(s + k));
   store<u32>(buf - 4, <u32>(n << 1));
   let f = strtod(changetype<string>(buf));
   if (!isFinite(f)) {
     abortLit("eval_internal_error: number out of supported range (beyond double precision)");
     return 0;
   }
-  return mkNum(f);
+  return mkDec(neg, digs, nd, <i32>exp, f);
 }
 
 function parseNumber(): usize {
@@ -303,9 +354,31 @@ function parseNumber(): usize {
 
 export function dumpNumber(v: usize): void {
   if (tag(v) == T_INT) { bI64(intOf(v)); return; }
-  let f = floatOf(v);
-  let n = dtoa_buffered(dtoaBuf, f);
-  for (let i: u32 = 0; i < n; i++) bByte(load<u16>(dtoaBuf + (<usize>i << 1)));
+  dumpDecimal(v);
+}
+
+/**
+ * A decimal's exact text: plain positional notation (0.000123, 12.5), or d.ddde-N when it would need
+ * more than 6 zeros after the point. Both read back as the same decimal.
+ */
+export function dumpDecimal(v: usize): void {
+  let nd = decLen(v), e = decExp(v), d = decData(v);
+  if (decNeg(v)) bByte(45);
+  let intLen = nd + e;
+  if (intLen > 0) {
+    bBytes(d, <usize>intLen);
+    bByte(46);
+    bBytes(d + <usize>intLen, <usize>(nd - intLen));
+  } else if (intLen >= -6) {
+    bByte(48); bByte(46);
+    for (let k = 0; k < -intLen; k++) bByte(48);
+    bBytes(d, <usize>nd);
+  } else {
+    bByte(load<u8>(d));
+    if (nd > 1) { bByte(46); bBytes(d + 1, <usize>(nd - 1)); }
+    bByte(101);
+    bI64(<i64>(intLen - 1));
+  }
 }
 
 const HEX = "0123456789abcdef";

@@ -4,7 +4,11 @@
 //   all      +0 tag (i32)
 //   BOOL     +4 0/1
 //   INT      +8 i64           integers that fit 64 bits exactly
-//   FLOAT    +8 f64           non-integral numbers, and integral ones beyond 2^53 (always finite)
+//   FLOAT    exact non-integral decimals (never integral: integral numbers are INT or BIG):
+//            +4 negative (0/1), +8 f64 nearest double (cache for ordering and hashing),
+//            +16 significant digit count, +20 address of ASCII digits (no leading or trailing zeros),
+//            +24 base-10 exponent (< 0): value = ±digits × 10^exponent. Kept exactly like OPA's
+//            json.Number text; arithmetic on them goes to the host (internal.pdp_decimal_arith).
 //   BIG      +4 negative (0/1), +8 digit count, +12 address of ASCII digits (no leading zeros):
 //            integers beyond 64 bits, held exactly. They compare, hash and print exactly; built-ins
 //            other than comparisons and type checks refuse them (builtins.ts), never round them.
@@ -35,8 +39,19 @@ export const T_OBJ: i32 = 7;
 export const T_SET: i32 = 8;
 export const T_BIG: i32 = 9;
 
-/** Set once any BIG value exists: built-in calls only scan their arguments for BIG after that. */
+/**
+ * Set while a value the host cannot receive faithfully exists (a BIG, or a decimal with more than 15
+ * significant digits): only then do built-in calls scan their arguments for them. Cleared when a heap
+ * reset frees every such value (exoticLow: the lowest address of one), so a hostile input slows only
+ * its own evaluation, while data or constants holding one keep it set as long as they live.
+ */
 export let bigSeen = false;
+let exoticLow: usize = usize.MAX_VALUE;
+function markExotic(p: usize): void { bigSeen = true; if (p < exoticLow) exoticLow = p; }
+/** Called on every heap reset to p (index.ts). */
+export function onHeapReset(p: usize): void {
+  if (exoticLow >= p) { bigSeen = false; exoticLow = usize.MAX_VALUE; }
+}
 
 export let NULLV: usize = 0;
 export let TRUEV: usize = 0;
@@ -49,6 +64,7 @@ export function initValues(): void {
   TRUEV = alloc(8); store<i32>(TRUEV, T_BOOL); store<i32>(TRUEV, 1, 4);
   FALSEV = alloc(8); store<i32>(FALSEV, T_BOOL); store<i32>(FALSEV, 0, 4);
   EMPTY_STR = mkStr(0, 0);
+  intDigits = alloc(24); // scratch, below the heap the SDK resets
 }
 
 @inline export function tag(v: usize): i32 { return load<i32>(v); }
@@ -62,22 +78,38 @@ export function mkInt(i: i64): usize {
   return p;
 }
 
-const TWO53: f64 = 9007199254740992.0;
+/**
+ * A number from a finite integral double: INT within ±2^63, else its exact digits as BIG. Non-integral
+ * doubles are never made into numbers: every non-integer is an exact decimal (mkDec).
+ */
+export function mkIntegral(f: f64): usize {
+  if (f >= -9.223372036854775808e18 && f < 9.223372036854775808e18) return mkInt(<i64>f);
+  let n = floatDigits(f);
+  return mkBig(f < 0, digScratch, n);
+}
 
-/** A number from a double: integral values within ±2^53 become INT so that ints stay ints. */
-export function mkNum(f: f64): usize {
-  if (f == Math.floor(f) && Math.abs(f) <= TWO53) return mkInt(<i64>f);
-  let p = alloc(16);
+/** A non-integral decimal ±digits × 10^exp (digits copied; no leading/trailing zeros; exp < 0). */
+export function mkDec(neg: bool, digits: usize, nd: i32, exp: i32, f: f64): usize {
+  let d = alloc(<usize>nd);
+  memory.copy(d, digits, <usize>nd);
+  let p = alloc(32);
   store<i32>(p, T_FLOAT);
+  store<i32>(p, neg ? 1 : 0, 4);
   store<f64>(p, f, 8);
+  store<i32>(p, nd, 16);
+  store<usize>(p, d, 20);
+  store<i32>(p, exp, 24);
+  if (nd > 15) markExotic(d);
   return p;
 }
+@inline export function decNeg(v: usize): bool { return load<i32>(v, 4) != 0; }
+@inline export function decLen(v: usize): i32 { return load<i32>(v, 16); }
+@inline export function decData(v: usize): usize { return load<usize>(v, 20); }
+@inline export function decExp(v: usize): i32 { return load<i32>(v, 24); }
 
 @inline export function intOf(v: usize): i64 { return load<i64>(v, 8); }
 @inline export function floatOf(v: usize): f64 { return load<f64>(v, 8); }
 @inline export function isNum(v: usize): bool { let t = tag(v); return t == T_INT || t == T_FLOAT; }
-/** A number as a double (exact for FLOAT, and for INT within ±2^53). */
-export function numF(v: usize): f64 { return tag(v) == T_INT ? <f64>intOf(v) : floatOf(v); }
 
 /** An integer beyond 64 bits from its digits (copied; leading zeros must already be stripped). */
 export function mkBig(neg: bool, digits: usize, len: i32): usize {
@@ -88,7 +120,7 @@ export function mkBig(neg: bool, digits: usize, len: i32): usize {
   store<i32>(p, neg ? 1 : 0, 4);
   store<i32>(p, len, 8);
   store<usize>(p, d, 12);
-  bigSeen = true;
+  markExotic(d);
   return p;
 }
 @inline export function bigNeg(v: usize): bool { return load<i32>(v, 4) != 0; }
@@ -139,13 +171,37 @@ function bigCmp(big: usize, o: usize): i32 {
     if (bigNeg(big) != bigNeg(o)) return s;
     return s * cmpDigits(bigData(big), bigLen(big), bigData(o), bigLen(o));
   }
-  // an INT, or a double below 2^63 in magnitude, is strictly smaller in magnitude than any BIG
+  // an INT is strictly smaller in magnitude than any BIG
   if (to == T_INT) return s;
-  let f = floatOf(o);
-  if (f < TWO63 && f > -TWO63) return s;
-  if ((f < 0) != bigNeg(big)) return s;
-  let n = floatDigits(f);
-  return s * cmpDigits(bigData(big), bigLen(big), digScratch, n);
+  return -decCmpInt(o, bigNeg(big), bigData(big), bigLen(big));
+}
+
+/** Digits of |i| (none for 0) at intDigits; returns the count. */
+let intDigits: usize = 0;
+function i64Digits(i: i64): i32 {
+  let u: u64 = i < 0 ? <u64>(-(i + 1)) + 1 : <u64>i;
+  let n = 0;
+  let buf = intDigits + 20;
+  while (u > 0) { store<u8>(buf - <usize>n, <u8>(48 + <i32>(u % 10))); u /= 10; n++; }
+  memory.copy(intDigits, buf - <usize>n + 1, <usize>n);
+  return n;
+}
+
+/**
+ * Exact order of a decimal against an integer given by sign and magnitude digits (none for zero):
+ * the decimal is never integral, so equal integer parts mean the decimal is further from zero.
+ */
+function decCmpInt(dec: usize, ineg: bool, id: usize, nid: i32): i32 {
+  let dneg = decNeg(dec);
+  if (nid == 0) return dneg ? -1 : 1;
+  if (dneg != ineg) return dneg ? -1 : 1;
+  let s: i32 = dneg ? -1 : 1;
+  let intLen = decLen(dec) + decExp(dec);
+  if (intLen < nid) return -s;
+  if (intLen > nid) return s;
+  let c = memory.compare(decData(dec), id, <usize>intLen);
+  if (c != 0) return c < 0 ? -s : s;
+  return s;
 }
 
 /** FNV-1a over sign and digits: BIG values and doubles >= 2^63 in magnitude that are equal hash alike. */
@@ -155,15 +211,10 @@ function hashDigits(neg: bool, d: usize, n: i32): u32 {
   return mix(<u64>h | (<u64>n << 32));
 }
 
-/** Whether a number is integral and fits i64; if so it is stored in intScratch. */
+/** Whether a number is an INT (decimals are never integral); if so it is stored in intScratch. */
 export let intScratch: i64 = 0;
 export function asInt(v: usize): bool {
   if (tag(v) == T_INT) { intScratch = intOf(v); return true; }
-  let f = floatOf(v);
-  if (f == Math.floor(f) && f >= -9.223372036854775808e18 && f < 9.223372036854775808e18) {
-    intScratch = <i64>f;
-    return true;
-  }
   return false;
 }
 
@@ -458,12 +509,9 @@ export function hashOf(v: usize): u32 {
     case T_NULL: return 0x9e3779b9;
     case T_BOOL: return boolOf(v) ? 0x85ebca6b : 0xc2b2ae35;
     case T_INT: return mix(<u64>intOf(v));
-    case T_FLOAT: {
-      if (asInt(v)) return mix(<u64>intScratch);
-      let f = floatOf(v);
-      if (f >= TWO63 || f < -TWO63) { let n = floatDigits(f); return hashDigits(f < 0, digScratch, n); }
-      return mix(reinterpret<u64>(f));
-    }
+    // decimals equal exactly when their doubles are equal (OPA's rule for two non-integers), and
+    // never equal an integer: the double's bits hash consistently with equalV
+    case T_FLOAT: return mix(reinterpret<u64>(floatOf(v)) ^ 0x5bd1e995);
     case T_BIG: return hashDigits(bigNeg(v), bigData(v), bigLen(v));
     case T_STR: {
       let c = load<u32>(v, 12);
@@ -508,21 +556,12 @@ function numCmp(a: usize, b: usize): i32 {
     let x = intOf(a), y = intOf(b);
     return x < y ? -1 : (x > y ? 1 : 0);
   }
-  if (ta == T_INT) return -numCmpIF(b, intOf(a));
-  if (tb == T_INT) return numCmpIF(a, intOf(b));
+  if (ta == T_INT) { let x = intOf(a); let n = i64Digits(x); return -decCmpInt(b, x < 0, intDigits, n); }
+  if (tb == T_INT) { let y = intOf(b); let n = i64Digits(y); return decCmpInt(a, y < 0, intDigits, n); }
+  // two non-integers: OPA compares them by their doubles (rounding is monotonic, so this only differs
+  // from exact order by calling doubles-equal decimals equal, which OPA does too)
   let x = floatOf(a), y = floatOf(b);
   return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-/** compare(float f, int i) exactly */
-function numCmpIF(fv: usize, i: i64): i32 {
-  let f = floatOf(fv);
-  if (f >= 9.223372036854775808e18) return 1;
-  if (f < -9.223372036854775808e18) return -1;
-  let fi = <i64>Math.floor(f);
-  if (fi < i) return -1;
-  if (fi > i) return 1;
-  return f > Math.floor(f) ? 1 : 0;
 }
 
 export function equalV(a: usize, b: usize): bool {

@@ -30,6 +30,13 @@ export const NATIVE_LIST: ReadonlyArray<readonly [name: string, arity: number]> 
  */
 export const HOST_FALLBACK: ReadonlySet<string> = new Set(['lower', 'upper', 'sprintf', 'time.parse_rfc3339_ns', 'glob.match', 'time.now_ns', 'regex.match']);
 
+/**
+ * Native built-ins that compute with non-integer numbers through the host built-in DECIMAL_HOST
+ * (OPA's 64-bit big.Float semantics on exact decimal strings); the call carries its host id.
+ */
+export const DECIMAL_HOST = 'internal.pdp_decimal_arith';
+export const DECIMAL_ARITH: ReadonlySet<string> = new Set(['plus', 'minus', 'mul', 'div', 'sum', 'product', 'abs', 'round', 'ceil', 'floor']);
+
 export const NATIVE_IDS: ReadonlyMap<string, { id: number; arity: number }> = new Map(
   NATIVE_LIST.map(([name, arity], id) => [name, { id, arity }]),
 );

@@ -5,7 +5,7 @@
  * internal error here rather than memory corruption at evaluation time.
  */
 import type { Block, Const, Program, Stmt } from '../ir';
-import { HOST_FALLBACK, NATIVE_IDS } from './natives';
+import { HOST_FALLBACK, NATIVE_IDS, DECIMAL_ARITH, DECIMAL_HOST } from './natives';
 
 export interface HostBuiltinInfo { arity: number; result?: 'set' | 'any' }
 export interface EmitOptions { hostBuiltin(name: string): HostBuiltinInfo | undefined }
@@ -141,7 +141,10 @@ export function encodePlan(program: Program, opts: EmitOptions): EncodedPlan {
       case 'call_builtin': {
         const native = NATIVE_IDS.get(s.name);
         if (native && native.arity === s.args.length) {
-          const fallback = HOST_FALLBACK.has(s.name) && opts.hostBuiltin(s.name) ? hostId(s.name) : -1;
+          // arithmetic carries the id of the host's exact decimal arithmetic instead (runtime builtins.ts)
+          const fallback = DECIMAL_ARITH.has(s.name)
+            ? (opts.hostBuiltin(DECIMAL_HOST) ? hostId(DECIMAL_HOST) : -1)
+            : HOST_FALLBACK.has(s.name) && opts.hostBuiltin(s.name) ? hostId(s.name) : -1;
           words.push(OP.call_native, local(s.dst), native.id, fallback, s.args.length, ...s.args.map(local));
           return;
         }
