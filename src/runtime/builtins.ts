@@ -1208,7 +1208,7 @@ function hasBigInt(v: usize): bool {
   return false;
 }
 
-@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 60; }
+@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 58 || id == 60; }
 
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;

@@ -1,3 +1,4 @@
+import { decimalArith } from '../../src/builtins/decimal';
 import { jsConst, program, load } from './helpers';
 import type { Const, Plan } from '../../src/compiler/ir';
 
@@ -81,7 +82,9 @@ describe('native built-ins (non-strict: errors make the call undefined)', () => 
         ],
       };
     });
-    policy = await load(program(constants, plans));
+    // decimal arithmetic needs the host's exact decimal built-in, as every compiled policy has
+    policy = await load(program(constants, plans), { hostBuiltin: (n) => (n === 'internal.pdp_decimal_arith' ? { arity: 3 } : undefined) },
+      { 'internal.pdp_decimal_arith': (op: string, a: string, b: string) => decimalArith(op, a, b) });
   });
 
   test.each(cases.map((c, i) => [i, ...c] as const))('#%i %s(%j)', (i, _name, _args, expected) => {

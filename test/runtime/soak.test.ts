@@ -106,7 +106,9 @@ allow if { count(deny) == 0; input.users[_] in object.keys(data.users) }
       return input;
     });
     expect(res.mismatches).toEqual([]);
-    expect(res.distinctAnswers).toBeGreaterThan(150); // the inputs really exercised the entrypoints
+    // the inputs really exercised the entrypoints (140, not 150, since 1e21 became an exact integer beyond
+    // 64 bits, which arithmetic refuses instead of computing with its double)
+    expect(res.distinctAnswers).toBeGreaterThan(140);
     expect(res.grew).toBe(true); // and memory grew during the run
   });
 

@@ -1,0 +1,88 @@
+// Exact decimals in the wasm runtime: expected values from exact rational arithmetic (BigInt) here,
+// never from the code under test.
+import { compile } from '../../src/compiler';
+import { WasmPolicy } from '../../src/engine/policy';
+import { decimalArith } from '../../src/builtins/decimal';
+
+/** Round p/q (> 0) to a 64-bit mantissa, half even; returns [m, e] with value m·2^e. */
+function round64(p: bigint, q: bigint): [bigint, bigint] {
+  let e = 0n;
+  while (p / q >= 1n << 64n) { q <<= 1n; e++; }
+  while (p / q < 1n << 63n) { p <<= 1n; e--; }
+  let m = p / q; const r2 = (p - m * q) * 2n;
+  if (r2 > q || (r2 === q && (m & 1n) === 1n)) m++;
+  return [m, e];
+}
+const sameAt64 = (text: string, p: bigint, q: bigint): boolean => {
+  const [m1, e1] = round64(p, q);
+  const [intp, frac = ''] = text.split('.');
+  const [m2, e2] = round64(BigInt(intp + frac), 10n ** BigInt(frac.length));
+  return m1 === m2 && e1 === e2;
+};
+
+async function run(rules: string, input?: unknown) {
+  const r = compile({ modules: [{ file: 't.rego', source: `package t\n${rules}\n` }], entrypoints: ['t'] });
+  const p = await WasmPolicy.load(r.wasm);
+  return (p.evaluateJson('t', input === undefined ? undefined : typeof input === 'string' ? input : JSON.stringify(input)) as any)[0].result;
+}
+
+describe('host decimal arithmetic (OPA 64-bit big.Float semantics)', () => {
+  test('0.1 + 0.2 is 0.3; 3 * 1.1 and 1 / 3 at 64 bits', () => {
+    expect(decimalArith('plus', '0.1', '0.2')).toBe('0.3');
+    expect(decimalArith('mul', '3', '1.1')).toBe('3.3000000000000000002');
+    expect(decimalArith('div', '1', '3')).toBe('0.33333333333333333334');
+    // the texts identify the exact results' 64-bit roundings
+    // 3 × (1.1 rounded to 64 bits), exactly, then rounded: not 3.3 rounded
+    const [m, e] = round64(11n, 10n);
+    expect(sameAt64('3.3000000000000000002', 3n * m, 1n << -e)).toBe(true);
+    expect(sameAt64('0.33333333333333333334', 1n, 3n)).toBe(true);
+    // and are the shortest: one digit fewer does not
+    expect(sameAt64('0.3333333333333333333', 1n, 3n)).toBe(false);
+  });
+  test('round half away from zero, ceil, floor, abs', () => {
+    expect(decimalArith('round', '2.5', '0')).toBe('3');
+    expect(decimalArith('round', '-2.5', '0')).toBe('-3');
+    expect(decimalArith('floor', '-0.5', '0')).toBe('-1');
+    expect(decimalArith('ceil', '-0.5', '0')).toBe('0');
+    expect(decimalArith('abs', '-1.25', '0')).toBe('1.25');
+  });
+  test('large results use Go %g layout', () => {
+    expect(decimalArith('plus', '1000000.5', '1000000.5')).toBe('2.000001e+06');
+  });
+});
+
+describe('decimals in policies', () => {
+  test('0.1 + 0.2 == 0.3 and comparisons do not flip', async () => {
+    const r = await run('y := (0.1 + 0.2) == 0.3\ng := (0.1 + 0.2) > 0.3\nx := 0.1 + 0.2');
+    expect(r).toEqual({ y: true, g: false, x: 0.3 });
+  });
+  test('1 == 1.0, mixed order, keys and sets', async () => {
+    const r = await run('a := 1 == 1.0\nb := 2 < 2.5\nc := 3 > 2.5\nk := {1.0: "x"}[1]\ns := count({1, 1.0, 0.5, 0.50})\no := sort([2.5, 1, 0.5, 2])');
+    expect(r).toEqual({ a: true, b: true, c: true, k: 'x', s: 2, o: [0.5, 1, 2, 2.5] });
+  });
+  test('decimals with 20+ significant digits from input compare exactly against integers', async () => {
+    // 9007199254740993.5 is not 9007199254740992 (its double) nor 9007199254740993
+    const r = await run('a := input.x > 9007199254740993\nb := input.x < 9007199254740994', '{"x": 9007199254740993.5}');
+    expect(r).toEqual({ a: true, b: true });
+  });
+  test('division, sum, product, max, min over decimals', async () => {
+    const r = await run('d := (1 / 4) == 0.25\ne := (1 / 3) == input.t\ns := sum([0.1, 0.2]) == 0.3\np := product([1.5, 2]) == 3\nm := max([1, 2.5, 2])\nn := min([1, 0.5])', '{"t": 0.33333333333333333334}');
+    expect(r).toEqual({ d: true, e: true, s: true, p: true, m: 2.5, n: 0.5 });
+  });
+  test('round/ceil/floor/abs of decimals', async () => {
+    const r = await run('a := round(input.x)\nb := ceil(input.x)\nc := floor(input.x)\nd := abs(input.x)', { x: -2.5 });
+    expect(r).toEqual({ a: -3, b: -2, c: -3, d: 2.5 });
+  });
+  test('% on a decimal is an error', async () => {
+    const r = compile({ modules: [{ file: 't.rego', source: 'package t\nx := input.a % 2\n' }], entrypoints: ['t'] });
+    const p = await WasmPolicy.load(r.wasm);
+    let err: unknown; let out: any;
+    try { out = p.evaluateJson('t', '{"a": 1.5}'); } catch (e) { err = e; }
+    // non-strict mode: undefined, never a number
+    expect(err !== undefined || out[0].result.x === undefined).toBe(true);
+  });
+  test('a 25-digit decimal from input round-trips through json.marshal exactly', async () => {
+    const r = await run('m := json.marshal(input.x)', '{"x": 0.1234567890123456789012345}');
+    expect(r.m).toBe('0.1234567890123456789012345');
+  });
+});
