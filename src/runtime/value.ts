@@ -558,10 +558,31 @@ function numCmp(a: usize, b: usize): i32 {
   }
   if (ta == T_INT) { let x = intOf(a); let n = i64Digits(x); return -decCmpInt(b, x < 0, intDigits, n); }
   if (tb == T_INT) { let y = intOf(b); let n = i64Digits(y); return decCmpInt(a, y < 0, intDigits, n); }
-  // two non-integers: OPA compares them by their doubles (rounding is monotonic, so this only differs
-  // from exact order by calling doubles-equal decimals equal, which OPA does too)
+  // two non-integers: the doubles decide whenever they differ (rounding is monotonic); equal doubles
+  // may still be different decimals (0.1 and 0.10000000000000001), which OPA tells apart exactly
   let x = floatOf(a), y = floatOf(b);
-  return x < y ? -1 : (x > y ? 1 : 0);
+  if (x != y) return x < y ? -1 : 1;
+  return decCmpDec(a, b);
+}
+
+/**
+ * Exact order of two non-integral decimals (digits without leading or trailing zeros, never zero).
+ * OPA compares numbers as exact rationals; its one shortcut (numbers both written with trailing zeros
+ * after the point compare by their doubles) cannot be reproduced once the text is canonical.
+ */
+function decCmpDec(a: usize, b: usize): i32 {
+  let an = decNeg(a), bn = decNeg(b);
+  if (an != bn) return an ? -1 : 1;
+  let s: i32 = an ? -1 : 1;
+  // |v| = 0.d1d2…dn × 10^(n + exp): the position of the leading digit orders magnitudes first
+  let la = decLen(a), lb = decLen(b);
+  let pa = la + decExp(a), pb = lb + decExp(b);
+  if (pa != pb) return pa < pb ? -s : s;
+  let n = la < lb ? la : lb;
+  let c = memory.compare(decData(a), decData(b), <usize>n);
+  if (c != 0) return c < 0 ? -s : s;
+  if (la != lb) return la < lb ? -s : s;
+  return 0;
 }
 
 export function equalV(a: usize, b: usize): bool {
@@ -575,7 +596,7 @@ export function equalV(a: usize, b: usize): bool {
     case T_NULL: return true;
     case T_BOOL: return boolOf(a) == boolOf(b);
     case T_INT: return intOf(a) == intOf(b);
-    case T_FLOAT: return floatOf(a) == floatOf(b);
+    case T_FLOAT: return numCmp(a, b) == 0;
     case T_BIG: return numCmp(a, b) == 0;
     case T_STR: {
       let n = strLen(a);

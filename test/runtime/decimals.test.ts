@@ -65,6 +65,14 @@ describe('decimals in policies', () => {
     const r = await run('a := input.x > 9007199254740993\nb := input.x < 9007199254740994', '{"x": 9007199254740993.5}');
     expect(r).toEqual({ a: true, b: true });
   });
+  test('decimals that round to the same double are still different numbers (OPA compares exactly)', async () => {
+    // 0.1 and 0.10000000000000001 have the same double; 0.100 is 0.1
+    const r = await run(
+      'a := input.x == input.y\nb := input.x < input.y\nc := input.y > input.x\nd := input.x == input.z\ne := input.y == input.y2',
+      '{"x": 0.1, "y": 0.10000000000000001, "z": 0.100, "y2": 0.100000000000000010}',
+    );
+    expect(r).toEqual({ a: false, b: true, c: true, d: true, e: true });
+  });
   test('division, sum, product, max, min over decimals', async () => {
     const r = await run('d := (1 / 4) == 0.25\ne := (1 / 3) == input.t\ns := sum([0.1, 0.2]) == 0.3\np := product([1.5, 2]) == 3\nm := max([1, 2.5, 2])\nn := min([1, 0.5])', '{"t": 0.33333333333333333334}');
     expect(r).toEqual({ d: true, e: true, s: true, p: true, m: 2.5, n: 0.5 });
