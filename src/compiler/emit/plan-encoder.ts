@@ -43,20 +43,15 @@ function numberText(v: string): string {
 }
 
 /**
- * Why the runtime cannot hold the number literal `v` exactly (undefined when it can). Integers of any
- * size are held exactly; other numbers must be a double that denotes the very same decimal (OPA keeps more digits, so
- * 1e-400 > 0 and 0.1234567890123456789 > 0.1234567890123456788 there: a double would answer otherwise).
+ * Why the runtime cannot hold the number literal `v` exactly (undefined when it can). The runtime keeps
+ * integers of any size and decimals as exact digits (as OPA keeps a number's text), so only malformed
+ * literals and exponents beyond the runtime's bound (±100000) are refused.
  */
 export function numberRangeProblem(v: string): string | undefined {
   if (!NUMBER_RE.test(v)) return `number literal ${JSON.stringify(v)} is not a valid number`;
-  if (!/[.eE]/.test(v)) {
-    // integers of any size: beyond 64 bits the runtime keeps their exact digits (a BIG value)
-    return undefined;
-  }
-  const d = Number(v);
-  if (!Number.isFinite(d)) return `number ${v} is outside the supported range (double precision)`;
-  if (d === 0 && decimalKey(v) !== '0') return `number ${v} is outside the supported range (too close to zero for double precision)`;
-  if (decimalKey(v) !== decimalKey(String(d))) return `number ${v} has more precision than a double holds`;
+  const key = decimalKey(v);
+  const exp = key === '0' ? 0n : BigInt(key.slice(key.indexOf('e') + 1));
+  if (exp > 100000n || exp < -100000n) return `number ${v} is outside the supported range (exponent beyond ±100000)`;
   return undefined;
 }
 
