@@ -13,10 +13,14 @@ export interface LoadedPolicy {
   data: Record<string, unknown>;
 }
 
-export class PolicyLoadError extends Error {
+/**
+ * A policy directory that cannot be read (missing path, unparsable or conflicting data file). Not
+ * src/engine/policy.ts PolicyLoadError, which is a compiled policy.wasm that cannot be instantiated.
+ */
+export class PolicySourceError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'PolicyLoadError';
+    this.name = 'PolicySourceError';
   }
 }
 
@@ -34,12 +38,12 @@ function mergeAt(into: Record<string, unknown>, at: string[], value: unknown, fi
     const k = at[i];
     const next = cur[k];
     if (next === undefined) cur[k] = {};
-    else if (!isPlainObject(next)) throw new PolicyLoadError(`${file}: data path ${['data', ...at.slice(0, i + 1)].join('.')} conflicts with a value defined elsewhere`);
+    else if (!isPlainObject(next)) throw new PolicySourceError(`${file}: data path ${['data', ...at.slice(0, i + 1)].join('.')} conflicts with a value defined elsewhere`);
     cur = cur[k] as Record<string, unknown>;
   }
   if (!isPlainObject(value)) {
-    if (at.length === 0) throw new PolicyLoadError(`${file}: a data file at the root must hold an object`);
-    throw new PolicyLoadError(`${file}: data files must hold an object`);
+    if (at.length === 0) throw new PolicySourceError(`${file}: a data file at the root must hold an object`);
+    throw new PolicySourceError(`${file}: data files must hold an object`);
   }
   mergeObjects(cur, value, file, [...where, ...at]);
 }
@@ -50,7 +54,7 @@ function mergeObjects(into: Record<string, unknown>, from: Record<string, unknow
     if (have === undefined) into[k] = v;
     else if (isPlainObject(have) && isPlainObject(v)) mergeObjects(have, v, file, [...at, k]);
     else if (JSON.stringify(have) !== JSON.stringify(v)) {
-      throw new PolicyLoadError(`${file}: data path ${['data', ...at, k].join('.')} is defined twice with different values`);
+      throw new PolicySourceError(`${file}: data path ${['data', ...at, k].join('.')} is defined twice with different values`);
     }
   }
 }
@@ -60,7 +64,7 @@ function parseDataFile(file: string): unknown {
   try {
     return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    throw new PolicyLoadError(`${file}: cannot parse data file: ${(e as Error).message}`);
+    throw new PolicySourceError(`${file}: cannot parse data file: ${(e as Error).message}`);
   }
 }
 
@@ -89,12 +93,12 @@ export function loadPolicyDir(paths: string[]): LoadedPolicy {
     try {
       st = fs.statSync(p);
     } catch {
-      throw new PolicyLoadError(`${p}: no such file or directory`);
+      throw new PolicySourceError(`${p}: no such file or directory`);
     }
     if (st.isDirectory()) walk(p, p, out);
     else if (p.endsWith('.rego')) out.modules.push({ file: p, source: fs.readFileSync(p, 'utf8') });
     else if (/\.(json|ya?ml)$/.test(p)) mergeAt(out.data, [], parseDataFile(p), p);
-    else throw new PolicyLoadError(`${p}: not a .rego, .json or .yaml file`);
+    else throw new PolicySourceError(`${p}: not a .rego, .json or .yaml file`);
   }
   return out;
 }

@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { extract } from 'tar-stream';
 import { writeBundle } from '../../src/compiler/bundle';
-import { loadPolicyDir, PolicyLoadError } from '../../src/compiler/load';
+import { loadPolicyDir, PolicySourceError } from '../../src/compiler/load';
 
 async function readTar(buf: Buffer): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -61,7 +61,7 @@ describe('loadPolicyDir', () => {
   });
   test('conflicting data paths are an error', () => {
     const d = tmp({ 'data.json': '{"mcp": {"x": 1}}', 'mcp/x/data.json': '{"k": 2}' });
-    expect(() => loadPolicyDir([d])).toThrow(PolicyLoadError);
+    expect(() => loadPolicyDir([d])).toThrow(PolicySourceError);
     expect(() => loadPolicyDir([d])).toThrow(/data\.mcp\.x/);
   });
 });

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { compile } from '../../compiler';
 import { writeBundle } from '../../compiler/bundle';
-import { loadPolicyDir, PolicyLoadError } from '../../compiler/load';
+import { loadPolicyDir, PolicySourceError } from '../../compiler/load';
 import { RegoErrors } from '../../compiler/errors';
 
 export const summary = 'compile Rego policies and data into an OPA bundle with policy.wasm';
@@ -47,7 +47,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     loaded = loadPolicyDir(inputs);
   } catch (e) {
-    if (e instanceof PolicyLoadError) return fail(e.message);
+    if (e instanceof PolicySourceError) return fail(e.message);
     throw e;
   }
   if (!loaded.modules.length) return fail('no .rego files found');
