@@ -71,7 +71,6 @@ const BUILTINS: Record<string, (...a: V[]) => V | undefined> = {
   sum: (a) => (Array.isArray(a) ? a.reduce((s: number, x) => s + num(x), 0) : a instanceof VSet ? [...a.m.values()].reduce((s: number, x) => s + num(x), 0) : undefined),
 };
 
-export interface InterpResult { results: unknown[]; }
 
 export function runPlan(p: Program, planName: string, input: unknown, data: unknown): unknown[] {
   const plan = p.plans.find((x) => x.name === planName);
