@@ -83,62 +83,43 @@ export function regoDirHash(dir: string): string {
   return h.digest('hex');
 }
 
-interface CompilerApi {
-  compile(opts: { modules: unknown; entrypoints?: string[]; strictBuiltinErrors?: boolean }): { wasm: Uint8Array; entrypoints: unknown };
-}
-interface LoaderApi {
-  loadPolicyDir(paths: string[]): { modules: unknown; data: unknown } | Promise<{ modules: unknown; data: unknown }>;
-}
-
-function requireCompiler(): { compiler: CompilerApi; loader: LoaderApi } {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const compiler = require('../compiler/index') as CompilerApi;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const loader = require('../compiler/load') as LoaderApi;
-    if (typeof compiler.compile !== 'function' || typeof loader.loadPolicyDir !== 'function') throw new Error('incomplete');
-    return { compiler, loader };
-  } catch (err) {
-    throw new BundleFormatError(`compiling .rego sources needs the compiler (src/compiler/index.ts, load.ts), which is not available: ${(err as Error).message}`);
-  }
-}
-
 /**
  * Compile a directory of .rego (+ data files) into bundle members, in-process: /.manifest (revision =
  * content hash of the sources), /data.json, /policy.wasm. Entry points: the given ones (e.g. the
  * decision entrypoint) or whatever the compiler chooses by default.
  */
 export async function compileRegoDir(dir: string, entrypoints?: string[]): Promise<Map<string, Buffer>> {
-  const { compiler, loader } = requireCompiler();
+  // loaded on first use: a PDP that serves only built bundles never pays for the compiler
+  /* eslint-disable @typescript-eslint/no-var-requires */
+  const { compile } = require('../compiler') as typeof import('../compiler');
+  const { loadPolicyDir } = require('../compiler/load') as typeof import('../compiler/load');
+  /* eslint-enable @typescript-eslint/no-var-requires */
   const files = regoDirFiles(dir);
   if (!files.some((f) => f.endsWith('.rego'))) throw new BundleFormatError(`${dir} holds no .rego files`);
-  const { modules, data } = await loader.loadPolicyDir([dir]);
-  let out: ReturnType<CompilerApi['compile']>;
+  const { modules, data } = loadPolicyDir([dir]);
+  let out: ReturnType<typeof compile>;
   try {
-    out = compiler.compile({ modules, entrypoints });
+    out = compile({ modules, entrypoints });
   } catch (first) {
     // the requested entrypoint may not exist in an arbitrary directory: fall back to the modules'
     // own `entrypoint: true` annotations, but report the first error if that fails too
     if (!entrypoints) throw first;
     try {
-      out = compiler.compile({ modules });
+      out = compile({ modules });
     } catch {
       throw first;
     }
-    if ((out.entrypoints as unknown[]).length === 0) throw first;
+    if (out.entrypoints.length === 0) throw first;
   }
-  const eps = Array.isArray(out.entrypoints)
-    ? (out.entrypoints as unknown[]).map((e) => (typeof e === 'string' ? e : String((e as { name?: string }).name ?? e)))
-    : Object.keys(out.entrypoints as Record<string, unknown>);
   const manifest = {
     revision: regoDirHash(dir).slice(0, 16),
     roots: [''],
-    wasm: eps.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' })),
+    wasm: out.entrypoints.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' })),
     rego_version: 1,
   };
   return new Map<string, Buffer>([
     ['/.manifest', Buffer.from(JSON.stringify(manifest))],
-    ['/data.json', Buffer.from(JSON.stringify(data ?? {}))],
+    ['/data.json', Buffer.from(JSON.stringify(data))],
     ['/policy.wasm', Buffer.from(out.wasm)],
   ]);
 }
