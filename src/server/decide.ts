@@ -32,12 +32,6 @@ export class DecisionService implements DecisionServiceApi {
     return undefined;
   }
 
-  private bundlesOf(snapshot: ReadonlyMap<string, ActiveBundle>): Record<string, { revision: string }> {
-    const out: Record<string, { revision: string }> = {};
-    for (const [name, b] of snapshot) out[name] = { revision: b.revision };
-    return out;
-  }
-
   async decide(input: Record<string, unknown>, meta: DecisionMeta): Promise<DecisionResult> {
     return this.decideSync(input, meta);
   }
@@ -119,10 +113,41 @@ export class DecisionService implements DecisionServiceApi {
 
   /** `{name: {revision}}` of a snapshot; snapshots are immutable (a swap makes a new one), so computed once each */
   private readonly bundleRevisions = new WeakMap<ReadonlyMap<string, ActiveBundle>, Record<string, { revision: string }>>();
-  private bundlesOfCached(snapshot: ReadonlyMap<string, ActiveBundle>): Record<string, { revision: string }> {
+  private bundlesOf(snapshot: ReadonlyMap<string, ActiveBundle>): Record<string, { revision: string }> {
     let r = this.bundleRevisions.get(snapshot);
-    if (!r) this.bundleRevisions.set(snapshot, (r = this.bundlesOf(snapshot)));
+    if (!r) {
+      r = {};
+      for (const [name, b] of snapshot) r[name] = { revision: b.revision };
+      this.bundleRevisions.set(snapshot, r);
+    }
     return r;
+  }
+
+  /** The decision-log event a decision and a Data API answer share (`mapped_result` for decisions only). */
+  private event(
+    decision_id: string,
+    entrypoint: string,
+    input: unknown,
+    result: unknown,
+    mapped_result: DecisionEvent['mapped_result'],
+    snapshot: ReadonlyMap<string, ActiveBundle>,
+    meta: DecisionMeta,
+    evalNs: number | undefined,
+  ): DecisionEvent {
+    return {
+      decision_id,
+      timestamp: new Date().toISOString(),
+      path: entrypoint,
+      input,
+      result,
+      mapped_result,
+      // shared by every event of this snapshot: the log only reads it (masking touches input/result only)
+      bundles: this.bundlesOf(snapshot),
+      caller: meta.caller,
+      request_id: meta.requestId,
+      api_path: meta.path,
+      metrics: evalNs !== undefined ? { eval_ns: evalNs, timer_rego_query_eval_ns: evalNs } : {},
+    };
   }
 
   private record(
@@ -145,20 +170,8 @@ export class DecisionService implements DecisionServiceApi {
     }
     const logger = this.opts.logger;
     if (logger?.enabled) {
-      const ev: DecisionEvent = {
-        decision_id: out.decision_id,
-        timestamp: new Date().toISOString(),
-        path: entrypoint,
-        input,
-        result: raw,
-        mapped_result: { allow: out.allow, reasons: out.reasons, obligations: out.obligations },
-        // shared by every event of this snapshot: the log only reads it (masking touches input/result only)
-        bundles: this.bundlesOfCached(snapshot),
-        caller: meta.caller,
-        request_id: meta.requestId,
-        api_path: meta.path,
-        metrics: evalNs !== undefined ? { eval_ns: evalNs, timer_rego_query_eval_ns: evalNs } : {},
-      };
+      const mapped = { allow: out.allow, reasons: out.reasons, obligations: out.obligations };
+      const ev = this.event(out.decision_id, entrypoint, input, raw, mapped, snapshot, meta, evalNs);
       if (out.error) ev.error = out.error;
       logger.log(ev, bundle, { input: inputJson, mapped_result: mappedJson });
     }
@@ -200,18 +213,7 @@ export class DecisionService implements DecisionServiceApi {
     if (m && ans.error) m.evalErrors.labels(bundle?.name ?? '').inc();
     const logger = this.opts.logger;
     if (logger?.enabled) {
-      const ev: DecisionEvent = {
-        decision_id,
-        timestamp: new Date().toISOString(),
-        path: entrypoint,
-        input,
-        result: ans.result,
-        bundles: this.bundlesOf(snapshot),
-        caller: meta.caller,
-        request_id: meta.requestId,
-        api_path: meta.path,
-        metrics: evalNs !== undefined ? { eval_ns: evalNs, timer_rego_query_eval_ns: evalNs } : {},
-      };
+      const ev = this.event(decision_id, entrypoint, input, ans.result, undefined, snapshot, meta, evalNs);
       if (ans.error) ev.error = ans.error;
       logger.log(ev, bundle);
     }
