@@ -67,13 +67,9 @@ export class ActiveBundle {
     return this.routes.has(entrypoint);
   }
 
-  /** Evaluate synchronously: nothing else runs on this thread until it returns. */
+  /** Evaluate synchronously: nothing else runs on this thread until it returns. `undefined` = no input. */
   evaluate(entrypoint: string, input: unknown): Evaluation {
-    const p = this.routes.get(entrypoint);
-    if (!p) throw new EvaluationError(`entrypoint ${entrypoint} is not in bundle ${this.name}`);
-    const t0 = process.hrtime.bigint();
-    const resultSet = p.evaluate(entrypoint, input);
-    return { resultSet, evalNs: Number(process.hrtime.bigint() - t0) };
+    return this.evaluateJson(entrypoint, input === undefined ? undefined : JSON.stringify(input));
   }
 
   /** evaluate() with the input already serialised as JSON text (see WasmPolicy.evaluateJson). */
