@@ -102,10 +102,8 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
             }
           }
         }
-      } else if (typeof raw.id !== 'string') {
-        // Neither a token nor an id: nothing was established about the user.
-        user.assurance = 'asserted';
       }
+      // no token: the user stays `asserted` (baseIdentity), with or without an id
       input.user = user;
     }
     const userId = user && user.assurance !== 'invalid' && typeof user.id === 'string' ? user.id : undefined;
