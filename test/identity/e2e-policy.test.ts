@@ -1,13 +1,13 @@
 /**
- * Identity through a real policy: our compiler → wasm → opa-wasm, behind the AuthZEN endpoint with API-key
- * caller auth. A valid user + agent token is allowed and the logged input shows the verified user; the same
- * request with the user token's signature altered is denied. (The service's /v1/decide pipeline and its
- * decision log replace the small `decide` below once wired.)
+ * Identity through a real policy: our compiler → wasm → WasmPolicy (the PDP's loader), behind the AuthZEN
+ * endpoint with API-key caller auth. A valid user + agent token is allowed and the logged input shows the verified user; the same
+ * request with the user token's signature altered is denied. The small `decide` below stands in for
+ * DecisionService so the test sees exactly the input the policy got (test/server covers the real pipeline).
  */
 import express from 'express';
 import type { AddressInfo } from 'net';
 import type { Server } from 'http';
-import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { WasmPolicy } from '../../src/engine/policy';
 import { compile } from '../../src/compiler';
 import { createIdentityResolver } from '../../src/identity';
 import { mountAuthzen } from '../../src/server/authzen';
@@ -38,14 +38,14 @@ const log: Record<string, any>[] = [];
 beforeAll(async () => {
   idp = await makeKey('ES256', 'k1');
   const { wasm } = compile({ modules: [{ file: 'e2e.rego', source: POLICY }], entrypoints: ['e2e/decision'] });
-  const policy = await loadPolicy(wasm);
+  const policy = await WasmPolicy.load(wasm);
   let n = 0;
   async function decide(input: Record<string, unknown>, meta: DecisionMeta): Promise<DecisionResult> {
     const id = `d-${++n}`;
     let result: DecisionResult;
     if (meta.deny) result = { decision_id: id, allow: false, reasons: [meta.deny], obligations: {} };
     else {
-      const rs = policy.evaluate(input, 'e2e/decision') as { result: { allow: boolean; reasons: any[] } }[];
+      const rs = policy.evaluate('e2e/decision', input) as { result: { allow: boolean; reasons: any[] } }[];
       result = { decision_id: id, allow: rs[0]?.result.allow === true, reasons: rs[0]?.result.reasons ?? [], obligations: {} };
     }
     log.push({ decision_id: id, input, result, caller: meta.caller });
