@@ -34,8 +34,8 @@ function loadRuntime(): RuntimeLayout {
 
 /**
  * Compiles a program to a wasm module. Throws a plain Error naming the built-in when a built-in is
- * neither native nor known to the host (the compiler adds the source location), and for numbers outside
- * what the runtime represents exactly (64-bit integers, finite doubles).
+ * neither native nor known to the host (the compiler adds the source location), and for number literals
+ * the runtime cannot hold (malformed, or an exponent beyond its bound: see numberRangeProblem).
  */
 export function emitWasm(program: Program, opts: EmitOptions): Uint8Array {
   const rt = loadRuntime();
