@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import { readTarGz } from './tar';
 import { regoDirHash } from './sources';
+import { isTestFile } from '../testing/discover';
 
 export interface EnsureResult {
   built: boolean;
@@ -56,7 +57,7 @@ export async function ensureDefaultBundle(regoDir: string, outFile: string, entr
   const { writeBundle } = require('../compiler/bundle') as typeof import('../compiler/bundle');
   /* eslint-enable @typescript-eslint/no-var-requires */
   const loaded = loadPolicyDir([regoDir]);
-  const modules = loaded.modules.filter((m) => !/_test\.rego$/.test(m.file));
+  const modules = loaded.modules.filter((m) => !isTestFile(m.file));
   const result = compile({ modules, entrypoints: [entrypoint] });
   const manifest = {
     revision: sourceHash.slice(0, 16),

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
 import { readTarGz, normaliseName, BundleFormatError, DEFAULT_SIZE_LIMIT } from './tar';
+import { isTestFile } from '../testing/discover';
 
 export type SourceKind = 'file' | 'bundle-dir' | 'rego-dir' | 'http';
 
@@ -67,7 +68,7 @@ export function regoDirFiles(dir: string): string[] {
   walk(dir, list, (rel) => rel.split(path.sep).some((p) => p === 'node_modules' || p === '.git' || p.startsWith('.')));
   return list
     .filter((f) => /\.rego$/.test(f) || /(^|\/)data\.(json|ya?ml)$/.test(f.split(path.sep).join('/')))
-    .filter((f) => !/_test\.rego$/.test(f))
+    .filter((f) => !isTestFile(f))
     .sort();
 }
 
