@@ -56,12 +56,6 @@ const IMPLS: Impls = Object.assign(
   timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls,
 );
 
-/**
- * Host functions whose answer depends on whether an argument was a set or an array: the SDK hands sets
- * over as arrays, so these must run natively (the host version is only right for arrays).
- */
-export const SET_SENSITIVE = new Set(['is_set', 'is_array', 'type_name', 'object.subset', 'internal.member_3', 'minus', 'sort']);
-
 const REGISTRY = new Map<string, BuiltinDecl>();
 for (const [category, rows] of Object.entries(ROWS)) {
   for (const [name, args, result, opts] of rows) {

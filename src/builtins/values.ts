@@ -146,12 +146,6 @@ export function arr(fn: string, v: unknown, pos: number): Value[] {
   return v;
 }
 
-/** A set argument (arrives as an array). */
-export function setArg(fn: string, v: unknown, pos: number): Value[] {
-  if (!Array.isArray(v)) throw typeErr(fn, pos, 'set', v);
-  return v;
-}
-
 export function obj(fn: string, v: unknown, pos: number): Obj {
   if (!isObject(v)) throw typeErr(fn, pos, 'object', v);
   return v;
@@ -165,9 +159,4 @@ export function coll(fn: string, v: unknown, pos: number, want = 'one of {array,
 
 export function builtinErr(fn: string, msg: string): BuiltinError {
   return new BuiltinError('eval_builtin_error', `${fn}: ${msg}`);
-}
-
-/** Iterate a string by Unicode code points (Go iterates runes; JS strings are UTF-16). */
-export function codePoints(s: string): string[] {
-  return Array.from(s);
 }

@@ -9,7 +9,6 @@
  * Numbers are scanned without a sign: `-1` is the tokens `-` and `1`; the parser joins them where a
  * term is expected (so `x-1` is a subtraction, as in OPA).
  */
-import type { Location } from './ast';
 import { RegoError } from './errors';
 
 export type TokenKind =
@@ -240,6 +239,3 @@ export function lex(source: string, file: string): LexResult {
   return { tokens, comments };
 }
 
-export function tokenLoc(t: Token, file: string): Location {
-  return { file, line: t.line, col: t.col };
-}

@@ -78,16 +78,6 @@ export function mkInt(i: i64): usize {
   return p;
 }
 
-/**
- * A number from a finite integral double: INT within ±2^63, else its exact digits as BIG. Non-integral
- * doubles are never made into numbers: every non-integer is an exact decimal (mkDec).
- */
-export function mkIntegral(f: f64): usize {
-  if (f >= -9.223372036854775808e18 && f < 9.223372036854775808e18) return mkInt(<i64>f);
-  let n = floatDigits(f);
-  return mkBig(f < 0, digScratch, n);
-}
-
 /** A non-integral decimal ±digits × 10^exp (digits copied; no leading/trailing zeros; exp < 0). */
 export function mkDec(neg: bool, digits: usize, nd: i32, exp: i32, f: f64): usize {
   let d = alloc(<usize>nd);
@@ -126,35 +116,6 @@ export function mkBig(neg: bool, digits: usize, len: i32): usize {
 @inline export function bigNeg(v: usize): bool { return load<i32>(v, 4) != 0; }
 @inline export function bigLen(v: usize): i32 { return load<i32>(v, 8); }
 @inline export function bigData(v: usize): usize { return load<usize>(v, 12); }
-
-const TWO63: f64 = 9.223372036854775808e18;
-
-/**
- * The exact decimal digits of an integral double with |f| >= 2^63 (every such double is an integer):
- * the 53-bit mantissa doubled `exp` times in a little-endian digit array. Returns the digit count;
- * the digits (most significant first) are at digScratch.
- */
-let digScratch: usize = 0;
-function floatDigits(f: f64): i32 {
-  let bits = reinterpret<u64>(Math.abs(f));
-  let e = <i32>((bits >> 52) & 0x7ff) - 1075;
-  let m = (bits & 0xfffffffffffff) | 0x10000000000000;
-  let tmp = alloc(400);
-  let n = 0;
-  while (m > 0) { store<u8>(tmp + <usize>n, <u8>(m % 10)); m /= 10; n++; }
-  for (let i = 0; i < e; i++) {
-    let carry = 0;
-    for (let j = 0; j < n; j++) {
-      let x = <i32>load<u8>(tmp + <usize>j) * 2 + carry;
-      store<u8>(tmp + <usize>j, <u8>(x % 10));
-      carry = x / 10;
-    }
-    if (carry > 0) { store<u8>(tmp + <usize>n, <u8>carry); n++; }
-  }
-  digScratch = alloc(<usize>n);
-  for (let j = 0; j < n; j++) store<u8>(digScratch + <usize>j, load<u8>(tmp + <usize>(n - 1 - j)) + 48);
-  return n;
-}
 
 /** Compares two non-negative digit strings without leading zeros. */
 function cmpDigits(a: usize, na: i32, b: usize, nb: i32): i32 {
