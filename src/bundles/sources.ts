@@ -97,7 +97,10 @@ export async function compileRegoDir(dir: string, entrypoints?: string[]): Promi
   /* eslint-enable @typescript-eslint/no-var-requires */
   const files = regoDirFiles(dir);
   if (!files.some((f) => f.endsWith('.rego'))) throw new BundleFormatError(`${dir} holds no .rego files`);
-  const { modules, data } = loadPolicyDir([dir]);
+  // tests (`*_test.rego`) are for `pdp test`, never part of what is served (as docs/service.md says)
+  const loaded = loadPolicyDir([dir]);
+  const modules = loaded.modules.filter((m) => !isTestFile(m.file));
+  const data = loaded.data;
   let out: ReturnType<typeof compile>;
   try {
     out = compile({ modules, entrypoints });
