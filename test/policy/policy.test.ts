@@ -81,8 +81,14 @@ describe('mcp/authz/decision on full inputs', () => {
   });
   const decide = (input: unknown) => policy.evaluate(input) as Decision;
 
-  it('allows a summary lookup with no reasons and no obligations', () => {
+  it('allows a summary lookup with no reasons, redacting the IBAN for a role without see_pii', () => {
     const d = decide(call('refunds.lookup', { customer_id: 'c-1001', view: 'summary' }));
+    expectWellFormed(d);
+    expect(d).toEqual({ allow: true, reasons: [], obligations: { redact_fields: ['iban'] } });
+  });
+
+  it('allows a small refund with no reasons and no obligations', () => {
+    const d = decide(call('refunds.create', { customer_id: 'c-1001', amount: 20, currency: 'EUR' }));
     expectWellFormed(d);
     expect(d).toEqual({ allow: true, reasons: [], obligations: {} });
   });

@@ -34,7 +34,7 @@ package mcp.authz
 #
 # The data it reads (rego/estate/**/data.json):
 #   data.estate.catalog[server].tools[name]  domain, access (read|write|destructive), risk,
-#                                            public, redact_fields, parameters (constraint specs)
+#                                            public, pii_fields, parameters (constraint specs)
 #   data.estate.roles[role]                  tools (patterns), limits, see_pii
 #   data.estate.agents[agent]                servers, acts_for_tenants, max_delegation_depth
 #   data.estate.directory[kind][id].tenant   which tenant owns a customer, contact, ticket

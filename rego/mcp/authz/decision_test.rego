@@ -3,7 +3,7 @@ package mcp.authz_test
 
 
 test_allowed_decision_shape if {
-	d := decide(lookup_request)
+	d := decide(refund_request(80))
 	d == {"allow": true, "reasons": [], "obligations": {}}
 }
 

@@ -1,8 +1,9 @@
 # Control 5: side effects need explicit approval. A tool that writes needs "write" in the task's
 # grants, a destructive one "destructive". The catalog is the source of truth; the MCP server's own
-# annotations can only make a tool stricter, never looser. High-risk calls are allowed with
-# obligations the enforcement point must honour: require_approval (a human confirms first) and
-# redact_fields (these fields are removed from the tool's result).
+# annotations can only make a tool stricter, never looser. Allowed calls can carry obligations the
+# enforcement point must honour: require_approval (a human confirms first) on high-risk calls, and
+# redact_fields (these fields are removed from the tool's result) whenever the tool's result holds
+# personal data the caller has no right to see.
 package mcp.authz
 
 default scope_grants := []
@@ -59,14 +60,48 @@ approval_reasons contains msg if {
 	msg := sprintf("%v=%v is above the approval threshold of %v", [name, value, spec.approval_above])
 }
 
+obligation.require_approval := {"reasons": [m | some m in approval_reasons]} if count(approval_reasons) > 0
+
+# ------------------------------------------------------------------ personal data in results
+#
+# The catalog names, per tool, the result fields that hold personal data (`pii_fields`, in the
+# gateway's redact_fields syntax: a bare name at any depth, or a dotted path from the top). Every
+# allowed call of such a tool is told to redact exactly those fields unless a role that grants the
+# user this tool has `see_pii: true`. The right to see personal data comes with the role that grants
+# the tool, so a CRM administrator who also works first-line support still gets billing data redacted.
+
 user_sees_pii if {
 	some role in roles_granting_tool
 	data.estate.roles[role].see_pii == true
 }
 
-obligation.require_approval := {"reasons": [m | some m in approval_reasons]} if count(approval_reasons) > 0
+field_list_valid(fields) if {
+	is_array(fields)
+	every f in fields {
+		is_string(f)
+		f != ""
+	}
+}
 
-obligation.redact_fields := catalog_tool.redact_fields if {
-	count(catalog_tool.redact_fields) > 0
+# Defined only for a well-formed list; a malformed one is denied below instead of half-redacting.
+default pii_fields := []
+
+pii_fields := catalog_tool.pii_fields if field_list_valid(catalog_tool.pii_fields)
+
+obligation.redact_fields := pii_fields if {
+	count(pii_fields) > 0
 	not user_sees_pii
+}
+
+deny contains {"code": "catalog.bad_pii_fields", "message": msg} if {
+	fields := catalog_tool.pii_fields
+	not field_list_valid(fields)
+	msg := sprintf("the catalog entry of %s has pii_fields that are not a list of field names", [tool_label])
+}
+
+# Catalogs written before pii_fields listed the fields under redact_fields. Refuse rather than
+# silently stop redacting them.
+deny contains {"code": "catalog.bad_pii_fields", "message": msg} if {
+	catalog_tool.redact_fields
+	msg := sprintf("the catalog entry of %s uses redact_fields; list its personal result fields in pii_fields", [tool_label])
 }
