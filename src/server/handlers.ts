@@ -51,7 +51,8 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
 }
 
 function sendError(res: ServerResponse, err: HttpError): void {
-  const body: Obj = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  // `allow: false` on every refusal: a client that reads only `allow` must never see anything but a deny
+  const body: Obj = { allow: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
   // after a 413 the rest of the body is not read: close the connection rather than drain it
   send(res, err.status, body, err.status === 413 ? { Connection: 'close' } : undefined);
 }
@@ -60,7 +61,7 @@ async function authenticate(deps: HandlerDeps, req: IncomingMessage, res: Server
   if (!deps.callerAuth) return undefined;
   const r = await deps.callerAuth.authenticate(req);
   if (r.ok) return r.caller;
-  send(res, 401, { error: { code: 'unauthorized', message: r.message } }, { 'WWW-Authenticate': r.wwwAuthenticate });
+  send(res, 401, { allow: false, error: { code: 'unauthorized', message: r.message } }, { 'WWW-Authenticate': r.wwwAuthenticate });
   return false;
 }
 
@@ -143,7 +144,13 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
   try {
     const caller = await authenticate(deps, req, res);
     if (caller === false) return 401;
-    const path = decodeURIComponent(url.pathname.slice('/v1/data'.length));
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname.slice('/v1/data'.length));
+    } catch {
+      // a malformed escape ("%E0%A4%A", "%") is the client's mistake, not an internal error
+      throw new HttpError(400, 'invalid_parameter', `the data path is not validly percent-encoded: ${url.pathname.slice(0, 200)}`);
+    }
     let input: unknown;
     let hasInput = false;
     if (req.method === 'POST') {
@@ -169,7 +176,7 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
     }
     const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined) });
     if (ans.error) {
-      send(res, 500, { code: ans.error.code === 'evaluation_error' ? 'internal_error' : ans.error.code, message: ans.error.message, decision_id: ans.decision_id });
+      send(res, 500, { allow: false, code: ans.error.code === 'evaluation_error' ? 'internal_error' : ans.error.code, message: ans.error.message, decision_id: ans.decision_id });
       return 500;
     }
     const out: Obj = { decision_id: ans.decision_id };
@@ -186,7 +193,7 @@ function fail(res: ServerResponse, err: unknown, opaShape = false): number {
   if (res.headersSent) return 500;
   if (err instanceof HttpError) {
     if (opaShape && err.status !== 413 && err.status !== 415) {
-      send(res, err.status, { code: err.code, message: err.message, ...(err.details ? { errors: err.details } : {}) });
+      send(res, err.status, { allow: false, code: err.code, message: err.message, ...(err.details ? { errors: err.details } : {}) });
     } else sendError(res, err);
     return err.status;
   }
