@@ -53,7 +53,16 @@ export class TokenVerifier {
   async verify(token: unknown, kind: TokenKind): Promise<VerifyResult> {
     if (typeof token !== 'string' || token.length === 0) return fail('malformed', 'token is not a non-empty string');
     if (token.length > MAX_TOKEN_LENGTH) return fail('malformed', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
-    if (token.split('.').length !== 3) return fail('malformed', 'token is not a compact JWS (three dot-separated parts)');
+    const parts = token.split('.');
+    if (parts.length !== 3) return fail('malformed', 'token is not a compact JWS (three dot-separated parts)');
+    // Only the canonical base64url form (RFC 7515: no padding, no stray bits) is accepted: a decoder that is
+    // lenient about "=" or the unused low bits of the last character would accept many spellings of one
+    // token, and any deny list or replay check keyed on the token text would be bypassed.
+    for (const p of parts) {
+      if (!/^[A-Za-z0-9_-]*$/.test(p) || Buffer.from(p, 'base64url').toString('base64url') !== p) {
+        return fail('malformed', 'token is not canonical base64url (padding, stray characters or non-zero unused bits)');
+      }
+    }
 
     let header: ProtectedHeaderParameters;
     let unverified: JWTPayload;
