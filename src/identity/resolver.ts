@@ -16,6 +16,15 @@ type Slot = IdentityDeny['token'];
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * Copy a key as an own data property. `o[k] = v` with k = "__proto__" (a key JSON.parse does create)
+ * would instead replace o's prototype: the key would vanish from the input the policy sees while its
+ * members (an `id`, say) stayed readable here, so the resolver and the policy would disagree.
+ */
+function setOwn(o: Obj, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 /** Fields the PDP computes; a caller may never supply them. */
 const RESERVED_IDENTITY_FIELDS = new Set([
   'token', 'claims', 'verified', 'assurance', 'issuer', 'delegation', 'delegation_form', 'delegation_assurance',
@@ -41,7 +50,7 @@ class Collector {
 
 function baseIdentity(raw: Obj): Obj {
   const out: Obj = {};
-  for (const [k, v] of Object.entries(raw)) if (!RESERVED_IDENTITY_FIELDS.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(raw)) if (!RESERVED_IDENTITY_FIELDS.has(k)) setOwn(out, k, v);
   if (!isObj(out.attributes)) out.attributes = {};
   out.claims = {};
   out.verified = false;
@@ -76,7 +85,7 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
     const b: Obj = isObj(body) ? body : {};
     const c = new Collector();
     const input: Obj = {};
-    for (const [k, v] of Object.entries(b)) if (!RESERVED_TOP_LEVEL.has(k)) input[k] = v;
+    for (const [k, v] of Object.entries(b)) if (!RESERVED_TOP_LEVEL.has(k)) setOwn(input, k, v);
 
     // ---- user -------------------------------------------------------------------------------------
     let user: Obj | undefined;
@@ -162,7 +171,7 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
     if (isObj(b.task)) {
       const raw = b.task;
       const task: Obj = {};
-      for (const [k, v] of Object.entries(raw)) if (k !== 'token' && !RESERVED_IDENTITY_FIELDS.has(k) && k !== 'scope') task[k] = v;
+      for (const [k, v] of Object.entries(raw)) if (k !== 'token' && !RESERVED_IDENTITY_FIELDS.has(k) && k !== 'scope') setOwn(task, k, v);
       task.claims = {};
       task.verified = false;
       if (raw.token !== undefined) {

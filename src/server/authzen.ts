@@ -74,7 +74,8 @@ export function withoutTokens(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutTokens);
   if (!isObj(v)) return v;
   const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) if (k !== 'token') out[k] = withoutTokens(x);
+  // defineProperty, not `out[k] =`: a "__proto__" key must stay a key, not replace out's prototype
+  for (const [k, x] of Object.entries(v)) if (k !== 'token') Object.defineProperty(out, k, { value: withoutTokens(x), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -169,7 +170,7 @@ export function mountAuthzen(app: express.Application, deps: MountAuthzenDeps): 
     const r = await deps.callerAuth.authenticate(req);
     if (r.ok) return r.caller;
     res.status(401).setHeader('WWW-Authenticate', r.wwwAuthenticate);
-    res.json({ error: { code: 'unauthorized', message: r.message } });
+    res.json({ decision: false, error: { code: 'unauthorized', message: r.message } });
     return undefined;
   }
 
@@ -293,27 +294,28 @@ export function mountAuthzen(app: express.Application, deps: MountAuthzenDeps): 
     }
   });
 
-  // Errors of these routes are answered here, as JSON, whatever the app's own error handler does.
+  // Errors of these routes are answered here, as JSON, whatever the app's own error handler does; every
+  // refusal says `decision: false`, so a client that reads only that field denies.
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.errors ? { errors: err.errors } : {}) } });
+      res.status(err.status).json({ decision: false, error: { code: err.code, message: err.message, ...(err.errors ? { errors: err.errors } : {}) } });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e && e.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'payload_too_large', message: `the body is larger than ${limit} bytes` } });
+      res.status(413).json({ decision: false, error: { code: 'payload_too_large', message: `the body is larger than ${limit} bytes` } });
       return;
     }
     if (e && (e.type === 'entity.parse.failed' || e.status === 400)) {
-      res.status(400).json({ error: { code: 'invalid_json', message: 'the body is not valid JSON' } });
+      res.status(400).json({ decision: false, error: { code: 'invalid_json', message: 'the body is not valid JSON' } });
       return;
     }
     if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json({ error: { code: 'bad_request', message: e.message ?? 'bad request' } });
+      res.status(e.status).json({ decision: false, error: { code: 'bad_request', message: e.message ?? 'bad request' } });
       return;
     }
-    res.status(500).json({ error: { code: 'internal_error', message: 'the PDP failed to answer; treat as deny' } });
+    res.status(500).json({ decision: false, error: { code: 'internal_error', message: 'the PDP failed to answer; treat as deny' } });
   });
 
   app.use(router);
