@@ -181,13 +181,14 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     { decide: (input, meta) => service.decide(input, meta), resolver, callerAuth: callerAuth ?? { authenticate: async () => ({ ok: true, caller: { id: 'anonymous', method: 'none' } }) }, config },
     log,
   );
-  app.use((req, res) => send(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } }));
+  // every refusal carries `allow: false` (and AuthZEN's `decision: false`): a client that reads only that field denies
+  app.use((req, res) => send(res, 404, { allow: false, decision: false, error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } }));
   // express error handler (4 arguments): JSON, never HTML, never a stack
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
     const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 400 ? 'invalid_request' : 'internal_error';
     if (status >= 500) log('error', 'request failed', { error: err.message });
-    send(res, status, { error: { code, message: status >= 500 ? 'internal error' : err.message } });
+    send(res, status, { allow: false, decision: false, error: { code, message: status >= 500 ? 'internal error' : err.message } });
   });
 
   const lean = opts.lean ?? process.env.PDP_LEAN !== '0';
@@ -205,6 +206,19 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   // TLS files are read (and checked) here, so a bad server.tls stops the start with the file named
   const tlsOptions = config.server.tls ? tlsServerOptions(config.server.tls, config.config_dir) : undefined;
   const server = tlsOptions ? https.createServer(tlsOptions, handler) : http.createServer(handler);
+  // Requests node's parser refuses (header block or URL over its 16 KiB limit, malformed request line)
+  // never reach a handler; answer them with a JSON refusal too, not node's bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: import('stream').Duplex) => {
+    if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') return void socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      allow: false,
+      decision: false,
+      error: { code: tooLarge ? 'headers_too_large' : 'invalid_request', message: tooLarge ? 'request line or headers exceed the size limit' : 'malformed HTTP request' },
+    });
+    socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
