@@ -1,7 +1,9 @@
 /**
  * A demo MCP server (built on the SDK's `McpServer`) with the billing, crm and support tools of the
  * default policy's catalog (rego/estate/catalog). Each server is mounted at `/<server>/mcp`. It
- * returns canned data that includes personal fields (email, phone, iban) so redaction is visible.
+ * returns canned data that includes personal fields (email, phone, iban, card_last4, customer_email)
+ * so redaction is visible; each tool's catalog `pii_fields` must name exactly the personal fields its
+ * answer carries (test/policy/catalog-pii.test.ts checks both directions).
  * Used by `npm run demo` and by the gateway's end-to-end tests.
  */
 import * as http from 'http';
