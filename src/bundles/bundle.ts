@@ -91,10 +91,22 @@ function underRoots(roots: string[], path: string): boolean {
   return roots.some((r) => covers(r, path));
 }
 
+/**
+ * Own properties only, read and written as data properties. Data files are hostile input and JSON.parse
+ * (and YAML) make "__proto__" an ordinary key: `target[k]` would read Object.prototype for it, and the
+ * merge would then write the file's members into Object.prototype for the whole process.
+ */
+function ownValue(o: Record<string, unknown>, k: string): unknown {
+  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+}
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>, where: string): void {
   for (const [k, v] of Object.entries(src)) {
-    const cur = target[k];
-    if (cur === undefined) target[k] = v;
+    const cur = ownValue(target, k);
+    if (cur === undefined) setOwn(target, k, v);
     else if (isObject(cur) && isObject(v)) mergeInto(cur, v, `${where}/${k}`);
     else throw new BundleFormatError(`data conflict at ${where}/${k}: two data files set it`);
   }
@@ -110,8 +122,8 @@ function placeData(data: Record<string, unknown>, dir: string[], value: unknown,
   let node = data;
   for (let i = 0; i < dir.length - 1; i++) {
     const k = dir[i];
-    if (node[k] === undefined) node[k] = {};
-    const next = node[k];
+    if (ownValue(node, k) === undefined) setOwn(node, k, {});
+    const next = ownValue(node, k);
     if (!isObject(next)) throw new BundleFormatError(`${file}: data conflict at /${dir.slice(0, i + 1).join('/')}`);
     node = next;
   }
