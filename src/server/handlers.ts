@@ -9,6 +9,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import decideSchema from './schemas/decide-request.schema.json';
 import batchSchema from './schemas/decide-batch.schema.json';
 import { readJsonBody, HttpError } from './body';
+import { isAnswered, writeJsonSoon } from './response-batch';
 import type { DecisionService } from './decide';
 import type { PdpMetrics } from './metrics';
 import type { CallerAuth, CallerIdentity, DecideRequest, DecisionResult, IdentityResolver, RequestHeaders } from './types';
@@ -40,14 +41,9 @@ function details(errors: ErrorObject[] | null | undefined, prefix = ''): unknown
   });
 }
 
+/** Answer with a JSON body, written with the other answers of this event-loop turn (response-batch.ts). */
 export function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    ...(headers ?? {}),
-  });
-  res.end(text);
+  writeJsonSoon(res, status, JSON.stringify(body), headers);
 }
 
 function sendError(res: ServerResponse, err: HttpError): void {
@@ -85,8 +81,7 @@ async function decideOne(deps: HandlerDeps, body: DecideRequest, req: IncomingMe
 
 /** send() for a body that is already JSON text. */
 function sendJson(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+  writeJsonSoon(res, status, text);
 }
 
 /** POST /v1/decide */
@@ -190,7 +185,7 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
 }
 
 function fail(res: ServerResponse, err: unknown, opaShape = false): number {
-  if (res.headersSent) return 500;
+  if (isAnswered(res)) return 500;
   if (err instanceof HttpError) {
     if (opaShape && err.status !== 413 && err.status !== 415) {
       send(res, err.status, { allow: false, code: err.code, message: err.message, ...(err.details ? { errors: err.details } : {}) });
