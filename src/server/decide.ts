@@ -8,7 +8,7 @@ import { randomUUID } from 'crypto';
 import type { BundleManager } from '../bundles/manager';
 import type { ActiveBundle } from '../engine/engine';
 import { mapDecision } from '../engine/decision';
-import type { DecisionLogger, DecisionEvent } from './decision-log';
+import type { DecisionLogger, DecisionEvent, Preserialized } from './decision-log';
 import type { PdpMetrics } from './metrics';
 import type { DecisionMeta, DecisionResult, DecisionServiceApi } from './types';
 
@@ -18,6 +18,25 @@ export interface DataAnswer {
   result?: unknown;
   error?: { code: string; message: string };
   bundle?: string;
+}
+
+/**
+ * Whether a decision entrypoint's value is already exactly what mapDecision makes of it: an object
+ * with just `allow` (boolean), `reasons` (objects with a string `code` and, if any, a string
+ * `message`) and `obligations` (an object). Then the mapped decision serialises to the same text.
+ */
+function answeredAsIs(v: unknown): v is { allow: boolean; reasons: unknown[]; obligations: Record<string, unknown> } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  if (Object.keys(o).length !== 3 || typeof o.allow !== 'boolean') return false;
+  if (typeof o.obligations !== 'object' || o.obligations === null || Array.isArray(o.obligations)) return false;
+  if (!Array.isArray(o.reasons)) return false;
+  for (const r of o.reasons) {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+    const x = r as Record<string, unknown>;
+    if (typeof x.code !== 'string' || (x.message !== undefined && typeof x.message !== 'string')) return false;
+  }
+  return true;
 }
 
 export class DecisionService implements DecisionServiceApi {
@@ -55,6 +74,7 @@ export class DecisionService implements DecisionServiceApi {
     let evalNs: number | undefined;
     let inputJson: string | undefined;
     let mappedJson: string | undefined;
+    let resultJson: string | undefined;
     let json: string | undefined;
     if (!bundle) {
       out = {
@@ -78,9 +98,14 @@ export class DecisionService implements DecisionServiceApi {
           const mapped = mapDecision(ev.resultSet, entrypoint);
           out = { decision_id, allow: mapped.allow, reasons: mapped.reasons, obligations: mapped.obligations, policy };
           // the same text as JSON.stringify(out) and JSON.stringify(mapped), each piece serialised once
-          const tail = `"allow":${mapped.allow},"reasons":${JSON.stringify(mapped.reasons)},"obligations":${JSON.stringify(mapped.obligations)}`;
-          mappedJson = `{${tail}}`;
+          const pieces = { allow: String(mapped.allow), reasons: JSON.stringify(mapped.reasons), obligations: JSON.stringify(mapped.obligations) };
+          const tail = `"allow":${pieces.allow},"reasons":${pieces.reasons},"obligations":${pieces.obligations}`;
           json = `{"decision_id":${JSON.stringify(decision_id)},${tail},"policy":${this.policyJson(bundle, entrypoint)}}`;
+          if (answeredAsIs(raw)) {
+            // the policy's value is the decision itself: the log's `result` is spliced from the same
+            // pieces (in the value's own key order) and carries no separate mapped_result
+            resultJson = `{${Object.keys(raw).map((k) => `"${k}":${pieces[k as keyof typeof pieces]}`).join(',')}}`;
+          } else mappedJson = `{${tail}}`;
         } catch (err) {
           const message = (err as Error).message;
           out = {
@@ -94,7 +119,7 @@ export class DecisionService implements DecisionServiceApi {
         }
       }
     }
-    this.record(out, input, raw, evalNs, meta, snapshot, bundle, entrypoint, inputJson, mappedJson);
+    this.record(out, input, raw, evalNs, meta, snapshot, bundle, entrypoint, { input: inputJson, result: resultJson, mapped_result: mappedJson });
     return { result: out, json: json ?? JSON.stringify(out) };
   }
 
@@ -159,8 +184,7 @@ export class DecisionService implements DecisionServiceApi {
     snapshot: ReadonlyMap<string, ActiveBundle>,
     bundle: ActiveBundle | undefined,
     entrypoint: string,
-    inputJson?: string,
-    mappedJson?: string,
+    pre: Preserialized = {},
   ): void {
     const m = this.opts.metrics;
     if (m) {
@@ -170,10 +194,11 @@ export class DecisionService implements DecisionServiceApi {
     }
     const logger = this.opts.logger;
     if (logger?.enabled) {
-      const mapped = { allow: out.allow, reasons: out.reasons, obligations: out.obligations };
+      // mapped_result only where the mapping changed the policy's value (see answeredAsIs)
+      const mapped = pre.result !== undefined ? undefined : { allow: out.allow, reasons: out.reasons, obligations: out.obligations };
       const ev = this.event(out.decision_id, entrypoint, input, raw, mapped, snapshot, meta, evalNs);
       if (out.error) ev.error = out.error;
-      logger.log(ev, bundle, { input: inputJson, mapped_result: mappedJson });
+      logger.log(ev, bundle, pre);
     }
   }
 

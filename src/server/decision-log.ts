@@ -42,6 +42,7 @@ interface Queued {
  */
 export interface Preserialized {
   input?: string;
+  result?: string;
   mapped_result?: string;
 }
 
@@ -55,7 +56,8 @@ export function serializeEvent(ev: DecisionEvent, pre: Preserialized): string {
   for (const key of Object.keys(o)) {
     const v = o[key];
     if (v === undefined) continue;
-    const j = key === 'input' && pre.input !== undefined ? pre.input : key === 'mapped_result' && pre.mapped_result !== undefined ? pre.mapped_result : JSON.stringify(v);
+    const p = key === 'input' ? pre.input : key === 'result' ? pre.result : key === 'mapped_result' ? pre.mapped_result : undefined;
+    const j = p ?? JSON.stringify(v);
     if (j === undefined) continue;
     out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + j;
   }

@@ -25,6 +25,8 @@ test('serializeEvent is JSON.stringify with the pre-serialised fields spliced in
   };
   const pre = { input: JSON.stringify(ev.input), mapped_result: JSON.stringify(ev.mapped_result) };
   expect(serializeEvent(ev, pre)).toBe(JSON.stringify(ev));
+  const withResult = { ...ev, result: { allow: true, n: [1] }, mapped_result: undefined };
+  expect(serializeEvent(withResult, { result: JSON.stringify(withResult.result) })).toBe(JSON.stringify(withResult));
   expect(serializeEvent(ev, {})).toBe(JSON.stringify(ev));
   expect(serializeEvent({ ...ev, input: undefined }, {})).toBe(JSON.stringify({ ...ev, input: undefined }));
 });
@@ -52,6 +54,43 @@ test('the answer and the unmasked log line carry exactly the decision as objects
   expect(lines[0]).toBe(JSON.stringify(ev));
   expect(ev.decision_id).toBe(r.json.decision_id);
   expect(ev.input.parameters).toEqual(body.parameters);
-  expect(ev.mapped_result).toEqual({ allow: r.json.allow, reasons: r.json.reasons, obligations: r.json.obligations });
-  expect(Object.keys(ev).slice(0, 6)).toEqual(['decision_id', 'timestamp', 'path', 'input', 'result', 'mapped_result']);
+  // the policy answered {allow, reasons, obligations} as is: `result` is that value (its own key
+  // order) and there is no separate mapped_result
+  expect(ev.result).toEqual({ allow: r.json.allow, reasons: r.json.reasons, obligations: r.json.obligations });
+  expect(Object.keys(ev.result)).toEqual(['allow', 'reasons', 'obligations']);
+  expect(ev).not.toHaveProperty('mapped_result');
+  expect(Object.keys(ev).slice(0, 6)).toEqual(['decision_id', 'timestamp', 'path', 'input', 'result', 'bundles']);
+});
+
+test('a policy value the mapping changes is logged as it was, with the mapped decision beside it', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'b.tar.gz');
+  fs.writeFileSync(
+    file,
+    await decisionBundle('r8', {
+      // a bare boolean, and an object whose reasons are bare strings and whose allow is missing
+      'mcp/authz/bare': ['[{"result":false}]'],
+      'mcp/authz/loose': ['[{"result":{"reasons":["a.b"],"obligations":{},"extra":1}}]'],
+    }),
+  );
+  for (const [entrypoint, result, mapped] of [
+    ['mcp/authz/bare', false, { allow: false, reasons: [{ code: 'policy.denied', message: 'mcp/authz/bare is false' }], obligations: {} }],
+    [
+      'mcp/authz/loose',
+      { reasons: ['a.b'], obligations: {}, extra: 1 },
+      { allow: false, reasons: [{ code: 'a.b' }, { code: 'policy.allow_undefined', message: 'mcp/authz/loose.allow is undefined' }], obligations: {} },
+    ],
+  ] as const) {
+    const logFile = path.join(dir, `${entrypoint.split('/').pop()}.jsonl`);
+    const pdp = await startWith([file], { decision_entrypoint: entrypoint, decision_logs: { ...defaultConfig().decision_logs, output: logFile } });
+    const r = await post(pdp.url(), '/v1/decide', { user: { id: 'u-1' }, tool: { server: 's', name: 't' } });
+    expect(r.json.allow).toBe(false);
+    await pdp.close();
+    const line = fs.readFileSync(logFile, 'utf8').trim();
+    const ev = JSON.parse(line);
+    expect(line).toBe(JSON.stringify(ev));
+    expect(ev.result).toEqual(result);
+    expect(ev.mapped_result).toEqual(mapped);
+    expect({ allow: r.json.allow, reasons: r.json.reasons, obligations: r.json.obligations }).toEqual(mapped);
+  }
 });
