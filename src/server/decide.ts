@@ -136,16 +136,32 @@ export class DecisionService implements DecisionServiceApi {
     return j;
   }
 
-  /** `{name: {revision}}` of a snapshot; snapshots are immutable (a swap makes a new one), so computed once each */
-  private readonly bundleRevisions = new WeakMap<ReadonlyMap<string, ActiveBundle>, Record<string, { revision: string }>>();
-  private bundlesOf(snapshot: ReadonlyMap<string, ActiveBundle>): Record<string, { revision: string }> {
+  /**
+   * `{name: {revision}}` of a snapshot, and its JSON; snapshots are immutable (a swap makes a new
+   * one), so both are computed once each.
+   */
+  private readonly bundleRevisions = new WeakMap<ReadonlyMap<string, ActiveBundle>, { value: Record<string, { revision: string }>; json: string }>();
+  private bundlesOf(snapshot: ReadonlyMap<string, ActiveBundle>): { value: Record<string, { revision: string }>; json: string } {
     let r = this.bundleRevisions.get(snapshot);
     if (!r) {
-      r = {};
-      for (const [name, b] of snapshot) r[name] = { revision: b.revision };
+      const value: Record<string, { revision: string }> = {};
+      for (const [name, b] of snapshot) value[name] = { revision: b.revision };
+      r = { value, json: JSON.stringify(value) };
       this.bundleRevisions.set(snapshot, r);
     }
     return r;
+  }
+
+  /** new Date().toISOString(), computed once per millisecond: every decision's log line needs one */
+  private lastMs = -1;
+  private lastIso = '';
+  private timestamp(): string {
+    const ms = Date.now();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    return this.lastIso;
   }
 
   /** The decision-log event a decision and a Data API answer share (`mapped_result` for decisions only). */
@@ -161,13 +177,13 @@ export class DecisionService implements DecisionServiceApi {
   ): DecisionEvent {
     return {
       decision_id,
-      timestamp: new Date().toISOString(),
+      timestamp: this.timestamp(),
       path: entrypoint,
       input,
       result,
       mapped_result,
       // shared by every event of this snapshot: the log only reads it (masking touches input/result only)
-      bundles: this.bundlesOf(snapshot),
+      bundles: this.bundlesOf(snapshot).value,
       caller: meta.caller,
       request_id: meta.requestId,
       api_path: meta.path,
@@ -198,6 +214,7 @@ export class DecisionService implements DecisionServiceApi {
       const mapped = pre.result !== undefined ? undefined : { allow: out.allow, reasons: out.reasons, obligations: out.obligations };
       const ev = this.event(out.decision_id, entrypoint, input, raw, mapped, snapshot, meta, evalNs);
       if (out.error) ev.error = out.error;
+      pre.bundles = this.bundlesOf(snapshot).json;
       logger.log(ev, bundle, pre);
     }
   }

@@ -44,6 +44,7 @@ export interface Preserialized {
   input?: string;
   result?: string;
   mapped_result?: string;
+  bundles?: string;
 }
 
 /**
@@ -56,13 +57,18 @@ export function serializeEvent(ev: DecisionEvent, pre: Preserialized): string {
   for (const key of Object.keys(o)) {
     const v = o[key];
     if (v === undefined) continue;
-    const p = key === 'input' ? pre.input : key === 'result' ? pre.result : key === 'mapped_result' ? pre.mapped_result : undefined;
+    const p = key === 'input' ? pre.input : key === 'result' ? pre.result : key === 'mapped_result' ? pre.mapped_result : key === 'bundles' ? pre.bundles : undefined;
     const j = p ?? JSON.stringify(v);
     if (j === undefined) continue;
-    out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + j;
+    out += (out.length === 1 ? '' : ',') + (KEY_JSON[key] ?? JSON.stringify(key)) + ':' + j;
   }
   return out + '}';
 }
+
+/** `"key"` for the event's own field names (all plain identifiers), so they are not re-quoted per line */
+const KEY_JSON: Record<string, string> = Object.fromEntries(
+  ['decision_id', 'timestamp', 'path', 'input', 'result', 'mapped_result', 'bundles', 'caller', 'requested_by', 'request_id', 'api_path', 'error', 'metrics', 'erased', 'masked'].map((k) => [k, `"${k}"`]),
+);
 
 export interface DecisionLoggerOptions {
   /** 'stdout' | 'stderr' | 'off' | a file path */
