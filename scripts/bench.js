@@ -1,18 +1,25 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm run bench [-- --json] [--duration S] [--connections N] [--express]`
+ * `npm run bench [-- --json] [--duration S] [--connections N] [--express] [--calibrate]
+ *                [--policy DIR --entrypoint EP]`
  *
  * A benchmark, not a test. In one run it starts (1) the PDP on the default policy (`pdp start`, one
- * worker, decision log written to /dev/null so its cost is paid) and (2) a bare node:http server that
- * reads and parses the same JSON body and answers a constant; it drives each with autocannon over
- * loopback at the same concurrency and prints decisions/s, p50/p99 for both and their ratio.
- * `--json` prints the numbers as one JSON object, last. `--express` routes the PDP's decision
- * endpoints through express instead of the lean path, to measure what the framework costs.
+ * worker, decision log written to /dev/null so its cost is paid), (2) the same PDP on a one-rule policy
+ * that answers a constant — the service's own cost per decision, without a policy worth the name — and
+ * (3) a bare node:http server that reads and parses the same JSON body and answers a constant; it
+ * drives each in turn with autocannon over loopback at the same concurrency and prints decisions/s,
+ * p50/p99 and the ratios to the bare server. `--json` prints the numbers as one JSON object, last.
+ * `--express` routes the PDP's decision endpoints through express instead of the lean path, to
+ * measure what the framework costs. `--policy` benches a policy directory of your own instead of the
+ * default. `--calibrate` adds the bare server kept busy 10/20/40 µs per request: how far the ratio
+ * falls on this machine for a given amount of work per request.
  */
 const { spawn } = require('child_process');
 const http = require('http');
 const path = require('path');
+const fs = require('fs');
+const os = require('os');
 const net = require('net');
 const autocannon = require('autocannon');
 
@@ -23,6 +30,13 @@ const opt = (name, dflt) => {
   return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
 };
 const JSON_OUT = args.includes('--json');
+const CALIBRATE = args.includes('--calibrate');
+const strOpt = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const POLICY = strOpt('--policy');
+const ENTRYPOINT = strOpt('--entrypoint') ?? 'mcp/authz/decision';
 const EXPRESS = args.includes('--express');
 const DURATION = opt('--duration', 10);
 const CONNECTIONS = opt('--connections', 32);
@@ -53,6 +67,9 @@ function freePort() {
 const BARE_SERVER = `
 const http = require('http');
 const answer = JSON.stringify({ decision_id: '00000000-0000-0000-0000-000000000000', allow: true, reasons: [], obligations: {} });
+// --calibrate: the same server kept busy for SPIN_US µs per request, to show how the ratio falls
+// with per-request work on the machine at hand
+const spinNs = BigInt(Math.round(Number(process.env.SPIN_US || 0) * 1000));
 http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -60,6 +77,7 @@ http.createServer((req, res) => {
     let body;
     try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { res.writeHead(400); res.end(); return; }
     if (!body || !body.tool) { res.writeHead(400); res.end(); return; }
+    if (spinNs > 0n) { const until = process.hrtime.bigint() + spinNs; while (process.hrtime.bigint() < until); }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer) });
     res.end(answer);
   });
@@ -110,45 +128,94 @@ function summarise(r) {
   };
 }
 
+/** A policy whose decision is a constant: serving it measures the PDP's own cost per decision. */
+const ONE_RULE_POLICY = `package bench
+import rego.v1
+
+decision := {"allow": true, "reasons": [], "obligations": {}}
+`;
+
+function warm(url) {
+  return new Promise((resolve, reject) =>
+    autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: 2 }, (e) => (e ? reject(e) : resolve())),
+  );
+}
+
 async function main() {
-  const pdpPort = await freePort();
-  const barePort = await freePort();
-  const env = { ...process.env, PDP_PORT: String(pdpPort), PDP_ADDR: '127.0.0.1', PDP_WORKERS: '1', PDP_DECISION_LOG: '/dev/null' };
-  if (EXPRESS) env.PDP_LEAN = '0';
-  delete env.PDP_CONFIG;
-  const pdp = spawn(process.execPath, [path.join(root, 'bin', 'pdp.js'), 'start'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let pdpErr = '';
-  pdp.stderr.on('data', (c) => (pdpErr += c));
-  const bare = spawn(process.execPath, ['-e', BARE_SERVER], { env: { ...process.env, PORT: String(barePort) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const children = [pdp, bare];
+  const children = [];
   const cleanup = () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
   process.on('exit', cleanup);
-  try {
+
+  /** Start one PDP (one worker, decision log paid and thrown away) with `pdp <args>`; resolves with its /v1/decide URL. */
+  async function startPdp(label, args) {
+    const port = await freePort();
+    const env = { ...process.env, PDP_PORT: String(port), PDP_ADDR: '127.0.0.1', PDP_WORKERS: '1', PDP_DECISION_LOG: '/dev/null' };
+    if (EXPRESS) env.PDP_LEAN = '0';
+    delete env.PDP_CONFIG;
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'pdp.js'), ...args, ...(args[0] === 'serve' ? ['--port', String(port)] : [])], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
     try {
-      await waitFor(`http://127.0.0.1:${pdpPort}/ready`, pdp, 'pdp');
-    } catch (err) {
-      log(pdpErr);
-      throw err;
+      await waitFor(`http://127.0.0.1:${port}/ready`, child, label);
+    } catch (e) {
+      log(err);
+      throw e;
     }
-    const pdpUrl = `http://127.0.0.1:${pdpPort}/v1/decide`;
-    const bareUrl = `http://127.0.0.1:${barePort}/`;
-    const sample = await check(pdpUrl);
-    if (sample.status !== 200) throw new Error(`the PDP answered ${sample.status}: ${sample.text}`);
-    log(`PDP sample answer: allow=${JSON.parse(sample.text).allow} (${JSON.parse(sample.text).reasons.length} reasons)`);
-    await waitFor(`http://127.0.0.1:${barePort}/`, bare, 'bare').catch(() => undefined);
+    const url = `http://127.0.0.1:${port}/v1/decide`;
+    const sample = await check(url);
+    if (sample.status !== 200) throw new Error(`${label} answered ${sample.status}: ${sample.text}`);
+    const a = JSON.parse(sample.text);
+    log(`${label} sample answer: allow=${a.allow} (${a.reasons.length} reasons, ${sample.text.length} bytes)`);
+    return url;
+  }
+
+  /** The bare node:http server, optionally busy for `spinUs` µs per request (--calibrate). */
+  async function startBare(spinUs = 0) {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['-e', BARE_SERVER], { env: { ...process.env, PORT: String(port), SPIN_US: String(spinUs) }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    await waitFor(`http://127.0.0.1:${port}/`, child, 'bare').catch(() => undefined);
+    return `http://127.0.0.1:${port}/`;
+  }
+
+  try {
+    const bareUrl = await startBare();
+    const pdpUrl = await startPdp('pdp', POLICY ? ['serve', '--bundle', POLICY, '--decision-entrypoint', ENTRYPOINT] : ['start']);
+    // the service's own cost: the same server on a policy that answers a constant
+    const oneRuleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdp-bench-'));
+    fs.writeFileSync(path.join(oneRuleDir, 'bench.rego'), ONE_RULE_POLICY);
+    process.on('exit', () => fs.rmSync(oneRuleDir, { recursive: true, force: true }));
+    const oneRuleUrl = await startPdp('one-rule', ['serve', '--bundle', oneRuleDir, '--decision-entrypoint', 'bench/decision']);
+    const calibration = CALIBRATE ? await Promise.all([10, 20, 40].map(async (us) => ({ us, url: await startBare(us) }))) : [];
+
     log(`driving each server for ${DURATION}s at ${CONNECTIONS} connections (PDP decision path: ${EXPRESS ? 'express' : 'lean'})`);
-    // short warm-up of both (JIT, wasm tiering), then the measured runs
-    const saved = { d: DURATION };
-    await Promise.all([]);
-    await new Promise((resolve, reject) => autocannon({ url: pdpUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: 2 }, (e) => (e ? reject(e) : resolve())));
-    await new Promise((resolve, reject) => autocannon({ url: bareUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: 2 }, (e) => (e ? reject(e) : resolve())));
-    void saved;
+    // short warm-up of each (JIT, wasm tiering), then the measured runs, one at a time
+    for (const url of [pdpUrl, oneRuleUrl, bareUrl, ...calibration.map((c) => c.url)]) await warm(url);
     const bareR = summarise(await drive(bareUrl));
     const pdpR = summarise(await drive(pdpUrl));
-    const ratio = Math.round((pdpR.requests_per_sec / bareR.requests_per_sec) * 1000) / 1000;
-    const out = { connections: CONNECTIONS, duration_s: DURATION, path: EXPRESS ? 'express' : 'lean', pdp: pdpR, bare: bareR, ratio };
-    const line = (name, r) => `${name.padEnd(6)} ${String(r.requests_per_sec).padStart(8)} decisions/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
-    process.stdout.write(`${line('pdp', pdpR)}\n${line('bare', bareR)}\nratio pdp/bare = ${ratio}\n`);
+    const oneRuleR = summarise(await drive(oneRuleUrl));
+    const calibrated = [];
+    for (const c of calibration) calibrated.push({ busy_us: c.us, ...summarise(await drive(c.url)) });
+
+    const ratioOf = (r) => Math.round((r.requests_per_sec / bareR.requests_per_sec) * 1000) / 1000;
+    const ratio = ratioOf(pdpR);
+    const out = {
+      connections: CONNECTIONS,
+      duration_s: DURATION,
+      path: EXPRESS ? 'express' : 'lean',
+      policy: POLICY ? { dir: POLICY, entrypoint: ENTRYPOINT } : 'default (rego/)',
+      pdp: pdpR,
+      bare: bareR,
+      ratio,
+      one_rule: { ...oneRuleR, ratio: ratioOf(oneRuleR) },
+      ...(CALIBRATE ? { calibration: calibrated.map((c) => ({ ...c, ratio: ratioOf(c) })) } : {}),
+    };
+    const line = (name, r) => `${name.padEnd(14)} ${String(r.requests_per_sec).padStart(8)} decisions/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
+    let text = `${line('pdp', pdpR)}\n${line('pdp one-rule', oneRuleR)}\n${line('bare', bareR)}\n`;
+    for (const c of calibrated) text += `${line(`bare +${c.busy_us}µs`, c)}   ratio ${ratioOf(c)}\n`;
+    text += `ratio pdp/bare = ${ratio}   (one-rule policy: ${ratioOf(oneRuleR)})\n`;
+    process.stdout.write(text);
     if (JSON_OUT) process.stdout.write(JSON.stringify(out) + '\n');
     return 0;
   } finally {
