@@ -7,6 +7,7 @@
  */
 import YAML from 'yaml';
 import { BundleFormatError } from './tar';
+import { DATA_FILE_NAMES, placeDataFile } from './data-tree';
 
 export interface WasmResolver {
   entrypoint: string;
@@ -39,7 +40,6 @@ export interface Bundle {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
 
 function trimSlashes(s: string): string {
   return s.replace(/^\/+|\/+$/g, '');
@@ -91,44 +91,8 @@ function underRoots(roots: string[], path: string): boolean {
   return roots.some((r) => covers(r, path));
 }
 
-/**
- * Own properties only, read and written as data properties. Data files are hostile input and JSON.parse
- * (and YAML) make "__proto__" an ordinary key: `target[k]` would read Object.prototype for it, and the
- * merge would then write the file's members into Object.prototype for the whole process.
- */
-function ownValue(o: Record<string, unknown>, k: string): unknown {
-  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
-}
-function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-}
-
-function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>, where: string): void {
-  for (const [k, v] of Object.entries(src)) {
-    const cur = ownValue(target, k);
-    if (cur === undefined) setOwn(target, k, v);
-    else if (isObject(cur) && isObject(v)) mergeInto(cur, v, `${where}/${k}`);
-    else throw new BundleFormatError(`data conflict at ${where}/${k}: two data files set it`);
-  }
-}
-
-/** Place a parsed data file at its directory's path inside `data`. */
-function placeData(data: Record<string, unknown>, dir: string[], value: unknown, file: string): void {
-  if (dir.length === 0) {
-    if (!isObject(value)) throw new BundleFormatError(`${file}: a root data file must hold an object`);
-    mergeInto(data, value, '');
-    return;
-  }
-  let node = data;
-  for (let i = 0; i < dir.length - 1; i++) {
-    const k = dir[i];
-    if (ownValue(node, k) === undefined) setOwn(node, k, {});
-    const next = ownValue(node, k);
-    if (!isObject(next)) throw new BundleFormatError(`${file}: data conflict at /${dir.slice(0, i + 1).join('/')}`);
-    node = next;
-  }
-  mergeInto(node, { [dir[dir.length - 1]]: value }, '');
-}
+/** Bundle data errors name the member: "<file>: <what>". */
+const dataError = (file: string, message: string) => new BundleFormatError(`${file}: ${message}`);
 
 function parseDataFile(name: string, raw: Buffer): unknown {
   const text = raw.toString('utf8');
@@ -160,7 +124,7 @@ export function parseBundle(files: Map<string, Buffer>): Bundle {
       }
       continue;
     }
-    if (DATA_FILES.has(base)) {
+    if (DATA_FILE_NAMES.has(base)) {
       const dir = parts.slice(0, -1);
       const path = dir.join('/');
       const value = parseDataFile(name, raw);
@@ -171,7 +135,7 @@ export function parseBundle(files: Map<string, Buffer>): Bundle {
           throw new BundleFormatError(`manifest roots ${JSON.stringify(manifest.roots)} do not permit data at path /${p} (${name})`);
         }
       }
-      placeData(data, dir, value, name);
+      placeDataFile(data, dir, value, name, dataError);
       continue;
     }
     if (base === 'policy.wasm') {

@@ -1,12 +1,13 @@
 /**
  * Reading a policy directory: `.rego` files become modules, `data.json` / `data.yaml` files become base
  * documents placed under `data` at their directory's path relative to the root given (so
- * `policies/mcp/data.json` holding `{"x": 1}` is `data.mcp.x` when `policies` is the root). A data path
- * defined twice with different values is an error, never a silent override.
+ * `policies/mcp/data.json` holding `{"x": 1}` is `data.mcp.x` when `policies` is the root), by the same rules as a bundle's data (bundles/data-tree.ts): a data path set
+ * twice is an error, never a silent override.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
+import { DATA_FILE_NAMES, placeDataFile } from '../bundles/data-tree';
 
 export interface LoadedPolicy {
   modules: Array<{ file: string; source: string }>;
@@ -24,40 +25,8 @@ export class PolicySourceError extends Error {
   }
 }
 
-const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
 const SKIP_DIRS = new Set(['node_modules', '.git']);
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Merge `value` into `into` at `at`; objects merge key by key, anything else must not collide. */
-function mergeAt(into: Record<string, unknown>, at: string[], value: unknown, file: string, where: string[] = []): void {
-  let cur: Record<string, unknown> = into;
-  for (let i = 0; i < at.length; i++) {
-    const k = at[i];
-    const next = cur[k];
-    if (next === undefined) cur[k] = {};
-    else if (!isPlainObject(next)) throw new PolicySourceError(`${file}: data path ${['data', ...at.slice(0, i + 1)].join('.')} conflicts with a value defined elsewhere`);
-    cur = cur[k] as Record<string, unknown>;
-  }
-  if (!isPlainObject(value)) {
-    if (at.length === 0) throw new PolicySourceError(`${file}: a data file at the root must hold an object`);
-    throw new PolicySourceError(`${file}: data files must hold an object`);
-  }
-  mergeObjects(cur, value, file, [...where, ...at]);
-}
-
-function mergeObjects(into: Record<string, unknown>, from: Record<string, unknown>, file: string, at: string[]): void {
-  for (const [k, v] of Object.entries(from)) {
-    const have = into[k];
-    if (have === undefined) into[k] = v;
-    else if (isPlainObject(have) && isPlainObject(v)) mergeObjects(have, v, file, [...at, k]);
-    else if (JSON.stringify(have) !== JSON.stringify(v)) {
-      throw new PolicySourceError(`${file}: data path ${['data', ...at, k].join('.')} is defined twice with different values`);
-    }
-  }
-}
+const dataError = (file: string, message: string) => new PolicySourceError(`${file}: ${message}`);
 
 function parseDataFile(file: string): unknown {
   const text = fs.readFileSync(file, 'utf8');
@@ -76,10 +45,10 @@ function walk(root: string, dir: string, out: LoadedPolicy): void {
       if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(root, full, out);
     } else if (e.isFile()) {
       if (e.name.endsWith('.rego')) out.modules.push({ file: full, source: fs.readFileSync(full, 'utf8') });
-      else if (DATA_FILES.has(e.name)) {
+      else if (DATA_FILE_NAMES.has(e.name)) {
         const rel = path.relative(root, dir);
         const at = rel === '' ? [] : rel.split(path.sep);
-        mergeAt(out.data, at, parseDataFile(full), full);
+        placeDataFile(out.data, at, parseDataFile(full), full, dataError);
       }
     }
   }
@@ -97,7 +66,7 @@ export function loadPolicyDir(paths: string[]): LoadedPolicy {
     }
     if (st.isDirectory()) walk(p, p, out);
     else if (p.endsWith('.rego')) out.modules.push({ file: p, source: fs.readFileSync(p, 'utf8') });
-    else if (/\.(json|ya?ml)$/.test(p)) mergeAt(out.data, [], parseDataFile(p), p);
+    else if (/\.(json|ya?ml)$/.test(p)) placeDataFile(out.data, [], parseDataFile(p), p, dataError);
     else throw new PolicySourceError(`${p}: not a .rego, .json or .yaml file`);
   }
   return out;

@@ -62,6 +62,23 @@ describe('loadPolicyDir', () => {
   test('conflicting data paths are an error', () => {
     const d = tmp({ 'data.json': '{"mcp": {"x": 1}}', 'mcp/x/data.json': '{"k": 2}' });
     expect(() => loadPolicyDir([d])).toThrow(PolicySourceError);
-    expect(() => loadPolicyDir([d])).toThrow(/data\.mcp\.x/);
+    expect(() => loadPolicyDir([d])).toThrow(/data conflict at \/mcp\/x/);
+  });
+  test('a value set by two data files is a conflict even when both say the same (OPA refuses it too)', () => {
+    const d = tmp({ 'data.json': '{"a": {"b": 1}}', 'a/data.json': '{"b": 1}' });
+    expect(() => loadPolicyDir([d])).toThrow(/data conflict at \/a\/b/);
+  });
+  test('a data file below the root may hold any value; at the root it must be an object', () => {
+    expect(loadPolicyDir([tmp({ 'a/b/data.json': '[1, 2]', 'c/data.yaml': 'hello\n' })]).data).toEqual({ a: { b: [1, 2] }, c: 'hello' });
+    expect(() => loadPolicyDir([tmp({ 'data.json': '[1]' })])).toThrow(/at the root must hold an object/);
+  });
+  test('"__proto__" in a data file is a key like any other, never a write to Object.prototype', () => {
+    const d = tmp({ 'data.json': '{"__proto__": {"polluted": 1}, "x": {"__proto__": {"y": 2}}}', '__proto__/data.json': '{"z": 3}' });
+    const r = loadPolicyDir([d]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(r.data)).toBe(Object.prototype);
+    expect(Object.keys(r.data).sort()).toEqual(['__proto__', 'x']);
+    // the __proto__/ directory sorts before data.json, so its file is merged first
+    expect(JSON.stringify(r.data)).toBe('{"__proto__":{"z":3,"polluted":1},"x":{"__proto__":{"y":2}}}');
   });
 });
