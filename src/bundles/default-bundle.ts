@@ -8,8 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
 import { readTarGz } from './tar';
-import { regoDirHash } from './sources';
-import { isTestFile } from '../testing/discover';
+import { compileServedDir, regoDirHash } from './sources';
 
 export interface EnsureResult {
   built: boolean;
@@ -51,26 +50,18 @@ export async function ensureDefaultBundle(regoDir: string, outFile: string, entr
   const sourceHash = crypto.createHash('sha256').update(regoDirHash(regoDir)).update(toolchainHash()).update(entrypoint).digest('hex');
   if (fs.existsSync(outFile) && (await recordedHash(outFile)) === sourceHash) return { built: false, file: outFile, sourceHash };
 
-  /* eslint-disable @typescript-eslint/no-var-requires */
-  const { compile } = require('../compiler') as typeof import('../compiler');
-  const { loadPolicyDir } = require('../compiler/load') as typeof import('../compiler/load');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { writeBundle } = require('../compiler/bundle') as typeof import('../compiler/bundle');
-  /* eslint-enable @typescript-eslint/no-var-requires */
-  const loaded = loadPolicyDir([regoDir]);
-  const modules = loaded.modules.filter((m) => !isTestFile(m.file));
-  const result = compile({ modules, entrypoints: [entrypoint] });
-  const manifest = {
+  const compiled = compileServedDir(regoDir, {
+    entrypoints: [entrypoint],
     revision: sourceHash.slice(0, 16),
-    roots: [''],
-    wasm: result.entrypoints.map((e) => ({ entrypoint: e, module: '/policy.wasm' })),
-    rego_version: 1,
     metadata: { source_hash: sourceHash, built_by: 'pdp start' },
-  };
-  const sources = modules.map((m) => ({ file: path.relative(regoDir, path.resolve(m.file)).split(path.sep).join('/'), source: m.source }));
-  const buf = writeBundle({ manifest, data: loaded.data, wasm: result.wasm, sources });
+    withSources: true,
+  });
+  const buf = writeBundle(compiled.contents);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const tmp = `${outFile}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, buf);
   fs.renameSync(tmp, outFile); // atomic: a running PDP watching the file never reads half of it
-  return { built: true, file: outFile, sourceHash, entrypoints: result.entrypoints };
+  return { built: true, file: outFile, sourceHash, entrypoints: compiled.entrypoints };
 }

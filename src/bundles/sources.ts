@@ -84,30 +84,38 @@ export function regoDirHash(dir: string): string {
   return h.digest('hex');
 }
 
+/** What a served policy directory compiles to: the bundle's contents and the entrypoints it serves. */
+export interface CompiledDir {
+  contents: import('../compiler/bundle').BundleContents;
+  entrypoints: string[];
+}
+
 /**
- * Compile a directory of .rego (+ data files) into bundle members, in-process: /.manifest (revision =
- * content hash of the sources), /data.json, /policy.wasm. Entry points: the given ones (e.g. the
- * decision entrypoint) or whatever the compiler chooses by default.
+ * Compile a directory of .rego (+ data files) the way the PDP serves it, in-process: test files
+ * (`*_test.rego`) left out — they are for `pdp test`, never part of what is served (docs/service.md) —
+ * and the given entrypoints, or, when those are absent from the directory and `fallbackToAnnotated`,
+ * the modules' own `entrypoint: true` annotations (the first error is reported if that fails too).
+ * `pdp serve --bundle <dir>` (compileRegoDir) and `pdp start`'s default bundle both come from here.
  */
-export async function compileRegoDir(dir: string, entrypoints?: string[]): Promise<Map<string, Buffer>> {
+export function compileServedDir(
+  dir: string,
+  opts: { entrypoints?: string[]; fallbackToAnnotated?: boolean; revision: string; metadata?: Record<string, unknown>; withSources?: boolean },
+): CompiledDir {
   // loaded on first use: a PDP that serves only built bundles never pays for the compiler
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { compile } = require('../compiler') as typeof import('../compiler');
   const { loadPolicyDir } = require('../compiler/load') as typeof import('../compiler/load');
+  const { compiledManifest } = require('../compiler/bundle') as typeof import('../compiler/bundle');
   /* eslint-enable @typescript-eslint/no-var-requires */
   const files = regoDirFiles(dir);
   if (!files.some((f) => f.endsWith('.rego'))) throw new BundleFormatError(`${dir} holds no .rego files`);
-  // tests (`*_test.rego`) are for `pdp test`, never part of what is served (as docs/service.md says)
   const loaded = loadPolicyDir([dir]);
   const modules = loaded.modules.filter((m) => !isTestFile(m.file));
-  const data = loaded.data;
   let out: ReturnType<typeof compile>;
   try {
-    out = compile({ modules, entrypoints });
+    out = compile({ modules, entrypoints: opts.entrypoints });
   } catch (first) {
-    // the requested entrypoint may not exist in an arbitrary directory: fall back to the modules'
-    // own `entrypoint: true` annotations, but report the first error if that fails too
-    if (!entrypoints) throw first;
+    if (!opts.entrypoints || !opts.fallbackToAnnotated) throw first;
     try {
       out = compile({ modules });
     } catch {
@@ -115,15 +123,26 @@ export async function compileRegoDir(dir: string, entrypoints?: string[]): Promi
     }
     if (out.entrypoints.length === 0) throw first;
   }
-  const manifest = {
-    revision: regoDirHash(dir).slice(0, 16),
-    roots: [''],
-    wasm: out.entrypoints.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' })),
-    rego_version: 1,
-  };
-  return new Map<string, Buffer>([
-    ['/.manifest', Buffer.from(JSON.stringify(manifest))],
-    ['/data.json', Buffer.from(JSON.stringify(data))],
-    ['/policy.wasm', Buffer.from(out.wasm)],
-  ]);
+  const manifest = compiledManifest({
+    revision: opts.revision,
+    packages: out.modules.map((m) => m.package.path),
+    data: loaded.data,
+    entrypoints: out.entrypoints,
+    metadata: opts.metadata,
+  });
+  const sources = opts.withSources
+    ? modules.map((m) => ({ file: path.relative(dir, path.resolve(m.file)).split(path.sep).join('/'), source: m.source }))
+    : undefined;
+  return { contents: { manifest, data: loaded.data, wasm: out.wasm, sources }, entrypoints: out.entrypoints };
+}
+
+/**
+ * A directory source's bundle members (/.manifest with revision = content hash of the sources,
+ * /data.json, /policy.wasm), for the bundle reader.
+ */
+export async function compileRegoDir(dir: string, entrypoints?: string[]): Promise<Map<string, Buffer>> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { bundleMembers } = require('../compiler/bundle') as typeof import('../compiler/bundle');
+  const compiled = compileServedDir(dir, { entrypoints, fallbackToAnnotated: true, revision: regoDirHash(dir).slice(0, 16) });
+  return bundleMembers(compiled.contents);
 }

@@ -54,18 +54,46 @@ function tarEntries(entries: Array<{ name: string; body: Buffer }>): Buffer {
   return Buffer.concat(parts);
 }
 
-export function writeBundle(b: BundleContents): Buffer {
-  const entries: Array<{ name: string; body: Buffer }> = [
-    { name: '/.manifest', body: Buffer.from(JSON.stringify(b.manifest)) },
-    { name: '/data.json', body: Buffer.from(JSON.stringify(b.data)) },
-    { name: '/policy.wasm', body: Buffer.from(b.wasm) },
-  ];
-  const used = new Set(entries.map((e) => e.name));
+/** The bundle's members in OPA's order and naming (`/.manifest`, `/data.json`, `/policy.wasm`, sources). */
+export function bundleMembers(b: BundleContents): Map<string, Buffer> {
+  const members = new Map<string, Buffer>([
+    ['/.manifest', Buffer.from(JSON.stringify(b.manifest))],
+    ['/data.json', Buffer.from(JSON.stringify(b.data))],
+    ['/policy.wasm', Buffer.from(b.wasm)],
+  ]);
   for (const s of b.sources ?? []) {
     let name = '/' + s.file.replace(/\\/g, '/').replace(/^(\.\.?\/)+/, '').replace(/^\/+/, '');
-    while (used.has(name)) name = name.replace(/\.rego$/, '') + '_.rego';
-    used.add(name);
-    entries.push({ name, body: Buffer.from(s.source) });
+    while (members.has(name)) name = name.replace(/\.rego$/, '') + '_.rego';
+    members.set(name, Buffer.from(s.source));
   }
-  return zlib.gzipSync(tarEntries(entries));
+  return members;
+}
+
+/** The bundle as a gzipped tar, the file `opa build` writes. */
+export function writeBundle(b: BundleContents): Buffer {
+  return zlib.gzipSync(tarEntries([...bundleMembers(b)].map(([name, body]) => ({ name, body }))));
+}
+
+/**
+ * The manifest of a compiled policy: one wasm module serving `entrypoints`, roots = the top-level
+ * segments of its packages and of its data (what the bundle owns, so bundles that own different
+ * trees can be served side by side).
+ */
+export function compiledManifest(o: {
+  revision: string;
+  packages: string[][];
+  data: Record<string, unknown>;
+  entrypoints: string[];
+  metadata?: Record<string, unknown>;
+}): Record<string, unknown> {
+  const roots = new Set<string>();
+  for (const p of o.packages) if (p.length) roots.add(p[0]);
+  for (const k of Object.keys(o.data)) roots.add(k);
+  return {
+    revision: o.revision,
+    roots: [...roots].sort(),
+    wasm: o.entrypoints.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' })),
+    rego_version: 1,
+    ...(o.metadata ? { metadata: o.metadata } : {}),
+  };
 }

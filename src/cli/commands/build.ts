@@ -8,7 +8,7 @@ import { normalizeEntrypoint } from '../entrypoint';
 import * as fs from 'fs';
 import * as path from 'path';
 import { compile } from '../../compiler';
-import { writeBundle } from '../../compiler/bundle';
+import { compiledManifest, writeBundle } from '../../compiler/bundle';
 import { loadPolicyDir, PolicySourceError } from '../../compiler/load';
 import { RegoErrors } from '../../compiler/errors';
 
@@ -65,13 +65,7 @@ export async function run(args: string[]): Promise<number> {
   if (!result.entrypoints.length) {
     return fail('no entrypoints: give -e <path> or annotate a rule with `# METADATA` `entrypoint: true`');
   }
-  const roots = rootsOf(result.modules.map((m) => m.package.path), loaded.data);
-  const manifest = {
-    revision,
-    roots,
-    wasm: result.entrypoints.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' })),
-    rego_version: 1,
-  };
+  const manifest = compiledManifest({ revision, packages: result.modules.map((m) => m.package.path), data: loaded.data, entrypoints: result.entrypoints });
   const cwd = process.cwd();
   const sources = loaded.modules.map((m) => ({ file: path.relative(cwd, path.resolve(m.file)).split(path.sep).join('/'), source: m.source }));
   const buf = writeBundle({ manifest, data: loaded.data, wasm: result.wasm, sources });
@@ -80,14 +74,6 @@ export async function run(args: string[]): Promise<number> {
     `wrote ${out} (${buf.length} bytes; ${result.entrypoints.length} entrypoint(s): ${result.entrypoints.join(', ')}; compiled in ${Date.now() - t0} ms)\n`,
   );
   return 0;
-}
-
-/** The bundle's roots: the top-level package path segments and top-level data keys it owns. */
-function rootsOf(pkgs: string[][], data: Record<string, unknown>): string[] {
-  const roots = new Set<string>();
-  for (const p of pkgs) if (p.length) roots.add(p[0]);
-  for (const k of Object.keys(data)) roots.add(k);
-  return [...roots].sort();
 }
 
 function fail(msg: string): number {
