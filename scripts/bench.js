@@ -9,7 +9,7 @@
  * that answers a constant — the service's own cost per decision, without a policy worth the name — and
  * (3) a bare node:http server that reads and parses the same JSON body and answers a constant; it
  * drives each in turn with autocannon over loopback at the same concurrency and prints decisions/s,
- * p50/p99 and the ratios to the bare server. `--json` prints the numbers as one JSON object, last.
+ * p50/p99, the CPU time each server process spent per request, and the ratios to the bare server. `--json` prints the numbers as one JSON object, last.
  * `--express` routes the PDP's decision endpoints through express instead of the lean path, to
  * measure what the framework costs. `--policy` benches a policy directory of your own instead of the
  * default. `--calibrate` adds the bare server kept busy 10/20/40 µs per request: how far the ratio
@@ -71,6 +71,8 @@ const answer = JSON.stringify({ decision_id: '00000000-0000-0000-0000-0000000000
 // with per-request work on the machine at hand
 const spinNs = BigInt(Math.round(Number(process.env.SPIN_US || 0) * 1000));
 http.createServer((req, res) => {
+  // the CPU time this process has used, so the bench can report CPU per request
+  if (req.method === 'GET' && req.url === '/cpu') { const u = process.cpuUsage(); res.end(JSON.stringify({ seconds: (u.user + u.system) / 1e6 })); return; }
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -115,6 +117,32 @@ function drive(url) {
       (err, r) => (err ? reject(err) : resolve(r)),
     );
   });
+}
+
+function getText(url) {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+}
+
+/** CPU seconds a server process has used: the PDP's from its /metrics, the bare server's from /cpu. */
+async function cpuSeconds(target) {
+  if (target.kind === 'bare') return JSON.parse(await getText(`${target.base}/cpu`)).seconds;
+  const m = /^process_cpu_seconds_total (\S+)$/m.exec(await getText(`${target.base}/metrics`));
+  if (!m) throw new Error('the PDP\'s /metrics has no process_cpu_seconds_total');
+  return Number(m[1]);
+}
+
+/** Drive a target and summarise, with the CPU time its process spent per request meanwhile. */
+async function measure(target) {
+  const before = await cpuSeconds(target);
+  const r = await drive(target.url);
+  const after = await cpuSeconds(target);
+  return { ...summarise(r), cpu_us_per_request: r.requests.total ? Math.round(((after - before) / r.requests.total) * 1e7) / 10 : null };
 }
 
 function summarise(r) {
@@ -162,12 +190,13 @@ async function main() {
       log(err);
       throw e;
     }
-    const url = `http://127.0.0.1:${port}/v1/decide`;
+    const base = `http://127.0.0.1:${port}`;
+    const url = `${base}/v1/decide`;
     const sample = await check(url);
     if (sample.status !== 200) throw new Error(`${label} answered ${sample.status}: ${sample.text}`);
     const a = JSON.parse(sample.text);
     log(`${label} sample answer: allow=${a.allow} (${a.reasons.length} reasons, ${sample.text.length} bytes)`);
-    return url;
+    return { kind: 'pdp', base, url };
   }
 
   /** The bare node:http server, optionally busy for `spinUs` µs per request (--calibrate). */
@@ -175,28 +204,29 @@ async function main() {
     const port = await freePort();
     const child = spawn(process.execPath, ['-e', BARE_SERVER], { env: { ...process.env, PORT: String(port), SPIN_US: String(spinUs) }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
-    await waitFor(`http://127.0.0.1:${port}/`, child, 'bare').catch(() => undefined);
-    return `http://127.0.0.1:${port}/`;
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(`${base}/cpu`, child, 'bare');
+    return { kind: 'bare', base, url: `${base}/` };
   }
 
   try {
-    const bareUrl = await startBare();
-    const pdpUrl = await startPdp('pdp', POLICY ? ['serve', '--bundle', POLICY, '--decision-entrypoint', ENTRYPOINT] : ['start']);
+    const bare = await startBare();
+    const pdp = await startPdp('pdp', POLICY ? ['serve', '--bundle', POLICY, '--decision-entrypoint', ENTRYPOINT] : ['start']);
     // the service's own cost: the same server on a policy that answers a constant
     const oneRuleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdp-bench-'));
     fs.writeFileSync(path.join(oneRuleDir, 'bench.rego'), ONE_RULE_POLICY);
     process.on('exit', () => fs.rmSync(oneRuleDir, { recursive: true, force: true }));
-    const oneRuleUrl = await startPdp('one-rule', ['serve', '--bundle', oneRuleDir, '--decision-entrypoint', 'bench/decision']);
-    const calibration = CALIBRATE ? await Promise.all([10, 20, 40].map(async (us) => ({ us, url: await startBare(us) }))) : [];
+    const oneRule = await startPdp('one-rule', ['serve', '--bundle', oneRuleDir, '--decision-entrypoint', 'bench/decision']);
+    const calibration = CALIBRATE ? await Promise.all([10, 20, 40].map(async (us) => ({ us, target: await startBare(us) }))) : [];
 
     log(`driving each server for ${DURATION}s at ${CONNECTIONS} connections (PDP decision path: ${EXPRESS ? 'express' : 'lean'})`);
     // short warm-up of each (JIT, wasm tiering), then the measured runs, one at a time
-    for (const url of [pdpUrl, oneRuleUrl, bareUrl, ...calibration.map((c) => c.url)]) await warm(url);
-    const bareR = summarise(await drive(bareUrl));
-    const pdpR = summarise(await drive(pdpUrl));
-    const oneRuleR = summarise(await drive(oneRuleUrl));
+    for (const t of [pdp, oneRule, bare, ...calibration.map((c) => c.target)]) await warm(t.url);
+    const bareR = await measure(bare);
+    const pdpR = await measure(pdp);
+    const oneRuleR = await measure(oneRule);
     const calibrated = [];
-    for (const c of calibration) calibrated.push({ busy_us: c.us, ...summarise(await drive(c.url)) });
+    for (const c of calibration) calibrated.push({ busy_us: c.us, ...(await measure(c.target)) });
 
     const ratioOf = (r) => Math.round((r.requests_per_sec / bareR.requests_per_sec) * 1000) / 1000;
     const ratio = ratioOf(pdpR);
@@ -211,7 +241,8 @@ async function main() {
       one_rule: { ...oneRuleR, ratio: ratioOf(oneRuleR) },
       ...(CALIBRATE ? { calibration: calibrated.map((c) => ({ ...c, ratio: ratioOf(c) })) } : {}),
     };
-    const line = (name, r) => `${name.padEnd(14)} ${String(r.requests_per_sec).padStart(8)} decisions/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
+    const line = (name, r) =>
+      `${name.padEnd(14)} ${String(r.requests_per_sec).padStart(8)} decisions/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   ${String(r.cpu_us_per_request).padStart(5)} µs CPU/request   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
     let text = `${line('pdp', pdpR)}\n${line('pdp one-rule', oneRuleR)}\n${line('bare', bareR)}\n`;
     for (const c of calibrated) text += `${line(`bare +${c.busy_us}µs`, c)}   ratio ${ratioOf(c)}\n`;
     text += `ratio pdp/bare = ${ratio}   (one-rule policy: ${ratioOf(oneRuleR)})\n`;
