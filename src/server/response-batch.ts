@@ -31,7 +31,13 @@ function flush(): void {
   pending = [];
   for (const p of batch) {
     (p.res as Marked)[QUEUED] = false;
-    writeNow(p.res, p.status, p.text, p.headers);
+    try {
+      writeNow(p.res, p.status, p.text, p.headers);
+    } catch {
+      // one answer that cannot be written (a header node refuses, say) must not strand the others of
+      // the batch; its client gets a closed connection, which every enforcement point treats as a deny
+      p.res.destroy();
+    }
   }
 }
 

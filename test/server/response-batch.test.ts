@@ -79,4 +79,26 @@ describe('coalesced response writes', () => {
       server.close();
     }
   });
+
+  test('an answer that cannot be written closes its connection and does not strand the others of its turn', async () => {
+    let n = 0;
+    const { server, port } = await listen((_req, res) => {
+      const i = n++;
+      // node refuses a header value with a newline in it: writeHead throws for this answer only
+      writeJsonSoon(res, 200, JSON.stringify({ i }), i === 1 ? { 'X-Bad': 'a\nb' } : undefined);
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => get(port, `/${i}`, agent).then((a) => ({ ok: true as const, a }), (e: Error) => ({ ok: false as const, e }))));
+      const failed = answers.filter((x) => !x.ok);
+      expect(failed).toHaveLength(1);
+      const served = answers.filter((x): x is { ok: true; a: { status: number; body: string; headers: http.IncomingHttpHeaders } } => x.ok);
+      expect(served).toHaveLength(5);
+      for (const s of served) expect(s.a.status).toBe(200);
+      expect(served.map((s) => JSON.parse(s.a.body).i).sort()).toEqual([0, 2, 3, 4, 5]);
+    } finally {
+      agent.destroy();
+      server.close();
+    }
+  });
 });
