@@ -5,7 +5,7 @@
  */
 import YAML from 'yaml';
 import type { Impls } from './types';
-import { builtinErr, cmpStr, coll, isObject, obj, str, typeErr, Value } from './values';
+import { builtinErr, cmpStr, coll, dataObject, isObject, obj, str, typeErr, Value } from './values';
 
 // ---- base64 ----
 
@@ -54,7 +54,7 @@ export function parseJsonExact(text: string): Value {
     ws();
     const c = text[i];
     if (c === '{') {
-      i++; const o: { [k: string]: Value } = {}; ws();
+      i++; const o: { [k: string]: Value } = dataObject(); ws();
       if (text[i] === '}') { i++; return o; }
       for (;;) {
         ws(); if (text[i] !== '"') fail();
@@ -228,7 +228,7 @@ export const encodingImpls: Impls = {
   },
   'urlquery.decode_object': ([s]) => {
     const text = str('urlquery.decode_object', s, 1);
-    const out: { [k: string]: Value[] } = {};
+    const out: { [k: string]: Value[] } = dataObject<Value[]>();
     for (const part of text.split('&')) {
       if (part === '') continue;
       if (part.includes(';')) throw builtinErr('urlquery.decode_object', 'invalid semicolon separator in query');

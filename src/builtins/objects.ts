@@ -6,7 +6,7 @@
 import { BuiltinError } from './errors';
 import type { Impls } from './types';
 import {
-  builtinErr, coll, deepEqual, isObject, obj, Obj, toSet, typeErr, Value,
+  builtinErr, coll, dataObject, deepEqual, getKey, hasKey, isObject, obj, Obj, toSet, typeErr, Value,
 } from './values';
 
 function keysOf(fn: string, v: Value, pos: number): string[] {
@@ -16,9 +16,9 @@ function keysOf(fn: string, v: Value, pos: number): string[] {
 }
 
 function unionDeep(a: Obj, b: Obj): Obj {
-  const out: Obj = { ...a };
+  const out: Obj = Object.assign(dataObject(), a);
   for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
+    const cur = getKey(out, k);
     out[k] = isObject(cur) && isObject(v) ? unionDeep(cur, v) : v;
   }
   return out;
@@ -26,7 +26,7 @@ function unionDeep(a: Obj, b: Obj): Obj {
 
 function isSubset(sup: Value, sub: Value): boolean {
   if (isObject(sup) && isObject(sub)) {
-    return Object.entries(sub).every(([k, v]) => k in sup && (isObject(v) && isObject(sup[k]) ? isSubset(sup[k], v) : deepEqual(sup[k], v)));
+    return Object.entries(sub).every(([k, v]) => hasKey(sup, k) && (isObject(v) && isObject(sup[k]) ? isSubset(sup[k], v) : deepEqual(sup[k], v)));
   }
   if (Array.isArray(sup) && Array.isArray(sub)) {
     // arrays: sub must appear as a contiguous run of sup
@@ -63,7 +63,7 @@ function parsePaths(fn: string, v: Value, pos: number): Path[] {
 interface PathTree { [seg: string]: PathTree | true }
 
 function buildTree(paths: Path[]): PathTree | true {
-  const root: PathTree = {};
+  const root = dataObject<PathTree | true>() as PathTree;
   for (const p of paths) {
     if (p.length === 0) return true;
     let node: PathTree = root;
@@ -71,7 +71,7 @@ function buildTree(paths: Path[]): PathTree | true {
       const seg = String(p[i]);
       if (node[seg] === true) break;
       if (i === p.length - 1) { node[seg] = true; break; }
-      node[seg] = (node[seg] as PathTree) ?? {};
+      node[seg] = (node[seg] as PathTree) ?? (dataObject<PathTree | true>() as PathTree);
       node = node[seg] as PathTree;
     }
   }
@@ -81,9 +81,9 @@ function buildTree(paths: Path[]): PathTree | true {
 function filterBy(v: Value, tree: PathTree | true): Value | undefined {
   if (tree === true) return v;
   if (isObject(v)) {
-    const out: Obj = {};
+    const out: Obj = dataObject();
     for (const [seg, sub] of Object.entries(tree)) {
-      if (seg in v) {
+      if (hasKey(v, seg)) {
         const r = filterBy(v[seg], sub);
         if (r !== undefined) out[seg] = r;
       }
@@ -107,7 +107,7 @@ function filterBy(v: Value, tree: PathTree | true): Value | undefined {
 function removeBy(v: Value, tree: PathTree | true): Value | undefined {
   if (tree === true) return undefined;
   if (isObject(v)) {
-    const out: Obj = {};
+    const out: Obj = dataObject();
     for (const [k, el] of Object.entries(v)) {
       const sub = tree[k];
       if (sub === undefined) out[k] = el;
@@ -140,7 +140,12 @@ function pointer(fn: string, p: Value): string[] {
 }
 
 function clone(v: Value): Value {
-  return v === null || typeof v !== 'object' ? v : Array.isArray(v) ? v.map(clone) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clone(x)]));
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(clone);
+  // a prototype-less copy: the patch then sets and deletes keys like "__proto__" as plain keys
+  const out: Obj = dataObject();
+  for (const [k, x] of Object.entries(v)) out[k] = clone(x);
+  return out;
 }
 
 function getAt(doc: Value, path: string[]): Value | undefined {
@@ -163,7 +168,7 @@ function applyOp(fn: string, doc: Value, op: string, path: string[], value?: Val
   const last = path[path.length - 1];
   if (isObject(parent)) {
     if (op === 'add') parent[last] = value as Value;
-    else if (!(last in parent)) throw builtinErr(fn, `path /${path.join('/')} does not exist`);
+    else if (!hasKey(parent, last)) throw builtinErr(fn, `path /${path.join('/')} does not exist`);
     else if (op === 'remove') delete parent[last];
     else parent[last] = value as Value;
     return doc;
@@ -244,7 +249,7 @@ export const objectImpls: Impls = {
   'object.union': ([a, b]) => unionDeep(obj('object.union', a, 1), obj('object.union', b, 2)),
   'object.union_n': ([a]) => {
     const xs = coll('object.union_n', a, 1, 'array');
-    let out: Obj = {};
+    let out: Obj = dataObject();
     for (const x of xs) {
       if (!isObject(x)) throw typeErr('object.union_n', 1, 'array of objects', x);
       out = unionDeep(out, x);
@@ -262,11 +267,11 @@ export const objectImpls: Impls = {
   },
   'json.filter': ([o, p]) => {
     const ob = obj('json.filter', o, 1);
-    return filterBy(ob, buildTree(parsePaths('json.filter', p, 2))) ?? {};
+    return filterBy(ob, buildTree(parsePaths('json.filter', p, 2))) ?? dataObject();
   },
   'json.remove': ([o, p]) => {
     const ob = obj('json.remove', o, 1);
-    return removeBy(ob, buildTree(parsePaths('json.remove', p, 2))) ?? {};
+    return removeBy(ob, buildTree(parsePaths('json.remove', p, 2))) ?? dataObject();
   },
   'graph.reachable': ([g, init]) => {
     const graph = obj('graph.reachable', g, 1);
@@ -274,7 +279,7 @@ export const objectImpls: Impls = {
     const seen: Value[] = [];
     while (todo.length) {
       const node = todo.pop() as Value;
-      if (typeof node !== 'string' || !(node in graph) || seen.some((x) => deepEqual(x, node))) continue;
+      if (typeof node !== 'string' || !hasKey(graph, node) || seen.some((x) => deepEqual(x, node))) continue;
       seen.push(node);
       const next = graph[node];
       if (Array.isArray(next)) todo.push(...next);
