@@ -29,23 +29,9 @@ export function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/**
- * Rego object keys are data: "__proto__", "constructor" or "toString" are keys like any other. A plain
- * `{}` inherits Object.prototype, so `o[k] = v` with k = "__proto__" replaces the prototype (the key
- * is lost) and `k in o` is true for "toString". Objects a built-in builds key by key start from
- * dataObject() (no prototype), and keys are looked up with hasKey/getKey (own properties only).
- */
-export function dataObject<T = Value>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
-}
-
-export function hasKey(o: object, k: string): boolean {
-  return Object.prototype.hasOwnProperty.call(o, k);
-}
-
-export function getKey<T>(o: Record<string, T>, k: string): T | undefined {
-  return hasKey(o, k) ? o[k] : undefined;
-}
+// Rego object keys are data: objects a built-in builds key by key start from dataObject() and keys
+// are looked up with hasKey/getKey (src/util/own-keys.ts says why)
+export { dataObject, getKey, hasKey } from '../util/own-keys';
 
 const TYPE_RANK: Record<RegoTypeName, number> = { null: 0, boolean: 1, number: 2, string: 3, array: 4, set: 5, object: 6 };
 

@@ -12,6 +12,8 @@
  * Object.prototype for the whole process. Every read and write here is of own data properties.
  */
 
+import { getKey, setKey } from '../util/own-keys';
+
 export const DATA_FILE_NAMES: ReadonlySet<string> = new Set(['data.json', 'data.yaml', 'data.yml']);
 
 type Obj = Record<string, unknown>;
@@ -20,21 +22,13 @@ function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function ownValue(o: Obj, k: string): unknown {
-  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
-}
-
-function setOwn(o: Obj, k: string, v: unknown): void {
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-}
-
 /** A data conflict or a bad data file; `file` names the file that caused it. */
 export type DataErrorFactory = (file: string, message: string) => Error;
 
 function mergeInto(target: Obj, src: Obj, at: string[], file: string, error: DataErrorFactory): void {
   for (const [k, v] of Object.entries(src)) {
-    const cur = ownValue(target, k);
-    if (cur === undefined) setOwn(target, k, v);
+    const cur = getKey(target, k);
+    if (cur === undefined) setKey(target, k, v);
     else if (isObject(cur) && isObject(v)) mergeInto(cur, v, [...at, k], file, error);
     else throw error(file, `data conflict at /${[...at, k].join('/')}: two data files set it`);
   }
@@ -54,12 +48,12 @@ export function placeDataFile(data: Obj, dir: string[], value: unknown, file: st
   let node = data;
   for (let i = 0; i < dir.length - 1; i++) {
     const k = dir[i];
-    if (ownValue(node, k) === undefined) setOwn(node, k, {});
-    const next = ownValue(node, k);
+    if (getKey(node, k) === undefined) setKey<unknown>(node, k, {});
+    const next = getKey(node, k);
     if (!isObject(next)) throw error(file, `data conflict at /${dir.slice(0, i + 1).join('/')}: a value defined elsewhere is not an object`);
     node = next;
   }
   const last: Obj = {};
-  setOwn(last, dir[dir.length - 1], value);
+  setKey(last, dir[dir.length - 1], value);
   mergeInto(node, last, dir.slice(0, -1), file, error);
 }

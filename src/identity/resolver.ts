@@ -7,6 +7,7 @@
  * delegation rules are in docs/identity.md ("Delegation"); keep the two in step.
  */
 import { flattenAct } from './delegation';
+import { setKey } from '../util/own-keys';
 import { TokenVerifier, VerifyResult } from './verify';
 import { ActorLink, CallerIdentity, HeaderBag, IdentityConfig, IdentityDeny, ResolveResult, TokenFailure } from './types';
 import { assertValid, identityConfigSchema } from './schema';
@@ -17,17 +18,12 @@ type Slot = IdentityDeny['token'];
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * Copy a key as an own data property. `o[k] = v` with k = "__proto__" (a key JSON.parse does create)
- * would instead replace o's prototype: the key would vanish from the input the policy sees while its
- * members (an `id`, say) stayed readable here, so the resolver and the policy would disagree.
+ * Copy a key as an own data property (util/own-keys.ts): with `o[k] = v` a "__proto__" key (which
+ * JSON.parse does create) would replace o's prototype: the key would vanish from the input the
+ * policy sees while its members (an `id`, say) stayed readable here, so the resolver and the policy
+ * would disagree.
  */
-function setOwn(o: Obj, k: string, v: unknown): void {
-  // `__proto__` is the one accessor a plain object inherits; every other key assigns as an own
-  // property, and plain assignment keeps the object in V8's fast mode (defineProperty on every key
-  // measurably slowed building and serialising each input)
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
+const setOwn = setKey;
 
 /** Fields the PDP computes; a caller may never supply them. */
 const RESERVED_IDENTITY_FIELDS = new Set([
