@@ -10,6 +10,7 @@
  */
 import * as fs from 'fs';
 import type { ActiveBundle } from '../engine/engine';
+import { setKey } from '../util/own-keys';
 
 export interface DecisionEvent {
   decision_id: string;
@@ -110,7 +111,7 @@ function applyAt(root: unknown, segs: string[], op: 'remove' | 'upsert', value?:
     if (!child) return undefined;
     const copy: Obj = { ...o };
     if (rest.length === 0 && op === 'remove') delete copy[head];
-    else copy[head] = child.root;
+    else setKey(copy, head, child.root);
     return { root: copy };
   }
   return undefined;

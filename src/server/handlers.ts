@@ -10,6 +10,7 @@ import decideSchema from './schemas/decide-request.schema.json';
 import batchSchema from './schemas/decide-batch.schema.json';
 import { readJsonBody, HttpError } from './body';
 import { isAnswered, writeJsonSoon } from './response-batch';
+import { getKey, setKey } from '../util/own-keys';
 import type { DecisionService } from './decide';
 import type { PdpMetrics } from './metrics';
 import type { CallerAuth, CallerIdentity, DecideRequest, DecisionResult, IdentityResolver, RequestHeaders } from './types';
@@ -104,8 +105,9 @@ function mergeDefaults(defaults: Obj | undefined, item: Obj): Obj {
   if (!defaults) return item;
   const out: Obj = { ...defaults };
   for (const [k, v] of Object.entries(item)) {
-    const d = out[k];
-    out[k] = d && v && typeof d === 'object' && typeof v === 'object' && !Array.isArray(d) && !Array.isArray(v) ? { ...(d as Obj), ...(v as Obj) } : v;
+    // own keys only (util/own-keys.ts): an item's "__proto__" is a field, not the merged item's prototype
+    const d = getKey(out, k);
+    setKey(out, k, d && v && typeof d === 'object' && typeof v === 'object' && !Array.isArray(d) && !Array.isArray(v) ? { ...(d as Obj), ...(v as Obj) } : v);
   }
   return out;
 }

@@ -11,6 +11,16 @@ describe('gateway obligations', () => {
     expect(v.customer.email).toBe('b'); // input untouched
   });
 
+  test('fields named "__proto__" or "toString" in a tool result are fields like any other', () => {
+    const v = JSON.parse('{"__proto__": {"iban": "DE1", "id": 1}, "toString": {"iban": "DE2"}, "a": {"__proto__": {"iban": "DE3"}}}');
+    expect(JSON.stringify(redactValue(v, ['iban']))).toBe('{"__proto__":{"id":1},"toString":{},"a":{"__proto__":{}}}');
+    expect(JSON.stringify(redactValue(v, ['__proto__.iban']))).toBe('{"__proto__":{"id":1},"toString":{"iban":"DE2"},"a":{"__proto__":{"iban":"DE3"}}}');
+    expect(JSON.stringify(redactValue(v, ['__proto__']))).toBe('{"toString":{"iban":"DE2"},"a":{}}');
+    // a path through a key the value does not have leaves it as it is ("toString" is inherited, not own)
+    expect(JSON.stringify(redactValue({ a: 1 }, ['toString.x']))).toBe('{"a":1}');
+    expect(({} as Record<string, unknown>).iban).toBeUndefined();
+  });
+
   test('results: JSON text and structured content are redacted; other content withholds the result', () => {
     const ok = redactResult({ content: [{ type: 'text', text: '{"iban":"DE1","id":1}' }, { type: 'image', data: 'AA==', mimeType: 'image/png' }], structuredContent: { iban: 'DE1', id: 1 } }, ['iban']);
     expect(ok).toEqual({ ok: true, result: { content: [{ type: 'text', text: '{"id":1}' }, { type: 'image', data: 'AA==', mimeType: 'image/png' }], structuredContent: { id: 1 } } });

@@ -68,6 +68,16 @@ describe('POST /v1/decide', () => {
     expect(bad.json.error.details[0].path).toBe('/items/1');
   });
 
+  test('batch: an item\'s "__proto__" is a field of the item, never what the schema check reads its tool from', async () => {
+    // merging the item over the defaults once assigned "__proto__" as the merged item's prototype: the
+    // schema then found the inherited tool while the policy's input had none
+    const body = '{"defaults": {"user": {"id": "u1"}}, "items": [{"__proto__": {"tool": {"name": "a"}}}]}';
+    const r = await post(base, '/v1/decide/batch', body);
+    expect(r.status).toBe(400);
+    expect(r.json.allow).toBe(false);
+    expect(r.json.error.details[0]).toMatchObject({ path: '/items/0', keyword: 'required', params: { missingProperty: 'tool' } });
+  });
+
   test('OPA Data API: result, undefined without a result key, data paths, GET', async () => {
     const r = await post(base, '/v1/data/mcp/authz/echo', { input: { a: [1, 2] } });
     expect(r.status).toBe(200);

@@ -10,6 +10,7 @@
  */
 import { unknownObligations, unsupportedObligationReason } from '../obligations';
 import type { Decision, Reason } from '../types';
+import { hasKey, setKey } from '../../util/own-keys';
 
 export const UNDERSTOOD = ['redact_fields', 'require_approval'] as const;
 
@@ -118,8 +119,9 @@ export function redactValue(value: Json, fields: string[]): Json {
 function dropEverywhere(v: Json, key: string): Json {
   if (Array.isArray(v)) return v.map((x) => dropEverywhere(x, key));
   if (typeof v !== 'object' || v === null) return v;
+  // keys of a tool's result are data (util/own-keys.ts): a "__proto__" field is copied as a field
   const out: Record<string, Json> = {};
-  for (const [k, x] of Object.entries(v)) if (k !== key) out[k] = dropEverywhere(x, key);
+  for (const [k, x] of Object.entries(v)) if (k !== key) setKey(out, k, dropEverywhere(x, key));
   return out;
 }
 
@@ -128,8 +130,8 @@ function dropPath(v: Json, path: string[]): Json {
   if (typeof v !== 'object' || v === null) return v;
   const [head, ...rest] = path;
   const out: Record<string, Json> = { ...(v as Record<string, Json>) };
-  if (!(head in out)) return v;
+  if (!hasKey(out, head)) return v;
   if (rest.length === 0) delete out[head];
-  else out[head] = dropPath(out[head], rest);
+  else setKey(out, head, dropPath(out[head], rest));
   return out;
 }
