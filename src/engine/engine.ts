@@ -6,6 +6,7 @@
  */
 import type { Bundle } from '../bundles/bundle';
 import { WasmPolicy, EvaluationError, PolicyLoadError, type ResultSet } from './policy';
+import { hasKey } from '../util/own-keys';
 
 export { EvaluationError, PolicyLoadError };
 export type { ResultSet };
@@ -43,7 +44,8 @@ export class ActiveBundle {
     if (bundle.manifest.wasm.length > 0) {
       for (const w of bundle.manifest.wasm) {
         const p = policies.get(w.module)!;
-        if (!(w.entrypoint in p.entrypoints)) {
+        // own keys only: a manifest naming "toString" or "constructor" must not pass for an entrypoint
+        if (!hasKey(p.entrypoints, w.entrypoint)) {
           throw new PolicyLoadError(`/.manifest maps ${w.entrypoint} to ${w.module}, which has no such entrypoint (it has: ${Object.keys(p.entrypoints).join(', ') || 'none'})`);
         }
         routes.set(w.entrypoint, p);

@@ -55,6 +55,11 @@ describe('bundle reader', () => {
     await expect(ActiveBundle.create('x', parseBundle(await readTarGz(raw)))).rejects.toThrow(/no\.such_builtin/);
   });
 
+  test.each(['toString', 'constructor', '__proto__'])('a manifest entrypoint %j the module does not export fails activation', async (ep) => {
+    const raw = await tarGz({ '/.manifest': JSON.stringify({ wasm: [{ entrypoint: ep, module: '/policy.wasm' }] }), '/policy.wasm': echo() });
+    await expect(ActiveBundle.create('x', parseBundle(await readTarGz(raw)))).rejects.toThrow(/which has no such entrypoint \(it has: example\/hello\)/);
+  });
+
   test('decision fixture answers with its own revision', async () => {
     const ab = await ActiveBundle.create('mcp', parseBundle(await readTarGz(await decisionBundle('r1'))));
     expect(ab.revision).toBe('r1');
