@@ -8,6 +8,7 @@ import * as zlib from 'zlib';
 import { readTarGz, BundleFormatError } from '../../src/bundles/tar';
 import { parseBundle } from '../../src/bundles/bundle';
 import { BundleManager } from '../../src/bundles/manager';
+import { EvaluationError } from '../../src/engine/policy';
 import { decisionBundle, tarGz } from '../bundles/fixtures/make-bundle';
 import { prng } from '../helpers/prng';
 import { int, pick, randJsonText, type Rand } from './gen';
@@ -57,7 +58,17 @@ async function attempt(bytes: Buffer, what: string): Promise<Error | undefined> 
     if (mgr.current().get('mcp') !== before) throw new Error(`${what}: a failed activation replaced the active bundle`);
   }
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  answer();
+  if (err) answer(); // the previous bundle answers as before
+  else {
+    // A damaged policy.wasm can still validate, instantiate and pass the smoke evaluation, then fail on
+    // a real input (found by a longer run: a bit flip made the module dump malformed JSON). That must
+    // surface as an EvaluationError, which the server answers with a 500 deny; nothing else may escape.
+    try {
+      answer();
+    } catch (e) {
+      if (!(e instanceof EvaluationError)) throw new Error(`${what}: evaluating the activated bundle threw ${(e as Error).constructor.name}: ${(e as Error).message}`);
+    }
+  }
   return err;
 }
 
