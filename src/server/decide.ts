@@ -230,10 +230,13 @@ export class DecisionService implements DecisionServiceApi {
     const bundle = DecisionService.find(snapshot, entrypoint);
     let ans: DataAnswer = { decision_id };
     let evalNs: number | undefined;
+    // serialised once, for the policy and for the log line
+    let inputJson: string | undefined;
     if (bundle) {
       ans.bundle = bundle.name;
       try {
-        const ev = bundle.evaluate(entrypoint, input);
+        inputJson = input === undefined ? undefined : JSON.stringify(input);
+        const ev = bundle.evaluateJson(entrypoint, inputJson);
         evalNs = ev.evalNs;
         if (ev.resultSet.length > 1) {
           ans.error = { code: 'evaluation_error', message: `${entrypoint} produced ${ev.resultSet.length} results` };
@@ -257,7 +260,7 @@ export class DecisionService implements DecisionServiceApi {
     if (logger?.enabled) {
       const ev = this.event(decision_id, entrypoint, input, ans.result, undefined, snapshot, meta, evalNs);
       if (ans.error) ev.error = ans.error;
-      logger.log(ev, bundle);
+      logger.log(ev, bundle, { input: inputJson, bundles: this.bundlesOf(snapshot).json });
     }
     return ans;
   }

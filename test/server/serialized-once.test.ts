@@ -94,3 +94,26 @@ test('a policy value the mapping changes is logged as it was, with the mapped de
     expect({ allow: r.json.allow, reasons: r.json.reasons, obligations: r.json.obligations }).toEqual(mapped);
   }
 });
+
+test('a Data API log line carries the input serialised once, exactly as JSON.stringify writes it', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'b.tar.gz');
+  fs.writeFileSync(file, await decisionBundle('r9'));
+  const logFile = path.join(dir, 'log.jsonl');
+  const pdp = await startWith([file], { decision_logs: { ...defaultConfig().decision_logs, output: logFile } });
+  const input = { 'q"uote': 'é\u2028', n: [1, 2.5, null], nested: { a: {} } };
+  const r = await post(pdp.url(), '/v1/data/mcp/authz/echo', { input });
+  expect(r.status).toBe(200);
+  expect(r.json.result.input).toEqual(input);
+  const none = await post(pdp.url(), '/v1/data/mcp/authz/echo', {});
+  expect(none.status).toBe(200);
+  await pdp.close();
+  const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(2);
+  const [withInput, without] = lines.map((l) => JSON.parse(l));
+  expect(lines[0]).toBe(JSON.stringify(withInput));
+  expect(withInput.input).toEqual(input);
+  expect(withInput.bundles).toEqual({ [Object.keys(withInput.bundles)[0]]: { revision: 'r9' } });
+  expect(lines[1]).toBe(JSON.stringify(without));
+  expect(without).not.toHaveProperty('input');
+});
