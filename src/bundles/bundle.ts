@@ -83,7 +83,8 @@ function covers(root: string, path: string): boolean {
   return path === root || path.startsWith(root + '/');
 }
 
-function overlaps(a: string, b: string): boolean {
+/** true when one root contains the other ("" contains everything) */
+export function overlaps(a: string, b: string): boolean {
   return covers(a, b) || covers(b, a);
 }
 

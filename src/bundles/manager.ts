@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import type { BundleSourceConfig } from '../server/types';
 import { ActiveBundle } from '../engine/engine';
-import { parseBundle } from './bundle';
+import { overlaps, parseBundle } from './bundle';
 import { readTarGz, DEFAULT_SIZE_LIMIT } from './tar';
 import { verifyBundle, type KeyConfig } from './verify';
 import { sourceKind, readBundleFile, readBundleDir, compileRegoDir, defaultBundleName, type SourceKind } from './sources';
@@ -182,6 +182,17 @@ export class BundleManager {
         if (other === name) continue;
         const clash = ab.entrypoints().find((e) => b.has(e));
         if (clash) throw new Error(`entrypoint ${clash} is also served by bundle ${other}`);
+        // as in OPA, bundles own disjoint parts of data: otherwise which one a data path or a
+        // same-named document comes from would depend on activation order
+        for (const mine of ab.bundle.manifest.roots) {
+          const theirs = b.bundle.manifest.roots.find((r) => overlaps(mine, r));
+          if (theirs !== undefined) {
+            throw new Error(
+              `root ${JSON.stringify(mine)} overlaps root ${JSON.stringify(theirs)} of bundle ${other}` +
+                (mine === '' || theirs === '' ? ' (a manifest without roots owns the whole namespace)' : ''),
+            );
+          }
+        }
       }
       if (this.closed) throw new Error('bundle manager is closed');
       const prev = this.active.get(name);
