@@ -4,23 +4,14 @@
  * at activation (the active ones keep answering), because which bundle a data path or a same-named
  * document came from would otherwise depend on activation order.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { BundleManager } from '../../src/bundles/manager';
 import { compileRegoDir } from '../../src/bundles/sources';
 import { readTarGz } from '../../src/bundles/tar';
 import { decisionBundle, tarGz } from './fixtures/make-bundle';
 import { buildMockPolicy } from '../engine/fixtures/mock-policy';
+import { fileTree } from '../helpers/file-tree';
 
-function dir(files: Record<string, string>): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pdp-multi-'));
-  for (const [f, c] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true });
-    fs.writeFileSync(path.join(d, f), c);
-  }
-  return d;
-}
+const dir = (files: Record<string, string>) => fileTree(files, 'pdp-multi-');
 
 const alpha = () => dir({ 'a.rego': 'package alpha\nimport rego.v1\n\n# METADATA\n# entrypoint: true\nallow if input.x == data.alpha.want\n', 'alpha/data.json': '{"want": 1}' });
 const beta = () => dir({ 'b.rego': 'package beta\nimport rego.v1\n\n# METADATA\n# entrypoint: true\nanswer := data.beta.v\n', 'data.json': '{"beta": {"v": 42}}' });

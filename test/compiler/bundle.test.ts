@@ -1,10 +1,9 @@
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { extract } from 'tar-stream';
 import { writeBundle } from '../../src/compiler/bundle';
 import { loadPolicyDir, PolicySourceError } from '../../src/compiler/load';
+import { fileTree } from '../helpers/file-tree';
 
 async function readTar(buf: Buffer): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -45,14 +44,7 @@ describe('writeBundle', () => {
 });
 
 describe('loadPolicyDir', () => {
-  function tmp(files: Record<string, string>): string {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pdp-load-'));
-    for (const [f, c] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true });
-      fs.writeFileSync(path.join(d, f), c);
-    }
-    return d;
-  }
+  const tmp = (files: Record<string, string>) => fileTree(files, 'pdp-load-');
   test('places data files by directory and reads modules', () => {
     const d = tmp({ 'a.rego': 'package a\n', 'data.json': '{"top": 1}', 'mcp/x/data.yaml': 'k: v\n' });
     const r = loadPolicyDir([d]);
