@@ -49,6 +49,8 @@ export class PdpMetrics {
       help: '1 for the revision of each bundle that is active.',
       labelNames: ['bundle', 'revision'],
       registers: [r],
+      // across workers: 1 where any worker has that revision active (not the number of workers)
+      aggregator: 'max',
     });
     this.logDropped = new client.Counter({
       name: 'pdp_decision_log_dropped_total',

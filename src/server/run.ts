@@ -6,6 +6,7 @@
 import cluster from 'cluster';
 import { startPdpServer, jsonLogger } from './server';
 import type { PdpConfig } from './types';
+import { serveClusterMetrics } from './cluster-metrics';
 
 const log = jsonLogger();
 
@@ -60,6 +61,7 @@ export async function runServer(config: PdpConfig): Promise<number> {
   const workers = config.workers ?? 1;
   if (workers <= 1 || cluster.isWorker) return serveHere(config);
   log('info', 'starting workers', { workers, addr: config.server.addr, port: config.server.port });
+  serveClusterMetrics();
   let stopping = false;
   const recentDeaths: number[] = [];
   for (let i = 0; i < workers; i++) cluster.fork({ PDP_WORKERS: '1' });

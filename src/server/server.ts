@@ -15,6 +15,7 @@ import { DecisionLogger } from './decision-log';
 import { PdpMetrics } from './metrics';
 import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } from './handlers';
 import { tlsServerOptions } from './caller-auth';
+import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
 export interface PdpServer {
@@ -167,9 +168,18 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   };
   app.get('/ready', ready);
   app.get('/health/ready', ready);
+  // with several workers, the primary sums every worker's registry (cluster-metrics.ts)
+  shareWithPrimary(metrics.registry);
   app.get('/metrics', async (_req, res) => {
+    let text: string;
+    try {
+      text = inCluster() ? await clusterMetricsText() : await metrics.registry.metrics();
+    } catch (err) {
+      res.status(503).json({ error: { code: 'metrics_unavailable', message: `metrics of all workers could not be gathered: ${(err as Error).message}` } });
+      return;
+    }
     res.set('Content-Type', metrics.registry.contentType);
-    res.end(await metrics.registry.metrics());
+    res.end(text);
   });
   if (!(opts.lean ?? process.env.PDP_LEAN !== '0')) {
     app.post('/v1/decide', (req, res) => void decideRoute(req, res));

@@ -58,6 +58,14 @@ test('two workers answer on one port and stop on SIGTERM', async () => {
   }
   expect((await fetch(`${base}/ready`, { headers: { connection: 'close' } })).status).toBe(200);
 
+  // /metrics speaks for the whole server whichever worker takes the scrape: the 6 decisions were
+  // spread over both workers, and every scrape counts all 6 (a new connection each time)
+  for (let i = 0; i < 4; i++) {
+    const text = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
+    expect(text).toMatch(/^pdp_decisions_total\{result="allow",bundle="[^"]+"\} 6$/m);
+    expect(text).toMatch(/^pdp_bundle_active_revision\{bundle="[^"]+",revision="w1"\} 1$/m);
+  }
+
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
   await expect(fetch(`${base}/health`)).rejects.toThrow();
