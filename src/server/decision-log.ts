@@ -78,6 +78,8 @@ export interface DecisionLoggerOptions {
   bufferSizeLimitEvents: number;
   onDrop?: () => void;
   onError?: (err: Error) => void;
+  /** write here instead of opening `output` (a cluster worker relays to the primary: cluster-log.ts) */
+  stream?: NodeJS.WritableStream;
 }
 
 const MASK_ENTRYPOINT = 'system/log/mask';
@@ -148,7 +150,8 @@ export class DecisionLogger {
 
   constructor(private readonly opts: DecisionLoggerOptions) {
     if (opts.output === 'off') return;
-    if (opts.output === 'stdout') this.stream = process.stdout;
+    if (opts.stream) this.stream = opts.stream;
+    else if (opts.output === 'stdout') this.stream = process.stdout;
     else if (opts.output === 'stderr') this.stream = process.stderr;
     else this.stream = fs.createWriteStream(opts.output, { flags: 'a' });
     this.stream.on?.('error', (err: Error) => this.opts.onError?.(err));

@@ -7,6 +7,7 @@ import cluster from 'cluster';
 import { startPdpServer, jsonLogger } from './server';
 import type { PdpConfig } from './types';
 import { serveClusterMetrics } from './cluster-metrics';
+import { writeWorkersDecisionLogs } from './cluster-log';
 
 const log = jsonLogger();
 
@@ -62,6 +63,7 @@ export async function runServer(config: PdpConfig): Promise<number> {
   if (workers <= 1 || cluster.isWorker) return serveHere(config);
   log('info', 'starting workers', { workers, addr: config.server.addr, port: config.server.port });
   serveClusterMetrics();
+  writeWorkersDecisionLogs(config.decision_logs.output, (msg, fields) => log('warn', msg, fields));
   let stopping = false;
   const recentDeaths: number[] = [];
   for (let i = 0; i < workers; i++) cluster.fork({ PDP_WORKERS: '1' });

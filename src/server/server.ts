@@ -16,6 +16,7 @@ import { PdpMetrics } from './metrics';
 import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } from './handlers';
 import { tlsServerOptions } from './caller-auth';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
+import { logThroughPrimary, relayToPrimary } from './cluster-log';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
 export interface PdpServer {
@@ -114,6 +115,8 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     bufferSizeLimitEvents: config.decision_logs.buffer_size_limit_events,
     onDrop: () => metrics.logDropped.inc(),
     onError: (err) => log('error', 'decision log error', { error: err.message }),
+    // with several workers, one writer: the primary (cluster-log.ts)
+    stream: logThroughPrimary(config.decision_logs.output) ? relayToPrimary() : undefined,
   });
   const bundles = new BundleManager({
     keys: config.keys,

@@ -70,3 +70,55 @@ test('two workers answer on one port and stop on SIGTERM', async () => {
   expect(await exited).toBe(0);
   await expect(fetch(`${base}/health`)).rejects.toThrow();
 });
+
+test('two workers, one decision log on a shared stdout pipe: every line whole, none lost', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'mcp.tar.gz');
+  fs.writeFileSync(file, await decisionBundle('w2'));
+  const port = await freePort();
+  const pdp = spawn(process.execPath, [path.join(ROOT, 'bin', 'pdp.js'), 'serve', '--bundle', file, '--port', String(port)], {
+    cwd: dir,
+    env: { ...process.env, PDP_WORKERS: '2', PDP_DECISION_LOG: 'stdout', PDP_CONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = pdp;
+  let out = '';
+  let err = '';
+  pdp.stdout!.on('data', (c) => (out += c));
+  pdp.stderr!.on('data', (c) => (err += c));
+  const exited = new Promise<number | null>((r) => pdp.once('exit', (code) => r(code)));
+  const listening = () => err.split('\n').filter((l) => l.includes('"pdp listening"')).length;
+  for (let i = 0; i < 300 && listening() < 2 && pdp.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(listening()).toBe(2);
+
+  // lines of ~9 KB, well over the 4 KiB a pipe writes atomically, from both workers at once
+  const base = `http://127.0.0.1:${port}`;
+  const ids = new Set<string>();
+  for (let round = 0; round < 10; round++) {
+    // a reader that falls behind (stdout paused while the round is decided) fills the pipe, so both
+    // workers' writes block part-way: exactly when two writers' pieces used to interleave
+    pdp.stdout!.pause();
+    const pending = Promise.all(
+      Array.from({ length: 20 }, (_, i) => post(base, '/v1/decide', { tool: { name: `t${round}-${i}` }, parameters: { pad: 'x'.repeat(8000) } }, { connection: 'close' })),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    pdp.stdout!.resume();
+    const answers = await pending;
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      ids.add(a.json.decision_id);
+    }
+  }
+  pdp.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  const lines = out.split('\n').filter((l) => l !== '');
+  const parsed = lines.map((l) => {
+    try {
+      return JSON.parse(l) as { decision_id: string };
+    } catch {
+      throw new Error(`a decision log line is not whole JSON: ${l.slice(0, 120)}…`);
+    }
+  });
+  expect(parsed).toHaveLength(200);
+  expect(new Set(parsed.map((p) => p.decision_id))).toEqual(ids);
+});
