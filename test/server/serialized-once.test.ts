@@ -31,12 +31,18 @@ test('serializeEvent is JSON.stringify with the pre-serialised fields spliced in
   expect(serializeEvent({ ...ev, input: undefined }, {})).toBe(JSON.stringify({ ...ev, input: undefined }));
 });
 
-test('the answer and the unmasked log line carry exactly the decision as objects serialise it', async () => {
+/** A PDP on the decision fixture (revision `rev`) whose decision log goes to a fresh file. */
+async function loggingPdp(rev: string) {
   const dir = tmpDir();
   const file = path.join(dir, 'b.tar.gz');
-  fs.writeFileSync(file, await decisionBundle('r7'));
+  fs.writeFileSync(file, await decisionBundle(rev));
   const logFile = path.join(dir, 'log.jsonl');
   const pdp = await startWith([file], { decision_logs: { ...defaultConfig().decision_logs, output: logFile } });
+  return { pdp, logFile };
+}
+
+test('the answer and the unmasked log line carry exactly the decision as objects serialise it', async () => {
+  const { pdp, logFile } = await loggingPdp('r7');
   const body = { user: { id: 'u-1' }, tool: { server: 's', name: 't' }, parameters: { 'q"uote': 'é\u2028', n: 3 } };
   const r = await post(pdp.url(), '/v1/decide', body);
   expect(r.status).toBe(200);
@@ -96,11 +102,7 @@ test('a policy value the mapping changes is logged as it was, with the mapped de
 });
 
 test('a Data API log line carries the input serialised once, exactly as JSON.stringify writes it', async () => {
-  const dir = tmpDir();
-  const file = path.join(dir, 'b.tar.gz');
-  fs.writeFileSync(file, await decisionBundle('r9'));
-  const logFile = path.join(dir, 'log.jsonl');
-  const pdp = await startWith([file], { decision_logs: { ...defaultConfig().decision_logs, output: logFile } });
+  const { pdp, logFile } = await loggingPdp('r9');
   const input = { 'q"uote': 'é\u2028', n: [1, 2.5, null], nested: { a: {} } };
   const r = await post(pdp.url(), '/v1/data/mcp/authz/echo', { input });
   expect(r.status).toBe(200);
