@@ -25,16 +25,13 @@ const autocannon = require('autocannon');
 
 const root = path.join(__dirname, '..');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
-};
-const JSON_OUT = args.includes('--json');
-const CALIBRATE = args.includes('--calibrate');
 const strOpt = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+const opt = (name, dflt) => (strOpt(name) ? Number(strOpt(name)) : dflt);
+const JSON_OUT = args.includes('--json');
+const CALIBRATE = args.includes('--calibrate');
 const POLICY = strOpt('--policy');
 const ENTRYPOINT = strOpt('--entrypoint') ?? 'mcp/authz/decision';
 const EXPRESS = args.includes('--express');

@@ -5,9 +5,8 @@
  * parseBundle checks everything it can before anything is instantiated, so a bad bundle never gets as
  * far as activation.
  */
-import YAML from 'yaml';
 import { BundleFormatError } from './tar';
-import { DATA_FILE_NAMES, placeDataFile } from './data-tree';
+import { DATA_FILE_NAMES, parseDataText, placeDataFile } from './data-tree';
 
 export interface WasmResolver {
   entrypoint: string;
@@ -39,7 +38,6 @@ export interface Bundle {
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-
 
 function trimSlashes(s: string): string {
   return s.replace(/^\/+|\/+$/g, '');
@@ -95,16 +93,6 @@ function underRoots(roots: string[], path: string): boolean {
 /** Bundle data errors name the member: "<file>: <what>". */
 const dataError = (file: string, message: string) => new BundleFormatError(`${file}: ${message}`);
 
-function parseDataFile(name: string, raw: Buffer): unknown {
-  const text = raw.toString('utf8');
-  try {
-    if (name.endsWith('.json')) return JSON.parse(text);
-    return YAML.parse(text);
-  } catch (err) {
-    throw new BundleFormatError(`${name}: ${(err as Error).message}`);
-  }
-}
-
 /** Check and assemble a bundle from its members (names normalised with a leading "/"). */
 export function parseBundle(files: Map<string, Buffer>): Bundle {
   const manifest = parseManifest(files.get('/.manifest'));
@@ -128,7 +116,7 @@ export function parseBundle(files: Map<string, Buffer>): Bundle {
     if (DATA_FILE_NAMES.has(base)) {
       const dir = parts.slice(0, -1);
       const path = dir.join('/');
-      const value = parseDataFile(name, raw);
+      const value = parseDataText(name, raw.toString('utf8'), dataError);
       // a data file's own path, or every key of a root file, must lie under the roots
       const paths = dir.length > 0 ? [path] : isObject(value) ? Object.keys(value) : [];
       for (const p of paths) {

@@ -12,6 +12,7 @@
  * Object.prototype for the whole process. Every read and write here is of own data properties.
  */
 
+import YAML from 'yaml';
 import { getKey, setKey } from '../util/own-keys';
 
 export const DATA_FILE_NAMES: ReadonlySet<string> = new Set(['data.json', 'data.yaml', 'data.yml']);
@@ -24,6 +25,15 @@ function isObject(v: unknown): v is Obj {
 
 /** A data conflict or a bad data file; `file` names the file that caused it. */
 export type DataErrorFactory = (file: string, message: string) => Error;
+
+/** A data file's value: JSON for `.json`, YAML otherwise. */
+export function parseDataText(file: string, text: string, error: DataErrorFactory): unknown {
+  try {
+    return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (e) {
+    throw error(file, `cannot parse data file: ${(e as Error).message}`);
+  }
+}
 
 function mergeInto(target: Obj, src: Obj, at: string[], file: string, error: DataErrorFactory): void {
   for (const [k, v] of Object.entries(src)) {

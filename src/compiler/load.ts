@@ -1,13 +1,13 @@
 /**
  * Reading a policy directory: `.rego` files become modules, `data.json` / `data.yaml` files become base
  * documents placed under `data` at their directory's path relative to the root given (so
- * `policies/mcp/data.json` holding `{"x": 1}` is `data.mcp.x` when `policies` is the root), by the same rules as a bundle's data (bundles/data-tree.ts): a data path set
- * twice is an error, never a silent override.
+ * `policies/mcp/data.json` holding `{"x": 1}` is `data.mcp.x` when `policies` is the root), by the
+ * same rules as a bundle's data (bundles/data-tree.ts): a data path set twice is an error, never a
+ * silent override.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import YAML from 'yaml';
-import { DATA_FILE_NAMES, placeDataFile } from '../bundles/data-tree';
+import { DATA_FILE_NAMES, parseDataText, placeDataFile } from '../bundles/data-tree';
 
 export interface LoadedPolicy {
   modules: Array<{ file: string; source: string }>;
@@ -28,13 +28,9 @@ export class PolicySourceError extends Error {
 const SKIP_DIRS = new Set(['node_modules', '.git']);
 const dataError = (file: string, message: string) => new PolicySourceError(`${file}: ${message}`);
 
+/** A data file's value (bundles/data-tree.ts parses bundle members the same way). */
 function parseDataFile(file: string): unknown {
-  const text = fs.readFileSync(file, 'utf8');
-  try {
-    return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
-  } catch (e) {
-    throw new PolicySourceError(`${file}: cannot parse data file: ${(e as Error).message}`);
-  }
+  return parseDataText(file, fs.readFileSync(file, 'utf8'), dataError);
 }
 
 function walk(root: string, dir: string, out: LoadedPolicy): void {

@@ -10,10 +10,20 @@ export interface MappedDecision {
   allow: boolean;
   reasons: Reason[];
   obligations: Record<string, unknown>;
+  /**
+   * The policy's value was already exactly this decision (just `allow`, `reasons` as objects with a
+   * string `code` and string-or-absent `message`, `obligations`), so it serialises to the same text:
+   * the decision log then keeps it once, as `result`.
+   */
+  asIs: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A reason the mapping keeps exactly as the policy wrote it. */
+const keptAsIs = (v: unknown): boolean =>
+  isObject(v) && typeof v.code === 'string' && (v.message === undefined || typeof v.message === 'string');
 
 function toReason(v: unknown): Reason | undefined {
   if (typeof v === 'string') return { code: v };
@@ -43,6 +53,7 @@ export function mapDecision(rs: ResultSet, entrypoint: string): MappedDecision {
       allow: false,
       reasons: [{ code: 'policy.undefined', message: `the decision ${entrypoint} is undefined for this input` }],
       obligations: {},
+      asIs: false,
     };
   }
   if (rs.length > 1) {
@@ -50,17 +61,19 @@ export function mapDecision(rs: ResultSet, entrypoint: string): MappedDecision {
       allow: false,
       reasons: [{ code: 'policy.ambiguous', message: `the decision ${entrypoint} produced ${rs.length} results` }],
       obligations: {},
+      asIs: false,
     };
   }
   const value = rs[0].result;
   if (typeof value === 'boolean') {
-    return { allow: value, reasons: value ? [] : [{ code: 'policy.denied', message: `${entrypoint} is false` }], obligations: {} };
+    return { allow: value, reasons: value ? [] : [{ code: 'policy.denied', message: `${entrypoint} is false` }], obligations: {}, asIs: false };
   }
   if (!isObject(value)) {
     return {
       allow: false,
       reasons: [{ code: 'policy.invalid_result', message: `${entrypoint} returned ${value === null ? 'null' : typeof value}, not an object or boolean` }],
       obligations: {},
+      asIs: false,
     };
   }
   const reasons = reasonsOf(value.reasons);
@@ -72,6 +85,7 @@ export function mapDecision(rs: ResultSet, entrypoint: string): MappedDecision {
         allow: false,
         reasons: [...reasons, { code: 'policy.invalid_obligations', message: 'obligations must be an object' }],
         obligations: {},
+        asIs: false,
       };
     }
     obligations = value.obligations;
@@ -87,7 +101,9 @@ export function mapDecision(rs: ResultSet, entrypoint: string): MappedDecision {
         },
       ],
       obligations,
+      asIs: false,
     };
   }
-  return { allow: value.allow, reasons, obligations };
+  const asIs = Object.keys(value).length === 3 && isObject(value.obligations) && Array.isArray(value.reasons) && value.reasons.every(keptAsIs);
+  return { allow: value.allow, reasons, obligations, asIs };
 }

@@ -7,6 +7,8 @@
  * delegation rules are in docs/identity.md ("Delegation"); keep the two in step.
  */
 import { flattenAct } from './delegation';
+// keys from the body are copied with setKey (util/own-keys.ts): a "__proto__" key must stay a key, or
+// the resolver and the policy would see different objects
 import { setKey } from '../util/own-keys';
 import { TokenVerifier, VerifyResult } from './verify';
 import { ActorLink, CallerIdentity, HeaderBag, IdentityConfig, IdentityDeny, ResolveResult, TokenFailure } from './types';
@@ -17,13 +19,6 @@ type Slot = IdentityDeny['token'];
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/**
- * Copy a key as an own data property (util/own-keys.ts): with `o[k] = v` a "__proto__" key (which
- * JSON.parse does create) would replace o's prototype: the key would vanish from the input the
- * policy sees while its members (an `id`, say) stayed readable here, so the resolver and the policy
- * would disagree.
- */
-const setOwn = setKey;
 
 /** Fields the PDP computes; a caller may never supply them. */
 const RESERVED_IDENTITY_FIELDS = new Set([
@@ -50,7 +45,7 @@ class Collector {
 
 function baseIdentity(raw: Obj): Obj {
   const out: Obj = {};
-  for (const [k, v] of Object.entries(raw)) if (!RESERVED_IDENTITY_FIELDS.has(k)) setOwn(out, k, v);
+  for (const [k, v] of Object.entries(raw)) if (!RESERVED_IDENTITY_FIELDS.has(k)) setKey(out, k, v);
   if (!isObj(out.attributes)) out.attributes = {};
   out.claims = {};
   out.verified = false;
@@ -85,7 +80,7 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
     const b: Obj = isObj(body) ? body : {};
     const c = new Collector();
     const input: Obj = {};
-    for (const [k, v] of Object.entries(b)) if (!RESERVED_TOP_LEVEL.has(k)) setOwn(input, k, v);
+    for (const [k, v] of Object.entries(b)) if (!RESERVED_TOP_LEVEL.has(k)) setKey(input, k, v);
 
     // ---- user -------------------------------------------------------------------------------------
     let user: Obj | undefined;
@@ -171,7 +166,7 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
     if (isObj(b.task)) {
       const raw = b.task;
       const task: Obj = {};
-      for (const [k, v] of Object.entries(raw)) if (k !== 'token' && !RESERVED_IDENTITY_FIELDS.has(k) && k !== 'scope') setOwn(task, k, v);
+      for (const [k, v] of Object.entries(raw)) if (k !== 'token' && !RESERVED_IDENTITY_FIELDS.has(k) && k !== 'scope') setKey(task, k, v);
       task.claims = {};
       task.verified = false;
       if (raw.token !== undefined) {

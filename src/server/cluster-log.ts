@@ -11,8 +11,9 @@
  * says how many, rather than buffering without bound.
  */
 import cluster from 'cluster';
-import * as fs from 'fs';
 import { Writable } from 'stream';
+import { inCluster } from './cluster-metrics';
+import { openLogOutput } from './decision-log';
 
 const LINES = 'pdp:decision-log';
 const MAX_BACKLOG = 64 * 1024 * 1024;
@@ -31,7 +32,7 @@ export function relayToPrimary(): NodeJS.WritableStream {
 
 /** Whether this process's decision log must go through the primary. */
 export function logThroughPrimary(output: string): boolean {
-  return output !== 'off' && cluster.isWorker && typeof process.send === 'function';
+  return output !== 'off' && inCluster();
 }
 
 let installed = false;
@@ -40,8 +41,7 @@ let installed = false;
 export function writeWorkersDecisionLogs(output: string, warn: (msg: string, fields?: Record<string, unknown>) => void): void {
   if (installed || output === 'off' || !cluster.isPrimary) return;
   installed = true;
-  const stream: NodeJS.WritableStream & { writableLength?: number } =
-    output === 'stdout' ? process.stdout : output === 'stderr' ? process.stderr : fs.createWriteStream(output, { flags: 'a' });
+  const stream: NodeJS.WritableStream & { writableLength?: number } = openLogOutput(output);
   stream.on('error', (err: Error) => warn('decision log error', { error: err.message }));
   let dropped = 0;
   cluster.on('message', (_worker, msg: { type?: string; text?: unknown }) => {

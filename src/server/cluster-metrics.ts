@@ -63,7 +63,7 @@ export function shareWithPrimary(registry: Registry): void {
   });
 }
 
-/** Whether /metrics must be aggregated by the primary (this process is one of several workers). */
+/** Whether this process is one of several node:cluster workers, with an IPC channel to the primary. */
 export function inCluster(): boolean {
   return cluster.isWorker && typeof process.send === 'function';
 }

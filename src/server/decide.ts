@@ -20,25 +20,6 @@ export interface DataAnswer {
   bundle?: string;
 }
 
-/**
- * Whether a decision entrypoint's value is already exactly what mapDecision makes of it: an object
- * with just `allow` (boolean), `reasons` (objects with a string `code` and, if any, a string
- * `message`) and `obligations` (an object). Then the mapped decision serialises to the same text.
- */
-function answeredAsIs(v: unknown): v is { allow: boolean; reasons: unknown[]; obligations: Record<string, unknown> } {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const o = v as Record<string, unknown>;
-  if (Object.keys(o).length !== 3 || typeof o.allow !== 'boolean') return false;
-  if (typeof o.obligations !== 'object' || o.obligations === null || Array.isArray(o.obligations)) return false;
-  if (!Array.isArray(o.reasons)) return false;
-  for (const r of o.reasons) {
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
-    const x = r as Record<string, unknown>;
-    if (typeof x.code !== 'string' || (x.message !== undefined && typeof x.message !== 'string')) return false;
-  }
-  return true;
-}
-
 export class DecisionService implements DecisionServiceApi {
   constructor(
     private readonly bundles: BundleManager,
@@ -101,10 +82,10 @@ export class DecisionService implements DecisionServiceApi {
           const pieces = { allow: String(mapped.allow), reasons: JSON.stringify(mapped.reasons), obligations: JSON.stringify(mapped.obligations) };
           const tail = `"allow":${pieces.allow},"reasons":${pieces.reasons},"obligations":${pieces.obligations}`;
           json = `{"decision_id":${JSON.stringify(decision_id)},${tail},"policy":${this.policyJson(bundle, entrypoint)}}`;
-          if (answeredAsIs(raw)) {
+          if (mapped.asIs) {
             // the policy's value is the decision itself: the log's `result` is spliced from the same
             // pieces (in the value's own key order) and carries no separate mapped_result
-            resultJson = `{${Object.keys(raw).map((k) => `"${k}":${pieces[k as keyof typeof pieces]}`).join(',')}}`;
+            resultJson = `{${Object.keys(raw as object).map((k) => `"${k}":${pieces[k as keyof typeof pieces]}`).join(',')}}`;
           } else mappedJson = `{${tail}}`;
         } catch (err) {
           const message = (err as Error).message;
@@ -210,7 +191,7 @@ export class DecisionService implements DecisionServiceApi {
     }
     const logger = this.opts.logger;
     if (logger?.enabled) {
-      // mapped_result only where the mapping changed the policy's value (see answeredAsIs)
+      // mapped_result only where the mapping changed the policy's value (MappedDecision.asIs)
       const mapped = pre.result !== undefined ? undefined : { allow: out.allow, reasons: out.reasons, obligations: out.obligations };
       const ev = this.event(out.decision_id, entrypoint, input, raw, mapped, snapshot, meta, evalNs);
       if (out.error) ev.error = out.error;

@@ -141,6 +141,13 @@ export function maskEvent(ev: DecisionEvent, pointer: string, op: 'remove' | 'up
   return true;
 }
 
+/** The stream a decision-log `output` names: 'stdout', 'stderr', or a file appended to. */
+export function openLogOutput(output: string): NodeJS.WritableStream {
+  if (output === 'stdout') return process.stdout;
+  if (output === 'stderr') return process.stderr;
+  return fs.createWriteStream(output, { flags: 'a' });
+}
+
 export class DecisionLogger {
   private queue: Queued[] = [];
   private scheduled = false;
@@ -150,10 +157,7 @@ export class DecisionLogger {
 
   constructor(private readonly opts: DecisionLoggerOptions) {
     if (opts.output === 'off') return;
-    if (opts.stream) this.stream = opts.stream;
-    else if (opts.output === 'stdout') this.stream = process.stdout;
-    else if (opts.output === 'stderr') this.stream = process.stderr;
-    else this.stream = fs.createWriteStream(opts.output, { flags: 'a' });
+    this.stream = opts.stream ?? openLogOutput(opts.output);
     this.stream.on?.('error', (err: Error) => this.opts.onError?.(err));
   }
 

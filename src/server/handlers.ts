@@ -80,11 +80,6 @@ async function decideOne(deps: HandlerDeps, body: DecideRequest, req: IncomingMe
   return deps.service.decideText(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny });
 }
 
-/** send() for a body that is already JSON text. */
-function sendJson(res: ServerResponse, status: number, text: string): void {
-  writeJsonSoon(res, status, text);
-}
-
 /** POST /v1/decide */
 export async function handleDecide(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<number> {
   try {
@@ -94,7 +89,7 @@ export async function handleDecide(deps: HandlerDeps, req: IncomingMessage, res:
     if (!validateDecide(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the decide schema', details(validateDecide.errors));
     const out = await decideOne(deps, body as DecideRequest, req, caller, '/v1/decide');
     const status = statusOf(out.result);
-    sendJson(res, status, out.json);
+    writeJsonSoon(res, status, out.json);
     return status;
   } catch (err) {
     return fail(res, err);
@@ -129,7 +124,7 @@ export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage,
     const results: string[] = [];
     for (const it of items) results.push((await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch')).json);
     // an item that could not be evaluated is a deny inside a 200: the batch itself succeeded
-    sendJson(res, 200, `{"results":[${results.join(',')}]}`);
+    writeJsonSoon(res, 200, `{"results":[${results.join(',')}]}`);
     return 200;
   } catch (err) {
     return fail(res, err);
