@@ -1,8 +1,9 @@
 /**
  * `pdp test <file|dir>... [--run REGEX] [--json] [-v]`: runs the `test_*` rules of every `*_test.rego`
  * file under the given paths (with their `.rego` and `data.json` siblings), compiled by our compiler.
- * Prints every test with its result and time; exits 1 when a test fails, the policy does not compile,
- * or no test was found. `--json` prints the report as one JSON document on stdout, last, and the
+ * Prints every test with its result and time; exits 1 when a test fails or errors (a test whose package,
+ * or a package it needs, does not compile is an error carrying the compile error), a file does not parse,
+ * or no test passed. `--json` prints the report as one JSON document on stdout, last, and the
  * per-test lines on stderr.
  */
 import { formatJson, formatText } from '../../testing/report';
@@ -64,7 +65,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(text);
     process.stdout.write(formatJson(report));
   } else {
-    const failed = report.errors.length > 0 || report.failed > 0;
+    const failed = runFailed(report);
     (failed ? process.stderr : process.stdout).write(text);
   }
   return runFailed(report) ? 1 : 0;
