@@ -19,7 +19,12 @@
  * - Numbers keep their text, except that a leading `.` gets a `0` (`.5` → "0.5"), so the text is valid JSON.
  *
  * Rego v0 (rule bodies without `if`, partial sets without `contains`) is refused with a message that
- * shows the v1 form. After parsing, parseModule runs the checks OPA makes at this stage (see checkModule).
+ * shows the v1 form, unless the module is parsed as v0 (`{ regoVersion: 0 }`, OPA's `--v0-compatible`).
+ * In v0, as in OPA: `in`, `every`, `if` and `contains` are keywords only once imported (`import
+ * future.keywords[.x]`), and are plain names otherwise; `p { … }` is `p if { … }`; `p[x] { … }` and a
+ * bare `p[x]` (or `p.x`) define a partial SET (`p contains x`), while `p[k] = v { … }` defines an object
+ * entry; `else = v { … }` needs no `if`. A v0 module that imports `rego.v1` is read as v1 from there on.
+ * After parsing, parseModule runs the checks OPA makes at this stage (see checkModule).
  */
 import type {
   Annotations,
@@ -56,11 +61,19 @@ const FACTOR_OPS: Record<string, string> = { '*': 'mul', '/': 'div', '%': 'rem' 
 /** The keywords `future.keywords.x` may import (all are built into v1, so the import is a no-op). */
 const FUTURE_KEYWORDS = ['contains', 'every', 'if', 'in'];
 
+/** Rego's syntax versions, as a bundle manifest's `rego_version` numbers them. */
+export type RegoVersion = 0 | 1;
+
+export interface ParseOptions {
+  /** 1 (the default): Rego v1, as OPA 1.x; 0: Rego v0, as OPA 1.x with --v0-compatible */
+  regoVersion?: RegoVersion;
+}
+
 // ---------------------------------------------------------------- public API
 
-/** Parses one Rego v1 module. Throws RegoErrors (parse errors, then this stage's compile checks). */
-export function parseModule(source: string, file: string): Module {
-  const module = guard(file, () => new Parser(source, file).module());
+/** Parses one Rego module. Throws RegoErrors (parse errors, then this stage's compile checks). */
+export function parseModule(source: string, file: string, opts: ParseOptions = {}): Module {
+  const module = guard(file, () => new Parser(source, file, opts.regoVersion ?? 1).module());
   const errors = guard(file, () => checkModule(module));
   if (errors.length > 0) throw new RegoErrors(errors);
   return module;
@@ -152,14 +165,22 @@ class Parser {
   private pos = 0;
   private depth = 0;
   private readonly comments: ReturnType<typeof lex>['comments'];
+  /** v1 rules apply: a v1 module, or a v0 module that imported rego.v1 */
+  private v1: boolean;
+  /** the words that are keywords here: all of KEYWORDS in v1; in v0 the future keywords once imported */
+  private readonly keywords: Set<string>;
 
   constructor(
     private readonly source: string,
     private readonly file: string,
+    private readonly version: RegoVersion = 1,
   ) {
     const { tokens, comments } = lex(source, file);
     this.toks = tokens;
     this.comments = comments;
+    this.v1 = version === 1;
+    this.keywords = new Set(KEYWORDS);
+    if (!this.v1) for (const kw of FUTURE_KEYWORDS) this.keywords.delete(kw);
   }
 
   // ---------------- token helpers
@@ -187,7 +208,7 @@ class Parser {
   /** `t` is the keyword `kw` used as a keyword (not as the head of a ref like `in.x`). */
   private isKw(kw: string): boolean {
     const t = this.tok;
-    return t.kind === 'ident' && t.text === kw && !this.refFollows(this.pos);
+    return t.kind === 'ident' && t.text === kw && this.keywords.has(kw) && !this.refFollows(this.pos);
   }
   /** the token after index i is `.` or `[` with no whitespace in between (so the word at i heads a ref) */
   private refFollows(i: number): boolean {
@@ -246,9 +267,18 @@ class Parser {
         throw err;
       }
     }
+    if (this.version === 0) this.checkV0Imports(imports);
     const module: Module = { type: 'module', file: this.file, package: pkg, imports, rules, annotations: [] };
     this.attachAnnotations(module);
     return module;
+  }
+
+  /** OPA: in v0, `rego.v1` implies the future keywords, and importing both is an error. */
+  private checkV0Imports(imports: Import[]): void {
+    const root = (i: Import): string => (i.path.head as VarTerm).name;
+    if (!imports.some((i) => root(i) === 'rego')) return;
+    const future = imports.find((i) => root(i) === 'future');
+    if (future) this.error(future.loc, 'the rego.v1 import implies the future keywords: import rego.v1 or future.keywords, not both');
   }
 
   private packageDecl(): Package {
@@ -289,7 +319,7 @@ class Parser {
     if (this.isKw('as')) {
       this.advance();
       const a = this.tok;
-      if (a.kind !== 'ident' || KEYWORDS.has(a.text)) this.fail(a, 'an alias name after "as"');
+      if (a.kind !== 'ident' || this.keywords.has(a.text)) this.fail(a, 'an alias name after "as"');
       this.advance();
       alias = a.text;
     }
@@ -300,11 +330,18 @@ class Parser {
       if (parts.length === 2 && !FUTURE_KEYWORDS.includes(parts[1])) {
         this.error(path.loc, `invalid import future.keywords.${parts[1]}: the keyword must be one of ${FUTURE_KEYWORDS.join(', ')}`);
       }
+      if (!this.v1) for (const kw of parts.length === 2 ? [parts[1]] : FUTURE_KEYWORDS) this.keywords.add(kw);
     } else if (root === 'rego') {
       if (parts.length !== 1 || parts[0] !== 'v1') this.error(path.loc, `invalid import rego.${parts.join('.')}: the only rego import is rego.v1`);
+      if (!this.v1) {
+        if (alias !== undefined) this.error(path.loc, 'rego imports cannot be aliased');
+        // a v0 module importing rego.v1 is held to v1's syntax from here on (OPA: "v0v1")
+        this.v1 = true;
+        for (const kw of FUTURE_KEYWORDS) this.keywords.add(kw);
+      }
     } else if (alias === undefined) {
       const last = parts.length > 0 ? parts[parts.length - 1] : root;
-      if (KEYWORDS.has(last)) this.error(path.loc, `invalid import path: it must not end with the keyword "${last}" (use an alias: import … as name)`);
+      if (this.keywords.has(last)) this.error(path.loc, `invalid import path: it must not end with the keyword "${last}" (use an alias: import … as name)`);
     }
     return { path, alias, loc };
   }
@@ -321,7 +358,7 @@ class Parser {
     }
     const nameTok = this.tok;
     if (nameTok.kind !== 'ident') this.fail(nameTok, isDefault ? 'a rule name after "default"' : 'a rule, an import, or the end of the file');
-    if (KEYWORDS.has(nameTok.text) && !this.refFollows(this.pos)) {
+    if (this.keywords.has(nameTok.text) && !this.refFollows(this.pos)) {
       this.fail(nameTok, 'a rule name (keywords cannot be used as names)');
     }
     const head = this.ruleHead(isDefault);
@@ -343,7 +380,18 @@ class Parser {
       rule.hasIf = true;
       rule.body = this.ruleBodyAfterIf();
     } else if (this.isPunct('{')) {
-      this.v0BodyError(rule, startIdx);
+      if (this.v1) this.v0BodyError(rule, startIdx);
+      v0PartialSet(head);
+      rule.body = this.block();
+    } else if (!this.v1) {
+      // no body, v0: `p = 1`, `f(x) = 1`, `f(x)` (true), `p[x]` / `p.x` (a partial set), `p[k] = v`
+      const p = head.ref.path;
+      if (head.key === undefined && head.value === undefined && head.args === undefined) {
+        if (p.length === 0) this.error(rule.loc, `rule "${name}" has no value or body: expected "=", ":=" or "{" after the name (e.g. ${name} = true, or ${name} { … })`);
+        if (p.length > 1) this.error(rule.loc, `rule "${name}" has no value or body (e.g. ${name} = true, or ${name} { … })`);
+        v0PartialSet(head);
+      }
+      return [rule];
     } else {
       // no body: `p := 1`, `p contains "x"`, `f(x) := 1`, `a.b.c` (a value of true)
       const p = head.ref.path;
@@ -484,7 +532,8 @@ class Parser {
         rule.body = [this.literal()];
       }
     } else if (this.isPunct('{')) {
-      this.error(this.loc(), `"else" bodies must use "if" in Rego v1 (write: else${elseHead.value ? ' := …' : ''} if { … })`);
+      if (this.v1) this.error(this.loc(), `"else" bodies must use "if" in Rego v1 (write: else${elseHead.value ? ' := …' : ''} if { … })`);
+      rule.body = this.block();
     }
     if (this.isKw('else')) rule.else = this.elseRule(head);
     return rule;
@@ -605,7 +654,7 @@ class Parser {
     while (this.isKw('with')) {
       const w = this.advance();
       const t = this.tok;
-      if (t.kind !== 'ident' || (KEYWORDS.has(t.text) && !this.refFollows(this.pos))) this.fail(t, 'a target after "with" (e.g. with input.user as "alice")');
+      if (t.kind !== 'ident' || (this.keywords.has(t.text) && !this.refFollows(this.pos))) this.fail(t, 'a target after "with" (e.g. with input.user as "alice")');
       const target = this.primary(false);
       let targetRef: RefTerm;
       if (target.type === 'var') targetRef = ref(target, [], target.loc);
@@ -640,7 +689,7 @@ class Parser {
     const vars: VarTerm[] = [];
     for (;;) {
       const t = this.tok;
-      if (t.kind !== 'ident' || KEYWORDS.has(t.text)) this.fail(t, vars.length === 0 ? 'a variable after "some"' : 'a variable after ","');
+      if (t.kind !== 'ident' || this.keywords.has(t.text)) this.fail(t, vars.length === 0 ? 'a variable after "some"' : 'a variable after ","');
       this.advance();
       vars.push({ type: 'var', name: t.text, loc: this.loc(t) });
       if (!this.isPunct(',')) break;
@@ -796,7 +845,7 @@ class Parser {
             term = t.text === 'null' ? { type: 'null', loc } : { type: 'boolean', value: t.text === 'true', loc };
             break;
           }
-          if (KEYWORDS.has(t.text) && t.text !== 'contains' && !keywordsOk && !this.refFollows(this.pos)) {
+          if (this.keywords.has(t.text) && t.text !== 'contains' && !keywordsOk && !this.refFollows(this.pos)) {
             this.fail(t, 'a term (keywords cannot be used as variables)');
           }
           this.advance();
@@ -1110,6 +1159,17 @@ function nextNode(module: Module, afterLine: number): { kind: 'package' } | { ki
   if (module.package.loc.line > afterLine) return { kind: 'package' };
   for (const r of module.rules) if (r.loc.line > afterLine) return { kind: 'rule', rule: r };
   return undefined;
+}
+
+/**
+ * v0's reading of a `p[x]` / `p.x` head written without `if`, `contains` or a value: a partial set with
+ * the element x (OPA keeps this for backwards compatibility; v1 reads `p[x] if …` as an object entry).
+ */
+function v0PartialSet(head: RuleHead): void {
+  const r = head.ref;
+  if (head.key !== undefined || head.value !== undefined || head.args !== undefined || r.path.length !== 1) return;
+  head.key = r.path[0];
+  head.ref = ref(r.head, [], r.loc);
 }
 
 function isGround(t: Term): boolean {

@@ -12,7 +12,7 @@
  */
 import type { Module } from '../compiler/ast';
 import { RegoError, RegoErrors } from '../compiler/errors';
-import { compile } from '../compiler';
+import { compile, type SourceFile } from '../compiler';
 import { parseModule } from '../compiler/parser';
 import { closureOf, guessPackage, moduleUnit } from '../compiler/package-deps';
 import { loadPolicyDir } from '../compiler/load';
@@ -51,10 +51,12 @@ export interface TestReport {
 export interface RunOptions {
   /** keep only tests whose `data.<pkg>.<rule>` name matches */
   run?: RegExp;
+  /** parse as Rego v0 where no `.manifest` says otherwise (OPA's --v0-compatible) */
+  v0Compatible?: boolean;
 }
 
 export interface PolicySources {
-  modules: Array<{ file: string; source: string }>;
+  modules: SourceFile[];
   data: unknown;
 }
 
@@ -65,9 +67,7 @@ function compileErrorLines(e: unknown): string[] {
 }
 
 /** One source file after parsing: its module, or why it has none. */
-interface ParsedFile {
-  file: string;
-  source: string;
+interface ParsedFile extends SourceFile {
   module?: Module;
   errors?: string[];
 }
@@ -76,7 +76,7 @@ interface ParsedFile {
 function parseEach(sources: PolicySources['modules']): ParsedFile[] {
   return sources.map((s) => {
     try {
-      return { ...s, module: parseModule(s.source, s.file) };
+      return { ...s, module: parseModule(s.source, s.file, { regoVersion: s.regoVersion }) };
     } catch (e) {
       return { ...s, errors: compileErrorLines(e) };
     }
@@ -195,7 +195,7 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
       for (const t of group) record(report, resultOf(t, 'error', 0, why));
       continue;
     }
-    await runGroup(report, needed.map(({ file, source }) => ({ file, source })), group, sources.data);
+    await runGroup(report, needed.map(({ file, source, regoVersion }) => ({ file, source, regoVersion })), group, sources.data);
   }
   report.tests.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return report;
@@ -219,7 +219,7 @@ function resultOf(t: DiscoveredTest, status: TestStatus, durationMs: number, err
 export async function runTestsInPaths(paths: string[], opts: RunOptions = {}): Promise<TestReport> {
   let sources: PolicySources;
   try {
-    sources = loadPolicyDir(paths);
+    sources = loadPolicyDir(paths, { v0Compatible: opts.v0Compatible });
   } catch (e) {
     return { passed: 0, failed: 0, errored: 0, skipped: 0, errors: compileErrorLines(e), compileMs: 0, tests: [] };
   }

@@ -2,6 +2,8 @@
  * `pdp check <file|dir>... [--parse-only] [--v0-compatible]`: parses and checks every `.rego` file given
  * (directories are searched recursively). Prints one error per line (`file:line:col: message`) and exits 1,
  * or exits 0. A `.json` / `.yaml` / `.yml` file named explicitly is data: it is only checked to parse.
+ * Files are Rego v1 unless `--v0-compatible` is given or a directory's `.manifest` says otherwise (as
+ * for `pdp test`, see compiler/load.ts).
  *
  * Without --parse-only the files are also checked together as one policy set (the compiler's cross-file
  * checks); with it, each file is only parsed and checked on its own. When some files do not parse or the
@@ -16,10 +18,12 @@ import { parseModule } from '../../compiler/parser';
 import { checkModules } from '../../compiler/check';
 import { closureOf, guessPackage, moduleUnit, type DepUnit } from '../../compiler/package-deps';
 import { parseDataText } from '../../bundles/data-tree';
+import { PolicySourceError, regoVersionsUnder, type LoadOptions } from '../../compiler/load';
+import type { RegoVersion } from '../../compiler/parser';
 
 export const summary = 'parse and check Rego policy files (--parse-only: each file on its own)';
 
-const USAGE = 'usage: pdp check [--parse-only] <file|dir>...';
+const USAGE = 'usage: pdp check [--parse-only] [--v0-compatible] <file|dir>...';
 
 const DATA_FILE = /\.(json|ya?ml)$/;
 
@@ -27,8 +31,10 @@ const DATA_FILE = /\.(json|ya?ml)$/;
  * The `.rego` files under the given paths, in a stable order, and the data files named explicitly.
  * Missing paths become errors.
  */
-export function collectRegoFiles(paths: string[]): { files: string[]; dataFiles: string[]; errors: string[] } {
+export function collectRegoFiles(paths: string[], opts: LoadOptions = {}): { files: string[]; dataFiles: string[]; errors: string[]; versions: Map<string, RegoVersion> } {
   const files: string[] = [];
+  const versions = new Map<string, RegoVersion>();
+  let versionOf: (file: string) => RegoVersion = () => 1;
   const dataFiles: string[] = [];
   const errors: string[] = [];
   const visit = (p: string, explicit: boolean): void => {
@@ -44,16 +50,23 @@ export function collectRegoFiles(paths: string[]): { files: string[]; dataFiles:
         if (name.startsWith('.') || name === 'node_modules') continue;
         visit(path.join(p, name), false);
       }
-    } else if (p.endsWith('.rego')) {
+    } else if (p.endsWith('.rego') || (explicit && !DATA_FILE.test(p))) {
       files.push(p);
-    } else if (explicit && DATA_FILE.test(p)) {
-      dataFiles.push(p);
+      versions.set(p, versionOf(p));
     } else if (explicit) {
-      files.push(p);
+      dataFiles.push(p);
     }
   };
-  for (const p of paths) visit(p, true);
-  return { files, dataFiles, errors };
+  for (const p of paths) {
+    try {
+      versionOf = regoVersionsUnder(p, opts);
+    } catch (e) {
+      errors.push(e instanceof PolicySourceError ? e.message : `${p}: no such file or directory`);
+      continue;
+    }
+    visit(p, true);
+  }
+  return { files, dataFiles, errors, versions };
 }
 
 /** One file that did not parse: its errors, and the package its `package` line names (if readable). */
@@ -63,7 +76,7 @@ export interface BrokenFile {
 }
 
 /** Parses each file; returns the modules that parsed and every error as RegoError or plain text. */
-export function parseFiles(files: string[]): { modules: Module[]; errors: Array<RegoError | string>; broken: BrokenFile[] } {
+export function parseFiles(files: string[], versions?: Map<string, RegoVersion>): { modules: Module[]; errors: Array<RegoError | string>; broken: BrokenFile[] } {
   const modules: Module[] = [];
   const errors: Array<RegoError | string> = [];
   const broken: BrokenFile[] = [];
@@ -77,7 +90,7 @@ export function parseFiles(files: string[]): { modules: Module[]; errors: Array<
       continue;
     }
     try {
-      modules.push(parseModule(source, file));
+      modules.push(parseModule(source, file, { regoVersion: versions?.get(file) ?? 1 }));
     } catch (e) {
       if (e instanceof RegoErrors) errors.push(...e.errors);
       else if (e instanceof RegoError) errors.push(e);
@@ -128,9 +141,11 @@ function uniqueMessages(errors: Array<RegoError | string>): string[] {
 
 export async function run(args: string[]): Promise<number> {
   let parseOnly = false;
+  let v0Compatible = false;
   const paths: string[] = [];
   for (const a of args) {
     if (a === '--parse-only') parseOnly = true;
+    else if (a === '--v0-compatible') v0Compatible = true;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE + '\n');
       return 0;
@@ -143,8 +158,8 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(USAGE + '\n');
     return 2;
   }
-  const { files, dataFiles, errors: pathErrors } = collectRegoFiles(paths);
-  const { modules, errors, broken } = parseFiles(files);
+  const { files, dataFiles, errors: pathErrors, versions } = collectRegoFiles(paths, { v0Compatible });
+  const { modules, errors, broken } = parseFiles(files, versions);
   const all: Array<RegoError | string> = [...pathErrors, ...checkDataFiles(dataFiles), ...errors];
 
   if (!parseOnly && modules.length > 0) {

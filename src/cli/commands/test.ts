@@ -11,26 +11,30 @@ import { runFailed, runTestsInPaths } from '../../testing/runner';
 
 export const summary = 'run the Rego tests (test_* rules in *_test.rego) of policy directories';
 
-const USAGE = `usage: pdp test <file|dir>... [--run REGEX] [--json] [-v]
+const USAGE = `usage: pdp test <file|dir>... [--run REGEX] [--json] [-v] [--v0-compatible]
 
   --run REGEX   only tests whose name (data.<package>.<rule>) matches REGEX
   --json        print {"passed", "failed", "tests": [...]} on stdout, last
-  -v            group by file, show each test's source line and the compile time`;
+  -v            group by file, show each test's source line and the compile time
+  --v0-compatible  read the policies as Rego v0 (rules without if/contains) unless a
+                .manifest says otherwise, as OPA 1.x does with this flag`;
 
 interface Args {
   paths: string[];
   run?: RegExp;
   json: boolean;
   verbose: boolean;
+  v0Compatible: boolean;
 }
 
 function parseArgs(args: string[]): Args | string {
-  const out: Args = { paths: [], json: false, verbose: false };
+  const out: Args = { paths: [], json: false, verbose: false, v0Compatible: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     let runPattern: string | undefined;
     if (a === '--json') out.json = true;
     else if (a === '-v' || a === '--verbose') out.verbose = true;
+    else if (a === '--v0-compatible') out.v0Compatible = true;
     else if (a === '--run' || a === '-r') {
       if (i + 1 >= args.length) return `${a} needs a regular expression`;
       runPattern = args[++i];
@@ -59,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`pdp test: ${parsed}\n${USAGE}\n`);
     return 2;
   }
-  const report = await runTestsInPaths(parsed.paths, { run: parsed.run });
+  const report = await runTestsInPaths(parsed.paths, { run: parsed.run, v0Compatible: parsed.v0Compatible });
   const text = formatText(report, { verbose: parsed.verbose });
   if (parsed.json) {
     process.stderr.write(text);
