@@ -83,6 +83,8 @@ export interface ConfigOverrides {
   /** `--authzen-entrypoint`: what the AuthZEN endpoints evaluate */
   authzenEntrypoint?: string;
   workers?: number;
+  /** `--v0-compatible`: every bundle compiled from .rego sources is read as Rego v0 */
+  v0Compatible?: boolean;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
@@ -119,6 +121,7 @@ export function loadConfig(over: ConfigOverrides = {}, env: NodeJS.ProcessEnv = 
   if (over.authzenEntrypoint !== undefined) cfg.authzen = { ...(cfg.authzen ?? {}), entrypoint: over.authzenEntrypoint };
   if (over.workers !== undefined) cfg.workers = over.workers;
   if (over.bundles && over.bundles.length > 0) cfg.bundles = over.bundles.map((source) => ({ source }));
+  if (over.v0Compatible) cfg.bundles = cfg.bundles.map((b) => ({ ...b, v0_compatible: true }));
   cfg.workers ??= os.cpus().length || 1;
   validate(JSON.parse(JSON.stringify({ ...cfg })), 'the effective configuration');
   // set after validation: it is where the file was, not something a file may say

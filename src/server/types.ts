@@ -128,6 +128,11 @@ export interface BundleSourceConfig {
   headers?: Record<string, string>;
   /** read limit for the bundle and each file in it; default 1 GiB like OPA */
   size_limit_bytes?: number;
+  /**
+   * a directory of .rego compiled in-process is Rego v0 unless its `.manifest` says otherwise (OPA's
+   * --v0-compatible); `pdp serve --v0-compatible` sets it on every bundle
+   */
+  v0_compatible?: boolean;
 }
 
 /** The PDP configuration (YAML or JSON file plus PDP_* variables), validated at start. */

@@ -1,6 +1,7 @@
 /**
  * `pdp serve --bundle <file.tar.gz|dir|http(s) url> [--bundle …] [--port N] [--addr A]
- *            [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]`
+ *            [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]
+ *            [--v0-compatible]`
  * Serve any bundle: an OPA bundle file, an unpacked bundle directory, a directory of .rego + data files
  * (compiled in-process), or an HTTP URL (polled with ETag).
  */
@@ -12,6 +13,9 @@ export const summary = 'serve bundles (file, directory of .rego, or http url) ov
 
 const USAGE = `usage: pdp serve --bundle <file.tar.gz|dir|url> [--bundle ...] [--port N] [--addr A]
                  [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]
+                 [--v0-compatible]
+
+  --v0-compatible  compile .rego directories as Rego v0 unless their .manifest says otherwise
 `;
 
 export function parseServeArgs(args: string[]): ConfigOverrides | string {
@@ -69,6 +73,9 @@ export function parseServeArgs(args: string[]): ConfigOverrides | string {
         over.workers = Number(v);
         break;
       }
+      case '--v0-compatible':
+        over.v0Compatible = true;
+        break;
       default:
         return `unknown option ${a}`;
     }
