@@ -162,6 +162,8 @@ export interface PdpConfig {
   };
   /** where persisted remote bundles go (default ./.pdp) */
   persistence_directory: string;
+  /** plug-in modules of custom built-ins (src/builtins/plugins.ts), relative to the config file */
+  builtins?: string[];
   /** worker processes (node:cluster); default: number of CPUs */
   workers?: number;
   /** identity section: validated by the identity helper's schema */

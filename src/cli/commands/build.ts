@@ -11,10 +11,11 @@ import { compile } from '../../compiler';
 import { compiledManifest, regoVersionFields, writeBundle } from '../../compiler/bundle';
 import { loadPolicyDir, PolicySourceError } from '../../compiler/load';
 import { RegoErrors } from '../../compiler/errors';
+import { BuiltinPluginError, loadBuiltinPlugins } from '../../builtins/plugins';
 
 export const summary = 'compile Rego policies and data into an OPA bundle with policy.wasm';
 
-const USAGE = 'usage: pdp build <dir|file>... -e <entrypoint>... [-o bundle.tar.gz] [--revision R] [--v0-compatible]\n';
+const USAGE = 'usage: pdp build <dir|file>... -e <entrypoint>... [-o bundle.tar.gz] [--revision R] [--v0-compatible] [--builtins FILE]\n';
 
 export async function run(args: string[]): Promise<number> {
   const inputs: string[] = [];
@@ -22,6 +23,7 @@ export async function run(args: string[]): Promise<number> {
   let out = 'bundle.tar.gz';
   let revision = '';
   let v0Compatible = false;
+  const plugins: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const val = (): string | undefined => args[++i];
@@ -39,6 +41,10 @@ export async function run(args: string[]): Promise<number> {
       revision = v;
     } else if (a === '--v0-compatible') {
       v0Compatible = true;
+    } else if (a === '--builtins') {
+      const v = val();
+      if (!v) return fail('missing value for --builtins');
+      plugins.push(v);
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE);
       return 0;
@@ -46,6 +52,12 @@ export async function run(args: string[]): Promise<number> {
     else inputs.push(a);
   }
   if (!inputs.length) return fail('no policy files or directories given');
+  try {
+    loadBuiltinPlugins(plugins);
+  } catch (e) {
+    if (e instanceof BuiltinPluginError) return fail(e.message);
+    throw e;
+  }
   let loaded;
   try {
     loaded = loadPolicyDir(inputs, { v0Compatible });

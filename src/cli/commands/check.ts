@@ -18,12 +18,13 @@ import { parseModule } from '../../compiler/parser';
 import { checkModules } from '../../compiler/check';
 import { closureOf, guessPackage, moduleUnit, type DepUnit } from '../../compiler/package-deps';
 import { parseDataText } from '../../bundles/data-tree';
+import { BuiltinPluginError, loadBuiltinPlugins } from '../../builtins/plugins';
 import { PolicySourceError, regoVersionsUnder, type LoadOptions } from '../../compiler/load';
 import type { RegoVersion } from '../../compiler/parser';
 
 export const summary = 'parse and check Rego policy files (--parse-only: each file on its own)';
 
-const USAGE = 'usage: pdp check [--parse-only] [--v0-compatible] <file|dir>...';
+const USAGE = 'usage: pdp check [--parse-only] [--v0-compatible] [--builtins FILE] <file|dir>...';
 
 const DATA_FILE = /\.(json|ya?ml)$/;
 
@@ -143,9 +144,12 @@ export async function run(args: string[]): Promise<number> {
   let parseOnly = false;
   let v0Compatible = false;
   const paths: string[] = [];
-  for (const a of args) {
+  const plugins: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
     if (a === '--parse-only') parseOnly = true;
     else if (a === '--v0-compatible') v0Compatible = true;
+    else if (a === '--builtins' && i + 1 < args.length) plugins.push(args[++i]);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE + '\n');
       return 0;
@@ -156,6 +160,13 @@ export async function run(args: string[]): Promise<number> {
   }
   if (paths.length === 0) {
     process.stderr.write(USAGE + '\n');
+    return 2;
+  }
+  try {
+    loadBuiltinPlugins(plugins);
+  } catch (e) {
+    if (!(e instanceof BuiltinPluginError)) throw e;
+    process.stderr.write(`pdp check: ${e.message}\n`);
     return 2;
   }
   const { files, dataFiles, errors: pathErrors, versions } = collectRegoFiles(paths, { v0Compatible });

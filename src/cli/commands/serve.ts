@@ -8,14 +8,16 @@
 import { normalizeEntrypoint } from '../entrypoint';
 import { loadConfig, ConfigError, type ConfigOverrides } from '../../server/config';
 import { runServer } from '../../server/run';
+import { BuiltinPluginError, loadBuiltinPlugins } from '../../builtins/plugins';
 
 export const summary = 'serve bundles (file, directory of .rego, or http url) over HTTP';
 
 const USAGE = `usage: pdp serve --bundle <file.tar.gz|dir|url> [--bundle ...] [--port N] [--addr A]
                  [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]
-                 [--v0-compatible]
+                 [--v0-compatible] [--builtins FILE]
 
   --v0-compatible  compile .rego directories as Rego v0 unless their .manifest says otherwise
+  --builtins FILE  load built-ins of your own from a plug-in module (also: config \`builtins\`)
 `;
 
 export function parseServeArgs(args: string[]): ConfigOverrides | string {
@@ -76,6 +78,12 @@ export function parseServeArgs(args: string[]): ConfigOverrides | string {
       case '--v0-compatible':
         over.v0Compatible = true;
         break;
+      case '--builtins': {
+        const v = val();
+        if (!v) return 'missing value for --builtins';
+        (over.builtins ??= []).push(v);
+        break;
+      }
       default:
         return `unknown option ${a}`;
     }
@@ -102,6 +110,14 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+  try {
+    // every worker re-runs this command, so each loads the plug-ins before its bundles
+    loadBuiltinPlugins(config.builtins ?? [], config.config_dir);
+  } catch (e) {
+    if (!(e instanceof BuiltinPluginError)) throw e;
+    process.stderr.write(`pdp serve: ${e.message}\n`);
+    return 2;
   }
   if (config.bundles.length === 0) {
     process.stderr.write(`pdp serve: no bundle: give --bundle or a config file with bundles\n${USAGE}`);

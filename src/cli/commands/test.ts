@@ -7,17 +7,19 @@
  * per-test lines on stderr.
  */
 import { formatJson, formatText } from '../../testing/report';
+import { BuiltinPluginError, loadBuiltinPlugins } from '../../builtins/plugins';
 import { runFailed, runTestsInPaths } from '../../testing/runner';
 
 export const summary = 'run the Rego tests (test_* rules in *_test.rego) of policy directories';
 
-const USAGE = `usage: pdp test <file|dir>... [--run REGEX] [--json] [-v] [--v0-compatible]
+const USAGE = `usage: pdp test <file|dir>... [--run REGEX] [--json] [-v] [--v0-compatible] [--builtins FILE]
 
   --run REGEX   only tests whose name (data.<package>.<rule>) matches REGEX
   --json        print {"passed", "failed", "tests": [...]} on stdout, last
   -v            group by file, show each test's source line and the compile time
   --v0-compatible  read the policies as Rego v0 (rules without if/contains) unless a
-                .manifest says otherwise, as OPA 1.x does with this flag`;
+                .manifest says otherwise, as OPA 1.x does with this flag
+  --builtins FILE  load built-ins of your own from a plug-in module (docs/builtins.md)`;
 
 interface Args {
   paths: string[];
@@ -25,16 +27,21 @@ interface Args {
   json: boolean;
   verbose: boolean;
   v0Compatible: boolean;
+  builtins: string[];
 }
 
 function parseArgs(args: string[]): Args | string {
-  const out: Args = { paths: [], json: false, verbose: false, v0Compatible: false };
+  const out: Args = { paths: [], json: false, verbose: false, v0Compatible: false, builtins: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     let runPattern: string | undefined;
     if (a === '--json') out.json = true;
     else if (a === '-v' || a === '--verbose') out.verbose = true;
     else if (a === '--v0-compatible') out.v0Compatible = true;
+    else if (a === '--builtins') {
+      if (i + 1 >= args.length) return `${a} needs a module file`;
+      out.builtins.push(args[++i]);
+    }
     else if (a === '--run' || a === '-r') {
       if (i + 1 >= args.length) return `${a} needs a regular expression`;
       runPattern = args[++i];
@@ -61,6 +68,13 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
   if (typeof parsed === 'string') {
     process.stderr.write(`pdp test: ${parsed}\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    loadBuiltinPlugins(parsed.builtins);
+  } catch (e) {
+    if (!(e instanceof BuiltinPluginError)) throw e;
+    process.stderr.write(`pdp test: ${e.message}\n`);
     return 2;
   }
   const report = await runTestsInPaths(parsed.paths, { run: parsed.run, v0Compatible: parsed.v0Compatible });
