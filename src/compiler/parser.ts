@@ -44,7 +44,7 @@ import type {
   VarTerm,
   With,
 } from './ast';
-import { RegoError, RegoErrors } from './errors';
+import { RegoError, RegoErrors, unsupported } from './errors';
 import { KEYWORDS, lex, type Token } from './lexer';
 import { parseAnnotationBlocks } from './annotations';
 
@@ -74,7 +74,7 @@ export interface ParseOptions {
 /** Parses one Rego module. Throws RegoErrors (parse errors, then this stage's compile checks). */
 export function parseModule(source: string, file: string, opts: ParseOptions = {}): Module {
   const module = guard(file, () => new Parser(source, file, opts.regoVersion ?? 1).module());
-  const errors = guard(file, () => checkModule(module));
+  const errors = guard(file, () => checkModule(module, opts.regoVersion ?? 1));
   if (errors.length > 0) throw new RegoErrors(errors);
   return module;
 }
@@ -1201,10 +1201,10 @@ function isGround(t: Term): boolean {
  * - one name may not be defined both as a function and as a value, both as a partial set (contains) and as
  *   anything else, or as functions of different arity ("conflicting rules").
  */
-export function checkModule(module: Module): RegoError[] {
+export function checkModule(module: Module, version: RegoVersion = 1): RegoError[] {
   const errors: RegoError[] = [];
   for (const rule of module.rules) {
-    for (let r: Rule | undefined = rule; r; r = r.else) checkRuleBody(r, rule.head.args, errors);
+    for (let r: Rule | undefined = rule; r; r = r.else) checkRuleBody(r, rule.head.args, errors, version);
   }
   checkConflicts(module, errors);
   return errors;
@@ -1213,6 +1213,7 @@ export function checkModule(module: Module): RegoError[] {
 type Occurrence = 'seen' | 'assigned' | 'declared' | 'arg';
 
 class Scopes {
+  constructor(readonly version: RegoVersion) {}
   private stack: Array<Map<string, Occurrence>> = [];
   push(): void {
     this.stack.push(new Map());
@@ -1225,8 +1226,8 @@ class Scopes {
   }
 }
 
-function checkRuleBody(rule: Rule, args: Term[] | undefined, errors: RegoError[]): void {
-  const scopes = new Scopes();
+function checkRuleBody(rule: Rule, args: Term[] | undefined, errors: RegoError[], version: RegoVersion): void {
+  const scopes = new Scopes(version);
   scopes.push();
   if (args) for (const a of args) forEachVar(a, (v) => scopes.top.set(v.name, 'arg'));
   checkBody(rule.body, scopes, errors);
@@ -1257,7 +1258,12 @@ function checkBody(body: Body, scopes: Scopes, errors: RegoError[]): void {
           if (lhs.type === 'var' || lhs.type === 'array' || lhs.type === 'object') {
             forEachVar(lhs, (x) => declare(x, 'assigned', scopes, errors), (t) => seeTerm(t, scopes, errors));
           } else if (lhs.type === 'ref' && lhs.path.length === 0 && lhs.head.type === 'var') {
-            errors.push(new RegoError('rego_compile_error', lhs.loc, `variables must not shadow ${lhs.head.name} (use a different variable name)`));
+            // v1 forbids it; v0 allows a local variable named input/data, which we do not support
+            errors.push(
+              scopes.version === 0
+                ? unsupported(lhs.loc, `a variable named ${lhs.head.name} (Rego v0 allows one; rename it)`)
+                : new RegoError('rego_compile_error', lhs.loc, `variables must not shadow ${lhs.head.name} (use a different variable name)`),
+            );
           } else {
             errors.push(new RegoError('rego_compile_error', lhs.loc, `cannot assign to ${termKindName(lhs)}`));
           }

@@ -53,6 +53,24 @@ describe('parsing Rego v0', () => {
     expect(() => v0('package a\n\nimport rego.v1\nimport future.keywords.in\n\np if { true }\n')).toThrow(/x\.rego:4:1: .*not both/);
   });
 
+  it('a local variable named input is refused as unsupported in v0 (v1 forbids it outright)', () => {
+    expect(() => v0('package a\n\np { input := 1 }\n')).toThrow(/x\.rego:3:5: unsupported: a variable named input/);
+    expect(() => parseModule('package a\n\np if { input := 1 }\n', 'x.rego')).toThrow(/variables must not shadow input/);
+  });
+
+  it('pdp parse --v0-compatible', async () => {
+    const { run: pdpParse } = await import('../../src/cli/commands/parse');
+    const d = fileTree({ 'v0.rego': 'package a\n\ndeny[m] { m := 1 }\n' });
+    try {
+      const r = await quietly(() => pdpParse([path.join(d, 'v0.rego'), '--v0-compatible']));
+      expect(r.value).toBe(0);
+      expect(JSON.parse(r.out).rules[0].head.key).toMatchObject({ type: 'var', name: 'm' });
+      expect((await quietly(() => pdpParse([path.join(d, 'v0.rego')]))).value).toBe(1);
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('v1 stays the default and keeps its message', () => {
     expect(() => parseModule('package a\n\np { true }\n', 'x.rego')).toThrow(/rules must use "if" before the body in Rego v1/);
   });
