@@ -74,7 +74,7 @@ export interface ParseOptions {
 /** Parses one Rego module. Throws RegoErrors (parse errors, then this stage's compile checks). */
 export function parseModule(source: string, file: string, opts: ParseOptions = {}): Module {
   const module = guard(file, () => new Parser(source, file, opts.regoVersion ?? 1).module());
-  const errors = guard(file, () => checkModule(module, opts.regoVersion ?? 1));
+  const errors = guard(file, () => checkModule(module));
   if (errors.length > 0) throw new RegoErrors(errors);
   return module;
 }
@@ -269,6 +269,7 @@ class Parser {
     }
     if (this.version === 0) this.checkV0Imports(imports);
     const module: Module = { type: 'module', file: this.file, package: pkg, imports, rules, annotations: [] };
+    if (!this.v1) module.regoVersion = 0;
     this.attachAnnotations(module);
     return module;
   }
@@ -1201,13 +1202,40 @@ function isGround(t: Term): boolean {
  * - one name may not be defined both as a function and as a value, both as a partial set (contains) and as
  *   anything else, or as functions of different arity ("conflicting rules").
  */
-export function checkModule(module: Module, version: RegoVersion = 1): RegoError[] {
+export function checkModule(module: Module): RegoError[] {
   const errors: RegoError[] = [];
+  const version: RegoVersion = module.regoVersion ?? 1;
   for (const rule of module.rules) {
     for (let r: Rule | undefined = rule; r; r = r.else) checkRuleBody(r, rule.head.args, errors, version);
   }
   checkConflicts(module, errors);
+  if (version === 1) checkV1Strictness(module, errors);
   return errors;
+}
+
+/**
+ * Checks OPA 1.x makes in v1 (formerly its strict mode) and skips in v0: no rule named `input` or `data`,
+ * no two imports binding one name.
+ */
+function checkV1Strictness(module: Module, errors: RegoError[]): void {
+  for (const rule of module.rules) {
+    const h = rule.head.ref.head;
+    if (h.type === 'var' && (h.name === 'input' || h.name === 'data') && rule.head.ref.path.length === 0) {
+      errors.push(new RegoError('rego_compile_error', rule.loc, `rules must not shadow ${h.name} (use a different rule name)`));
+    }
+  }
+  const bound = new Map<string, Import>();
+  for (const imp of module.imports) {
+    const root = (imp.path.head as VarTerm).name;
+    if (root === 'future' || root === 'rego') continue;
+    const parts = imp.path.path.map((p) => (p as StringTerm).value);
+    const name = imp.alias ?? (parts.length > 0 ? parts[parts.length - 1] : root);
+    const prev = bound.get(name);
+    if (prev) {
+      const prevText = [(prev.path.head as VarTerm).name, ...prev.path.path.map((p) => (p as StringTerm).value)].join('.');
+      errors.push(new RegoError('rego_compile_error', imp.loc, `import must not shadow import ${prevText}`));
+    } else bound.set(name, imp);
+  }
 }
 
 type Occurrence = 'seen' | 'assigned' | 'declared' | 'arg';

@@ -71,6 +71,26 @@ describe('parsing Rego v0', () => {
     }
   });
 
+  it('the checks v1 added are not made in v0: deprecated built-ins, a rule named input, duplicate imports', async () => {
+    const { compile } = await import('../../src/compiler');
+    const src = 'package a\n\nimport data.lib.x\nimport data.other.x\n\ninput { true }\n\np := any([false, true])\n';
+    const v1 = () => compile({ modules: [{ file: 'a.rego', source: src.replace('input { true }', 'input := true') }], entrypoints: ['a/p'] });
+    expect(v1).toThrow(/a\.rego:4:1: import must not shadow import data\.lib\.x/);
+    expect(v1).toThrow(/a\.rego:6:1: rules must not shadow input/);
+    const deprecated = () => compile({ modules: [{ file: 'd.rego', source: 'package a\n\np := any([false, true])\n' }], entrypoints: ['a/p'] });
+    expect(deprecated).toThrow(/d\.rego:3:6: deprecated built-in function calls in expression: any/);
+    // v0: all three are accepted, and any() answers
+    const out = compile({ modules: [{ file: 'a.rego', source: src, regoVersion: 0 }], entrypoints: ['a/p'] });
+    const { WasmPolicy } = await import('../../src/engine/policy');
+    const policy = await WasmPolicy.load(out.wasm);
+    policy.setData({});
+    expect(policy.evaluate('a/p', {})).toEqual([{ result: true }]);
+    // a v0 module importing rego.v1 is held to v1's checks
+    expect(() => compile({ modules: [{ file: 'd.rego', source: 'package a\n\nimport rego.v1\n\np := any([false, true])\n', regoVersion: 0 }], entrypoints: ['a/p'] })).toThrow(
+      /deprecated built-in/,
+    );
+  });
+
   it('v1 stays the default and keeps its message', () => {
     expect(() => parseModule('package a\n\np { true }\n', 'x.rego')).toThrow(/rules must use "if" before the body in Rego v1/);
   });
