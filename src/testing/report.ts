@@ -22,7 +22,9 @@ export function formatText(report: TestReport, opts: { verbose?: boolean } = {})
       out.push(`${file}:`);
     }
     const where = opts.verbose ? ` ${t.file}:${t.line}` : '';
-    const time = t.status === 'skip' ? '' : ` (${ms(t.durationMs)})`;
+    // skipped tests, and tests that could not be compiled, never ran: no time to show
+    const ran = t.status !== 'skip' && !(t.status === 'error' && t.durationMs === 0);
+    const time = ran ? ` (${ms(t.durationMs)})` : '';
     out.push(`${t.name}: ${LABEL[t.status]}${time}${where}`);
     if (!t.passed && t.error && t.status !== 'skip') out.push(`  ${t.error.split('\n').join('\n  ')}`);
   }

@@ -51,7 +51,7 @@ describe('pdp test on a library with a refused construct', () => {
     expect(runFailed(report)).toBe(true);
 
     const text = formatText(report);
-    expect(text).toMatch(/data\.refused_test\.test_p: ERROR/);
+    expect(text).toMatch(/data\.refused_test\.test_p: ERROR\n/);
     expect(text).toMatch(/PASS: 2\/5 {2}FAIL: 1 {2}ERROR: 2 {2}1 error outside tests/);
     const json = JSON.parse(formatJson(report));
     expect([json.passed, json.failed, json.errored, json.errors.length]).toEqual([2, 1, 2, 1]);
