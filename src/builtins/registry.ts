@@ -69,6 +69,15 @@ for (const [category, rows] of Object.entries(ROWS)) {
   }
 }
 
+/**
+ * Adds a built-in that OPA does not have (a plug-in's, see plugins.ts). Never replaces a known built-in:
+ * a policy relying on OPA's `http.send` must get OPA's. Throws Error with a message for a human.
+ */
+export function addCustomBuiltin(decl: BuiltinDecl): void {
+  if (REGISTRY.has(decl.name)) throw new Error(`built-in ${decl.name} already exists and cannot be replaced`);
+  REGISTRY.set(decl.name, decl);
+}
+
 export function lookupBuiltin(name: string): BuiltinDecl | undefined {
   return REGISTRY.get(name);
 }

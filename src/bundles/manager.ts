@@ -150,7 +150,7 @@ export class BundleManager {
       else if (st.kind === 'bundle-dir') files = readBundleDir(st.cfg.source, limit);
       else {
         const eps = [this.opts.decisionEntrypoint, ...(this.opts.compileEntrypoints ?? [])].filter((e): e is string => !!e);
-        files = await compileRegoDir(st.cfg.source, eps.length ? eps : undefined);
+        files = await compileRegoDir(st.cfg.source, eps.length ? eps : undefined, { v0Compatible: st.cfg.v0_compatible });
       }
     } catch (err) {
       this.failed(st.name, err as Error, 'read');

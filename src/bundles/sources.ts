@@ -19,9 +19,23 @@ export function sourceKind(source: string): SourceKind {
     throw new BundleFormatError(`bundle source ${source} does not exist`);
   }
   if (st.isDirectory()) {
-    return fs.existsSync(path.join(source, '.manifest')) || fs.existsSync(path.join(source, 'policy.wasm')) ? 'bundle-dir' : 'rego-dir';
+    if (fs.existsSync(path.join(source, 'policy.wasm'))) return 'bundle-dir';
+    const manifest = path.join(source, '.manifest');
+    if (!fs.existsSync(manifest)) return 'rego-dir';
+    // a manifest naming no wasm module is a bundle of sources (say, with rego_version 0): compile them
+    return namesWasm(manifest) ? 'bundle-dir' : 'rego-dir';
   }
   return 'file';
+}
+
+/** Whether a `.manifest` lists wasm modules (an unreadable one is left to the bundle reader to report). */
+function namesWasm(manifest: string): boolean {
+  try {
+    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { wasm?: unknown };
+    return Array.isArray(m.wasm) && m.wasm.length > 0;
+  } catch {
+    return true;
+  }
 }
 
 /** A default bundle name from its source: "bundles/mcp.tar.gz" → "mcp". */
@@ -66,10 +80,12 @@ export function readBundleDir(dir: string, sizeLimit = DEFAULT_SIZE_LIMIT): Map<
 export function regoDirFiles(dir: string): string[] {
   const list: string[] = [];
   walk(dir, list, (rel) => rel.split(path.sep).some((p) => p === 'node_modules' || p === '.git' || p.startsWith('.')));
-  return list
-    .filter((f) => /\.rego$/.test(f) || /(^|\/)data\.(json|ya?ml)$/.test(f.split(path.sep).join('/')))
-    .filter((f) => !isTestFile(f))
-    .sort();
+  // the root .manifest decides how the sources are read (rego_version), so it is part of them
+  const manifest = fs.existsSync(path.join(dir, '.manifest')) ? [path.join(dir, '.manifest')] : [];
+  return [
+    ...manifest,
+    ...list.filter((f) => /\.rego$/.test(f) || /(^|\/)data\.(json|ya?ml)$/.test(f.split(path.sep).join('/'))).filter((f) => !isTestFile(f)),
+  ].sort();
 }
 
 /** A content hash of a .rego directory's sources (names and bytes): changes iff the bundle must. */
@@ -82,6 +98,11 @@ export function regoDirHash(dir: string): string {
     h.update('\0');
   }
   return h.digest('hex');
+}
+
+/** A source file's name inside the bundle built from `dir`. */
+function bundleFile(dir: string, file: string): string {
+  return path.relative(dir, path.resolve(file)).split(path.sep).join('/');
 }
 
 /** What a served policy directory compiles to: the bundle's contents and the entrypoints it serves. */
@@ -99,17 +120,25 @@ export interface CompiledDir {
  */
 export function compileServedDir(
   dir: string,
-  opts: { entrypoints?: string[]; fallbackToAnnotated?: boolean; revision: string; metadata?: Record<string, unknown>; withSources?: boolean },
+  opts: {
+    entrypoints?: string[];
+    fallbackToAnnotated?: boolean;
+    revision: string;
+    metadata?: Record<string, unknown>;
+    withSources?: boolean;
+    /** Rego v0 unless the directory's .manifest says otherwise */
+    v0Compatible?: boolean;
+  },
 ): CompiledDir {
   // loaded on first use: a PDP that serves only built bundles never pays for the compiler
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { compile } = require('../compiler') as typeof import('../compiler');
   const { loadPolicyDir } = require('../compiler/load') as typeof import('../compiler/load');
-  const { compiledManifest } = require('../compiler/bundle') as typeof import('../compiler/bundle');
+  const { compiledManifest, regoVersionFields } = require('../compiler/bundle') as typeof import('../compiler/bundle');
   /* eslint-enable @typescript-eslint/no-var-requires */
   const files = regoDirFiles(dir);
   if (!files.some((f) => f.endsWith('.rego'))) throw new BundleFormatError(`${dir} holds no .rego files`);
-  const loaded = loadPolicyDir([dir]);
+  const loaded = loadPolicyDir([dir], { v0Compatible: opts.v0Compatible });
   const modules = loaded.modules.filter((m) => !isTestFile(m.file));
   let out: ReturnType<typeof compile>;
   try {
@@ -129,10 +158,9 @@ export function compileServedDir(
     data: loaded.data,
     entrypoints: out.entrypoints,
     metadata: opts.metadata,
+    regoVersions: regoVersionFields(modules.map((m) => ({ file: bundleFile(dir, m.file), regoVersion: m.regoVersion }))),
   });
-  const sources = opts.withSources
-    ? modules.map((m) => ({ file: path.relative(dir, path.resolve(m.file)).split(path.sep).join('/'), source: m.source }))
-    : undefined;
+  const sources = opts.withSources ? modules.map((m) => ({ file: bundleFile(dir, m.file), source: m.source })) : undefined;
   return { contents: { manifest, data: loaded.data, wasm: out.wasm, sources }, entrypoints: out.entrypoints };
 }
 
@@ -140,9 +168,9 @@ export function compileServedDir(
  * A directory source's bundle members (/.manifest with revision = content hash of the sources,
  * /data.json, /policy.wasm), for the bundle reader.
  */
-export async function compileRegoDir(dir: string, entrypoints?: string[]): Promise<Map<string, Buffer>> {
+export async function compileRegoDir(dir: string, entrypoints?: string[], opts: { v0Compatible?: boolean } = {}): Promise<Map<string, Buffer>> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { bundleMembers } = require('../compiler/bundle') as typeof import('../compiler/bundle');
-  const compiled = compileServedDir(dir, { entrypoints, fallbackToAnnotated: true, revision: regoDirHash(dir).slice(0, 16) });
+  const compiled = compileServedDir(dir, { entrypoints, fallbackToAnnotated: true, revision: regoDirHash(dir).slice(0, 16), v0Compatible: opts.v0Compatible });
   return bundleMembers(compiled.contents);
 }

@@ -54,6 +54,22 @@ function tarEntries(entries: Array<{ name: string; body: Buffer }>): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The bundle member a source file is stored as: its path from the bundle root, with a leading `/`. */
+export function sourceMemberName(file: string): string {
+  return '/' + file.replace(/\\/g, '/').replace(/^(\.\.?\/)+/, '').replace(/^\/+/, '');
+}
+
+/**
+ * The manifest's Rego version fields for sources of these versions (as OPA writes them): `rego_version`
+ * 0 when every source is v0, else 1 with a `file_rego_versions` entry for each v0 source.
+ */
+export function regoVersionFields(sources: Array<{ file: string; regoVersion?: 0 | 1 }>): Record<string, unknown> {
+  const v0 = sources.filter((s) => s.regoVersion === 0);
+  if (v0.length === 0) return { rego_version: 1 };
+  if (v0.length === sources.length) return { rego_version: 0 };
+  return { rego_version: 1, file_rego_versions: Object.fromEntries(v0.map((s) => [sourceMemberName(s.file), 0])) };
+}
+
 /** The bundle's members in OPA's order and naming (`/.manifest`, `/data.json`, `/policy.wasm`, sources). */
 export function bundleMembers(b: BundleContents): Map<string, Buffer> {
   const members = new Map<string, Buffer>([
@@ -62,7 +78,7 @@ export function bundleMembers(b: BundleContents): Map<string, Buffer> {
     ['/policy.wasm', Buffer.from(b.wasm)],
   ]);
   for (const s of b.sources ?? []) {
-    let name = '/' + s.file.replace(/\\/g, '/').replace(/^(\.\.?\/)+/, '').replace(/^\/+/, '');
+    let name = sourceMemberName(s.file);
     while (members.has(name)) name = name.replace(/\.rego$/, '') + '_.rego';
     members.set(name, Buffer.from(s.source));
   }
@@ -85,6 +101,8 @@ export function compiledManifest(o: {
   data: Record<string, unknown>;
   entrypoints: string[];
   metadata?: Record<string, unknown>;
+  /** the bundle's Rego version fields (regoVersionFields); v1 when absent */
+  regoVersions?: Record<string, unknown>;
 }): Record<string, unknown> {
   const roots = new Set<string>();
   for (const p of o.packages) if (p.length) roots.add(p[0]);
@@ -93,7 +111,7 @@ export function compiledManifest(o: {
     revision: o.revision,
     roots: [...roots].sort(),
     wasm: o.entrypoints.map((entrypoint) => ({ entrypoint, module: '/policy.wasm' })),
-    rego_version: 1,
+    ...(o.regoVersions ?? { rego_version: 1 }),
     ...(o.metadata ? { metadata: o.metadata } : {}),
   };
 }

@@ -11,14 +11,23 @@
 import type { Location, Module } from './ast';
 import type { Block, Program } from './ir';
 import { RegoError, RegoErrors, unsupported } from './errors';
-import { parseBody, parseModule } from './parser';
+import { parseBody, parseModule, type RegoVersion } from './parser';
 import { analyze } from './check';
 import { Planner } from './plan/planner';
 
 export { checkModules } from './check';
 
+export type { RegoVersion } from './parser';
+
+/** One Rego source file; `regoVersion` 0 parses it as Rego v0 (the default is v1). */
+export interface SourceFile {
+  file: string;
+  source: string;
+  regoVersion?: RegoVersion;
+}
+
 export interface CompileOptions {
-  modules: Array<{ file: string; source: string }>;
+  modules: SourceFile[];
   entrypoints?: string[];
   queries?: Array<{ name: string; query: string }>;
   strictBuiltinErrors?: boolean;
@@ -32,12 +41,12 @@ export interface CompileResult {
 }
 
 /** Parse every module, collecting all errors rather than stopping at the first file. */
-export function parseAll(sources: Array<{ file: string; source: string }>): Module[] {
+export function parseAll(sources: SourceFile[]): Module[] {
   const modules: Module[] = [];
   const errors: RegoError[] = [];
   for (const s of sources) {
     try {
-      modules.push(parseModule(s.source, s.file));
+      modules.push(parseModule(s.source, s.file, { regoVersion: s.regoVersion }));
     } catch (e) {
       if (e instanceof RegoErrors) errors.push(...e.errors);
       else if (e instanceof RegoError) errors.push(e);

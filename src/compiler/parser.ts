@@ -19,7 +19,12 @@
  * - Numbers keep their text, except that a leading `.` gets a `0` (`.5` → "0.5"), so the text is valid JSON.
  *
  * Rego v0 (rule bodies without `if`, partial sets without `contains`) is refused with a message that
- * shows the v1 form. After parsing, parseModule runs the checks OPA makes at this stage (see checkModule).
+ * shows the v1 form, unless the module is parsed as v0 (`{ regoVersion: 0 }`, OPA's `--v0-compatible`).
+ * In v0, as in OPA: `in`, `every`, `if` and `contains` are keywords only once imported (`import
+ * future.keywords[.x]`), and are plain names otherwise; `p { … }` is `p if { … }`; `p[x] { … }` and a
+ * bare `p[x]` (or `p.x`) define a partial SET (`p contains x`), while `p[k] = v { … }` defines an object
+ * entry; `else = v { … }` needs no `if`. A v0 module that imports `rego.v1` is read as v1 from there on.
+ * After parsing, parseModule runs the checks OPA makes at this stage (see checkModule).
  */
 import type {
   Annotations,
@@ -39,7 +44,7 @@ import type {
   VarTerm,
   With,
 } from './ast';
-import { RegoError, RegoErrors } from './errors';
+import { RegoError, RegoErrors, unsupported } from './errors';
 import { KEYWORDS, lex, type Token } from './lexer';
 import { parseAnnotationBlocks } from './annotations';
 
@@ -56,11 +61,19 @@ const FACTOR_OPS: Record<string, string> = { '*': 'mul', '/': 'div', '%': 'rem' 
 /** The keywords `future.keywords.x` may import (all are built into v1, so the import is a no-op). */
 const FUTURE_KEYWORDS = ['contains', 'every', 'if', 'in'];
 
+/** Rego's syntax versions, as a bundle manifest's `rego_version` numbers them. */
+export type RegoVersion = 0 | 1;
+
+export interface ParseOptions {
+  /** 1 (the default): Rego v1, as OPA 1.x; 0: Rego v0, as OPA 1.x with --v0-compatible */
+  regoVersion?: RegoVersion;
+}
+
 // ---------------------------------------------------------------- public API
 
-/** Parses one Rego v1 module. Throws RegoErrors (parse errors, then this stage's compile checks). */
-export function parseModule(source: string, file: string): Module {
-  const module = guard(file, () => new Parser(source, file).module());
+/** Parses one Rego module. Throws RegoErrors (parse errors, then this stage's compile checks). */
+export function parseModule(source: string, file: string, opts: ParseOptions = {}): Module {
+  const module = guard(file, () => new Parser(source, file, opts.regoVersion ?? 1).module());
   const errors = guard(file, () => checkModule(module));
   if (errors.length > 0) throw new RegoErrors(errors);
   return module;
@@ -152,14 +165,22 @@ class Parser {
   private pos = 0;
   private depth = 0;
   private readonly comments: ReturnType<typeof lex>['comments'];
+  /** v1 rules apply: a v1 module, or a v0 module that imported rego.v1 */
+  private v1: boolean;
+  /** the words that are keywords here: all of KEYWORDS in v1; in v0 the future keywords once imported */
+  private readonly keywords: Set<string>;
 
   constructor(
     private readonly source: string,
     private readonly file: string,
+    private readonly version: RegoVersion = 1,
   ) {
     const { tokens, comments } = lex(source, file);
     this.toks = tokens;
     this.comments = comments;
+    this.v1 = version === 1;
+    this.keywords = new Set(KEYWORDS);
+    if (!this.v1) for (const kw of FUTURE_KEYWORDS) this.keywords.delete(kw);
   }
 
   // ---------------- token helpers
@@ -187,7 +208,7 @@ class Parser {
   /** `t` is the keyword `kw` used as a keyword (not as the head of a ref like `in.x`). */
   private isKw(kw: string): boolean {
     const t = this.tok;
-    return t.kind === 'ident' && t.text === kw && !this.refFollows(this.pos);
+    return t.kind === 'ident' && t.text === kw && this.keywords.has(kw) && !this.refFollows(this.pos);
   }
   /** the token after index i is `.` or `[` with no whitespace in between (so the word at i heads a ref) */
   private refFollows(i: number): boolean {
@@ -246,9 +267,19 @@ class Parser {
         throw err;
       }
     }
+    if (this.version === 0) this.checkV0Imports(imports);
     const module: Module = { type: 'module', file: this.file, package: pkg, imports, rules, annotations: [] };
+    if (!this.v1) module.regoVersion = 0;
     this.attachAnnotations(module);
     return module;
+  }
+
+  /** OPA: in v0, `rego.v1` implies the future keywords, and importing both is an error. */
+  private checkV0Imports(imports: Import[]): void {
+    const root = (i: Import): string => (i.path.head as VarTerm).name;
+    if (!imports.some((i) => root(i) === 'rego')) return;
+    const future = imports.find((i) => root(i) === 'future');
+    if (future) this.error(future.loc, 'the rego.v1 import implies the future keywords: import rego.v1 or future.keywords, not both');
   }
 
   private packageDecl(): Package {
@@ -289,7 +320,7 @@ class Parser {
     if (this.isKw('as')) {
       this.advance();
       const a = this.tok;
-      if (a.kind !== 'ident' || KEYWORDS.has(a.text)) this.fail(a, 'an alias name after "as"');
+      if (a.kind !== 'ident' || this.keywords.has(a.text)) this.fail(a, 'an alias name after "as"');
       this.advance();
       alias = a.text;
     }
@@ -300,11 +331,18 @@ class Parser {
       if (parts.length === 2 && !FUTURE_KEYWORDS.includes(parts[1])) {
         this.error(path.loc, `invalid import future.keywords.${parts[1]}: the keyword must be one of ${FUTURE_KEYWORDS.join(', ')}`);
       }
+      if (!this.v1) for (const kw of parts.length === 2 ? [parts[1]] : FUTURE_KEYWORDS) this.keywords.add(kw);
     } else if (root === 'rego') {
       if (parts.length !== 1 || parts[0] !== 'v1') this.error(path.loc, `invalid import rego.${parts.join('.')}: the only rego import is rego.v1`);
+      if (!this.v1) {
+        if (alias !== undefined) this.error(path.loc, 'rego imports cannot be aliased');
+        // a v0 module importing rego.v1 is held to v1's syntax from here on (OPA: "v0v1")
+        this.v1 = true;
+        for (const kw of FUTURE_KEYWORDS) this.keywords.add(kw);
+      }
     } else if (alias === undefined) {
       const last = parts.length > 0 ? parts[parts.length - 1] : root;
-      if (KEYWORDS.has(last)) this.error(path.loc, `invalid import path: it must not end with the keyword "${last}" (use an alias: import … as name)`);
+      if (this.keywords.has(last)) this.error(path.loc, `invalid import path: it must not end with the keyword "${last}" (use an alias: import … as name)`);
     }
     return { path, alias, loc };
   }
@@ -321,7 +359,7 @@ class Parser {
     }
     const nameTok = this.tok;
     if (nameTok.kind !== 'ident') this.fail(nameTok, isDefault ? 'a rule name after "default"' : 'a rule, an import, or the end of the file');
-    if (KEYWORDS.has(nameTok.text) && !this.refFollows(this.pos)) {
+    if (this.keywords.has(nameTok.text) && !this.refFollows(this.pos)) {
       this.fail(nameTok, 'a rule name (keywords cannot be used as names)');
     }
     const head = this.ruleHead(isDefault);
@@ -343,7 +381,18 @@ class Parser {
       rule.hasIf = true;
       rule.body = this.ruleBodyAfterIf();
     } else if (this.isPunct('{')) {
-      this.v0BodyError(rule, startIdx);
+      if (this.v1) this.v0BodyError(rule, startIdx);
+      v0PartialSet(head);
+      rule.body = this.block();
+    } else if (!this.v1) {
+      // no body, v0: `p = 1`, `f(x) = 1`, `f(x)` (true), `p[x]` / `p.x` (a partial set), `p[k] = v`
+      const p = head.ref.path;
+      if (head.key === undefined && head.value === undefined && head.args === undefined) {
+        if (p.length === 0) this.error(rule.loc, `rule "${name}" has no value or body: expected "=", ":=" or "{" after the name (e.g. ${name} = true, or ${name} { … })`);
+        if (p.length > 1) this.error(rule.loc, `rule "${name}" has no value or body (e.g. ${name} = true, or ${name} { … })`);
+        v0PartialSet(head);
+      }
+      return [rule];
     } else {
       // no body: `p := 1`, `p contains "x"`, `f(x) := 1`, `a.b.c` (a value of true)
       const p = head.ref.path;
@@ -484,7 +533,8 @@ class Parser {
         rule.body = [this.literal()];
       }
     } else if (this.isPunct('{')) {
-      this.error(this.loc(), `"else" bodies must use "if" in Rego v1 (write: else${elseHead.value ? ' := …' : ''} if { … })`);
+      if (this.v1) this.error(this.loc(), `"else" bodies must use "if" in Rego v1 (write: else${elseHead.value ? ' := …' : ''} if { … })`);
+      rule.body = this.block();
     }
     if (this.isKw('else')) rule.else = this.elseRule(head);
     return rule;
@@ -605,7 +655,7 @@ class Parser {
     while (this.isKw('with')) {
       const w = this.advance();
       const t = this.tok;
-      if (t.kind !== 'ident' || (KEYWORDS.has(t.text) && !this.refFollows(this.pos))) this.fail(t, 'a target after "with" (e.g. with input.user as "alice")');
+      if (t.kind !== 'ident' || (this.keywords.has(t.text) && !this.refFollows(this.pos))) this.fail(t, 'a target after "with" (e.g. with input.user as "alice")');
       const target = this.primary(false);
       let targetRef: RefTerm;
       if (target.type === 'var') targetRef = ref(target, [], target.loc);
@@ -640,7 +690,7 @@ class Parser {
     const vars: VarTerm[] = [];
     for (;;) {
       const t = this.tok;
-      if (t.kind !== 'ident' || KEYWORDS.has(t.text)) this.fail(t, vars.length === 0 ? 'a variable after "some"' : 'a variable after ","');
+      if (t.kind !== 'ident' || this.keywords.has(t.text)) this.fail(t, vars.length === 0 ? 'a variable after "some"' : 'a variable after ","');
       this.advance();
       vars.push({ type: 'var', name: t.text, loc: this.loc(t) });
       if (!this.isPunct(',')) break;
@@ -796,7 +846,7 @@ class Parser {
             term = t.text === 'null' ? { type: 'null', loc } : { type: 'boolean', value: t.text === 'true', loc };
             break;
           }
-          if (KEYWORDS.has(t.text) && t.text !== 'contains' && !keywordsOk && !this.refFollows(this.pos)) {
+          if (this.keywords.has(t.text) && t.text !== 'contains' && !keywordsOk && !this.refFollows(this.pos)) {
             this.fail(t, 'a term (keywords cannot be used as variables)');
           }
           this.advance();
@@ -1112,6 +1162,17 @@ function nextNode(module: Module, afterLine: number): { kind: 'package' } | { ki
   return undefined;
 }
 
+/**
+ * v0's reading of a `p[x]` / `p.x` head written without `if`, `contains` or a value: a partial set with
+ * the element x (OPA keeps this for backwards compatibility; v1 reads `p[x] if …` as an object entry).
+ */
+function v0PartialSet(head: RuleHead): void {
+  const r = head.ref;
+  if (head.key !== undefined || head.value !== undefined || head.args !== undefined || r.path.length !== 1) return;
+  head.key = r.path[0];
+  head.ref = ref(r.head, [], r.loc);
+}
+
 function isGround(t: Term): boolean {
   switch (t.type) {
     case 'var':
@@ -1143,16 +1204,44 @@ function isGround(t: Term): boolean {
  */
 export function checkModule(module: Module): RegoError[] {
   const errors: RegoError[] = [];
+  const version: RegoVersion = module.regoVersion ?? 1;
   for (const rule of module.rules) {
-    for (let r: Rule | undefined = rule; r; r = r.else) checkRuleBody(r, rule.head.args, errors);
+    for (let r: Rule | undefined = rule; r; r = r.else) checkRuleBody(r, rule.head.args, errors, version);
   }
   checkConflicts(module, errors);
+  if (version === 1) checkV1Strictness(module, errors);
   return errors;
+}
+
+/**
+ * Checks OPA 1.x makes in v1 (formerly its strict mode) and skips in v0: no rule named `input` or `data`,
+ * no two imports binding one name.
+ */
+function checkV1Strictness(module: Module, errors: RegoError[]): void {
+  for (const rule of module.rules) {
+    const h = rule.head.ref.head;
+    if (h.type === 'var' && (h.name === 'input' || h.name === 'data') && rule.head.ref.path.length === 0) {
+      errors.push(new RegoError('rego_compile_error', rule.loc, `rules must not shadow ${h.name} (use a different rule name)`));
+    }
+  }
+  const bound = new Map<string, Import>();
+  for (const imp of module.imports) {
+    const root = (imp.path.head as VarTerm).name;
+    if (root === 'future' || root === 'rego') continue;
+    const parts = imp.path.path.map((p) => (p as StringTerm).value);
+    const name = imp.alias ?? (parts.length > 0 ? parts[parts.length - 1] : root);
+    const prev = bound.get(name);
+    if (prev) {
+      const prevText = [(prev.path.head as VarTerm).name, ...prev.path.path.map((p) => (p as StringTerm).value)].join('.');
+      errors.push(new RegoError('rego_compile_error', imp.loc, `import must not shadow import ${prevText}`));
+    } else bound.set(name, imp);
+  }
 }
 
 type Occurrence = 'seen' | 'assigned' | 'declared' | 'arg';
 
 class Scopes {
+  constructor(readonly version: RegoVersion) {}
   private stack: Array<Map<string, Occurrence>> = [];
   push(): void {
     this.stack.push(new Map());
@@ -1165,8 +1254,8 @@ class Scopes {
   }
 }
 
-function checkRuleBody(rule: Rule, args: Term[] | undefined, errors: RegoError[]): void {
-  const scopes = new Scopes();
+function checkRuleBody(rule: Rule, args: Term[] | undefined, errors: RegoError[], version: RegoVersion): void {
+  const scopes = new Scopes(version);
   scopes.push();
   if (args) for (const a of args) forEachVar(a, (v) => scopes.top.set(v.name, 'arg'));
   checkBody(rule.body, scopes, errors);
@@ -1197,7 +1286,12 @@ function checkBody(body: Body, scopes: Scopes, errors: RegoError[]): void {
           if (lhs.type === 'var' || lhs.type === 'array' || lhs.type === 'object') {
             forEachVar(lhs, (x) => declare(x, 'assigned', scopes, errors), (t) => seeTerm(t, scopes, errors));
           } else if (lhs.type === 'ref' && lhs.path.length === 0 && lhs.head.type === 'var') {
-            errors.push(new RegoError('rego_compile_error', lhs.loc, `variables must not shadow ${lhs.head.name} (use a different variable name)`));
+            // v1 forbids it; v0 allows a local variable named input/data, which we do not support
+            errors.push(
+              scopes.version === 0
+                ? unsupported(lhs.loc, `a variable named ${lhs.head.name} (Rego v0 allows one; rename it)`)
+                : new RegoError('rego_compile_error', lhs.loc, `variables must not shadow ${lhs.head.name} (use a different variable name)`),
+            );
           } else {
             errors.push(new RegoError('rego_compile_error', lhs.loc, `cannot assign to ${termKindName(lhs)}`));
           }

@@ -83,6 +83,10 @@ export interface ConfigOverrides {
   /** `--authzen-entrypoint`: what the AuthZEN endpoints evaluate */
   authzenEntrypoint?: string;
   workers?: number;
+  /** `--v0-compatible`: every bundle compiled from .rego sources is read as Rego v0 */
+  v0Compatible?: boolean;
+  /** `--builtins FILE`: plug-in modules of custom built-ins (added to the config file's) */
+  builtins?: string[];
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
@@ -100,7 +104,7 @@ export function loadConfig(over: ConfigOverrides = {}, env: NodeJS.ProcessEnv = 
     const raw = readConfigFile(file) as Partial<PdpConfig>;
     if (raw.server) cfg.server = { ...cfg.server, ...raw.server };
     if (raw.decision_logs) cfg.decision_logs = { ...cfg.decision_logs, ...raw.decision_logs };
-    for (const k of ['decision_entrypoint', 'authzen', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication'] as const) {
+    for (const k of ['decision_entrypoint', 'authzen', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication', 'builtins'] as const) {
       if (raw[k] !== undefined) (cfg as unknown as Record<string, unknown>)[k] = raw[k];
     }
   }
@@ -119,6 +123,8 @@ export function loadConfig(over: ConfigOverrides = {}, env: NodeJS.ProcessEnv = 
   if (over.authzenEntrypoint !== undefined) cfg.authzen = { ...(cfg.authzen ?? {}), entrypoint: over.authzenEntrypoint };
   if (over.workers !== undefined) cfg.workers = over.workers;
   if (over.bundles && over.bundles.length > 0) cfg.bundles = over.bundles.map((source) => ({ source }));
+  if (over.builtins?.length) cfg.builtins = [...(cfg.builtins ?? []), ...over.builtins.map((f) => path.resolve(f))];
+  if (over.v0Compatible) cfg.bundles = cfg.bundles.map((b) => ({ ...b, v0_compatible: true }));
   cfg.workers ??= os.cpus().length || 1;
   validate(JSON.parse(JSON.stringify({ ...cfg })), 'the effective configuration');
   // set after validation: it is where the file was, not something a file may say

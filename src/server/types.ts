@@ -128,6 +128,11 @@ export interface BundleSourceConfig {
   headers?: Record<string, string>;
   /** read limit for the bundle and each file in it; default 1 GiB like OPA */
   size_limit_bytes?: number;
+  /**
+   * a directory of .rego compiled in-process is Rego v0 unless its `.manifest` says otherwise (OPA's
+   * --v0-compatible); `pdp serve --v0-compatible` sets it on every bundle
+   */
+  v0_compatible?: boolean;
 }
 
 /** The PDP configuration (YAML or JSON file plus PDP_* variables), validated at start. */
@@ -157,6 +162,8 @@ export interface PdpConfig {
   };
   /** where persisted remote bundles go (default ./.pdp) */
   persistence_directory: string;
+  /** plug-in modules of custom built-ins (src/builtins/plugins.ts), relative to the config file */
+  builtins?: string[];
   /** worker processes (node:cluster); default: number of CPUs */
   workers?: number;
   /** identity section: validated by the identity helper's schema */

@@ -13,11 +13,7 @@ function ms(x: number): string {
 /** Human-readable lines. Verbose groups tests by file and shows their source lines and compile time. */
 export function formatText(report: TestReport, opts: { verbose?: boolean } = {}): string {
   const out: string[] = [];
-  if (report.errors.length) {
-    out.push(...report.errors);
-    out.push('', `${report.errors.length} error${report.errors.length === 1 ? '' : 's'}: no test ran`);
-    return out.join('\n') + '\n';
-  }
+  if (report.errors.length) out.push(...report.errors, '');
   let file = '';
   for (const t of report.tests) {
     if (opts.verbose && t.file !== file) {
@@ -26,26 +22,31 @@ export function formatText(report: TestReport, opts: { verbose?: boolean } = {})
       out.push(`${file}:`);
     }
     const where = opts.verbose ? ` ${t.file}:${t.line}` : '';
-    const time = t.status === 'skip' ? '' : ` (${ms(t.durationMs)})`;
+    // skipped tests, and tests that could not be compiled, never ran: no time to show
+    const ran = t.status !== 'skip' && !(t.status === 'error' && t.durationMs === 0);
+    const time = ran ? ` (${ms(t.durationMs)})` : '';
     out.push(`${t.name}: ${LABEL[t.status]}${time}${where}`);
     if (!t.passed && t.error && t.status !== 'skip') out.push(`  ${t.error.split('\n').join('\n  ')}`);
   }
   out.push('-'.repeat(80));
   if (report.tests.length === 0) out.push('no tests found');
-  const parts = [`PASS: ${report.passed}/${report.passed + report.failed}`];
+  const parts = [`PASS: ${report.passed}/${report.passed + report.failed + report.errored}`];
   if (report.failed) parts.push(`FAIL: ${report.failed}`);
+  if (report.errored) parts.push(`ERROR: ${report.errored}`);
   if (report.skipped) parts.push(`SKIPPED: ${report.skipped}`);
+  if (report.errors.length) parts.push(`${report.errors.length} error${report.errors.length === 1 ? '' : 's'} outside tests (above)`);
   if (opts.verbose) parts.push(`compile ${ms(report.compileMs)}`);
   out.push(parts.join('  '));
   return out.join('\n') + '\n';
 }
 
-/** The JSON summary: `{"passed", "failed", "skipped", "errors", "compile_ms", "tests": [...]}`. */
+/** The JSON summary: `{"passed", "failed", "errored", "skipped", "errors", "compile_ms", "tests": [...]}`. */
 export function formatJson(report: TestReport): string {
   return (
     JSON.stringify({
       passed: report.passed,
       failed: report.failed,
+      errored: report.errored,
       skipped: report.skipped,
       errors: report.errors,
       compile_ms: Number(report.compileMs.toFixed(3)),

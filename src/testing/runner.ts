@@ -2,7 +2,9 @@
  * The Rego test runner behind `pdp test`: discovers `test_*` rules, compiles them all in one compile
  * call (one entrypoint per test: much faster than a compile per test), loads the module as the PDP does
  * (src/engine/policy.ts: WasmPolicy), and evaluates each test with no input.
- * A test passes when its result is `true`; undefined, any other value, or an evaluation error fails.
+ * A test passes when its result is `true`; undefined or any other value fails it; an evaluation error, or
+ * a compile error in what the test needs (e.g. a refused construct), makes it an error. When the whole set
+ * does not compile, each test package is compiled on its own with the packages it needs.
  *
  * @example
  *   const report = await runTestsInPaths(['rego/'], { run: /delegation/ });
@@ -10,7 +12,9 @@
  */
 import type { Module } from '../compiler/ast';
 import { RegoError, RegoErrors } from '../compiler/errors';
-import { compile, parseAll } from '../compiler';
+import { compile, type SourceFile } from '../compiler';
+import { parseModule } from '../compiler/parser';
+import { closureOf, guessPackage, moduleUnit } from '../compiler/package-deps';
 import { loadPolicyDir } from '../compiler/load';
 import { WasmPolicy } from '../engine/policy';
 import { errorMessage } from '../engine/error-message';
@@ -33,9 +37,12 @@ export interface TestResult {
 
 export interface TestReport {
   passed: number;
+  /** tests that ran and were not true */
   failed: number;
+  /** tests that could not be compiled, loaded or evaluated (status `error`) */
+  errored: number;
   skipped: number;
-  /** compile errors: when present, no test ran and the run failed */
+  /** errors outside any test (a file that does not parse, a path that cannot be read): the run failed */
   errors: string[];
   compileMs: number;
   tests: TestResult[];
@@ -44,10 +51,12 @@ export interface TestReport {
 export interface RunOptions {
   /** keep only tests whose `data.<pkg>.<rule>` name matches */
   run?: RegExp;
+  /** parse as Rego v0 where no `.manifest` says otherwise (OPA's --v0-compatible) */
+  v0Compatible?: boolean;
 }
 
 export interface PolicySources {
-  modules: Array<{ file: string; source: string }>;
+  modules: SourceFile[];
   data: unknown;
 }
 
@@ -57,12 +66,21 @@ function compileErrorLines(e: unknown): string[] {
   return [errorMessage(e)];
 }
 
-function parseForDiscovery(sources: PolicySources['modules']): { modules: Module[]; errors: string[] } {
-  try {
-    return { modules: parseAll(sources), errors: [] };
-  } catch (e) {
-    return { modules: [], errors: compileErrorLines(e) };
-  }
+/** One source file after parsing: its module, or why it has none. */
+interface ParsedFile extends SourceFile {
+  module?: Module;
+  errors?: string[];
+}
+
+/** Parses each file on its own, so that one unreadable file does not hide the tests of the others. */
+function parseEach(sources: PolicySources['modules']): ParsedFile[] {
+  return sources.map((s) => {
+    try {
+      return { ...s, module: parseModule(s.source, s.file, { regoVersion: s.regoVersion }) };
+    } catch (e) {
+      return { ...s, errors: compileErrorLines(e) };
+    }
+  });
 }
 
 /** Deduplicated, in order: the compiler may report one error once per entrypoint that reaches it. */
@@ -83,46 +101,38 @@ function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/**
- * Runs the tests of already-loaded policy sources (modules and the merged data document).
- * Never throws for a bad policy: compile errors come back in `errors`.
- */
-export async function runTests(sources: PolicySources, opts: RunOptions = {}): Promise<TestReport> {
-  const report: TestReport = { passed: 0, failed: 0, skipped: 0, errors: [], compileMs: 0, tests: [] };
-  const parsed = parseForDiscovery(sources.modules);
-  if (parsed.errors.length) {
-    report.errors = unique(parsed.errors);
-    return report;
-  }
-  const tests = discoverTests(parsed.modules, { run: opts.run });
-  const runnable = tests.filter((t) => !t.skip);
-  for (const t of tests.filter((x) => x.skip)) {
-    report.skipped++;
-    report.tests.push(resultOf(t, 'skip', 0));
-  }
-  if (runnable.length === 0) return report;
+function record(report: TestReport, r: TestResult): void {
+  report.tests.push(r);
+  if (r.status === 'pass') report.passed++;
+  else if (r.status === 'fail') report.failed++;
+  else if (r.status === 'error') report.errored++;
+  else report.skipped++;
+}
 
-  const compileStart = process.hrtime.bigint();
-  let wasm: Uint8Array;
+/** Compiles `modules` for `tests`; the wasm, or the compile errors (every test of the group then errors). */
+function compileGroup(report: TestReport, modules: PolicySources['modules'], tests: DiscoveredTest[]): Uint8Array | string[] {
+  const start = process.hrtime.bigint();
   try {
-    wasm = compile({ modules: sources.modules, entrypoints: runnable.map((t) => t.entrypoint) }).wasm;
+    return compile({ modules, entrypoints: tests.map((t) => t.entrypoint) }).wasm;
   } catch (e) {
-    report.errors = unique(compileErrorLines(e));
-    return report;
+    return unique(compileErrorLines(e));
   } finally {
-    report.compileMs = elapsedMs(compileStart);
+    report.compileMs += elapsedMs(start);
   }
+}
 
+/** Loads a compiled group and evaluates each of its tests with no input. */
+async function evaluateGroup(report: TestReport, wasm: Uint8Array, tests: DiscoveredTest[], data: unknown): Promise<void> {
   let policy: WasmPolicy;
   try {
     policy = await WasmPolicy.load(wasm);
-    policy.setData(sources.data ?? {});
+    policy.setData(data ?? {});
   } catch (e) {
-    report.errors = [`cannot load the compiled tests: ${errorMessage(e)}`];
-    return report;
+    const why = `cannot load the compiled tests: ${errorMessage(e)}`;
+    for (const t of tests) record(report, resultOf(t, 'error', 0, why));
+    return;
   }
-
-  for (const t of runnable) {
+  for (const t of tests) {
     const start = process.hrtime.bigint();
     let outcome: { passed: boolean; error?: string };
     let status: TestStatus;
@@ -133,11 +143,61 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
       outcome = { passed: false, error: errorMessage(e) };
       status = 'error';
     }
-    const r = resultOf(t, status, elapsedMs(start), outcome.error);
-    report.tests.push(r);
-    if (r.passed) report.passed++;
-    else report.failed++;
+    record(report, resultOf(t, status, elapsedMs(start), outcome.error));
   }
+}
+
+async function runGroup(report: TestReport, modules: PolicySources['modules'], tests: DiscoveredTest[], data: unknown): Promise<void> {
+  const wasm = compileGroup(report, modules, tests);
+  if (Array.isArray(wasm)) {
+    const why = wasm.join('\n');
+    for (const t of tests) record(report, resultOf(t, 'error', 0, why));
+    return;
+  }
+  await evaluateGroup(report, wasm, tests, data);
+}
+
+/**
+ * Runs the tests of already-loaded policy sources (modules and the merged data document).
+ * Never throws for a bad policy. Everything is compiled in one go when it can be; otherwise each test
+ * package is compiled with the packages it needs (package-deps.ts), so a refused construct errors the
+ * tests that need it, and only those. A file that does not parse is an entry of `errors`, and errors
+ * every test package that needs it.
+ */
+export async function runTests(sources: PolicySources, opts: RunOptions = {}): Promise<TestReport> {
+  const report: TestReport = { passed: 0, failed: 0, errored: 0, skipped: 0, errors: [], compileMs: 0, tests: [] };
+  const files = parseEach(sources.modules);
+  for (const f of files) if (f.errors) report.errors.push(...f.errors);
+  const modules = files.flatMap((f) => (f.module ? [f.module] : []));
+  const tests = discoverTests(modules, { run: opts.run });
+  for (const t of tests.filter((x) => x.skip)) record(report, resultOf(t, 'skip', 0));
+  const runnable = tests.filter((t) => !t.skip);
+  if (runnable.length === 0) return report;
+
+  if (report.errors.length === 0) {
+    // the common case, and the fastest: one compile for every test
+    const wasm = compileGroup(report, sources.modules, runnable);
+    if (!Array.isArray(wasm)) {
+      await evaluateGroup(report, wasm, runnable, sources.data);
+      return report;
+    }
+  }
+
+  const units = files.map((f) => (f.module ? moduleUnit(f.module) : { pkg: guessPackage(f.source), refs: [] }));
+  const byPackage = new Map<string, DiscoveredTest[]>();
+  for (const t of runnable) byPackage.set(t.package, [...(byPackage.get(t.package) ?? []), t]);
+  for (const [pkg, group] of byPackage) {
+    const start = files.flatMap((f, i) => (f.module && f.module.package.path.join('.') === pkg ? [i] : []));
+    const needed = closureOf(units, start).map((i) => files[i]);
+    const broken = needed.filter((f) => f.errors);
+    if (broken.length > 0) {
+      const why = [`cannot compile: a file this package needs does not parse`, ...broken.flatMap((f) => f.errors ?? [])].join('\n');
+      for (const t of group) record(report, resultOf(t, 'error', 0, why));
+      continue;
+    }
+    await runGroup(report, needed.map(({ file, source, regoVersion }) => ({ file, source, regoVersion })), group, sources.data);
+  }
+  report.tests.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return report;
 }
 
@@ -159,14 +219,14 @@ function resultOf(t: DiscoveredTest, status: TestStatus, durationMs: number, err
 export async function runTestsInPaths(paths: string[], opts: RunOptions = {}): Promise<TestReport> {
   let sources: PolicySources;
   try {
-    sources = loadPolicyDir(paths);
+    sources = loadPolicyDir(paths, { v0Compatible: opts.v0Compatible });
   } catch (e) {
-    return { passed: 0, failed: 0, skipped: 0, errors: compileErrorLines(e), compileMs: 0, tests: [] };
+    return { passed: 0, failed: 0, errored: 0, skipped: 0, errors: compileErrorLines(e), compileMs: 0, tests: [] };
   }
   return runTests(sources, opts);
 }
 
-/** True when the run should exit 1: a compile error, a failing test, or nothing to run. */
+/** True when the run should exit 1: an error, a failing or erroring test, or nothing to run. */
 export function runFailed(report: TestReport): boolean {
-  return report.errors.length > 0 || report.failed > 0 || report.passed === 0;
+  return report.errors.length > 0 || report.failed > 0 || report.errored > 0 || report.passed === 0;
 }

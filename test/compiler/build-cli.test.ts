@@ -51,3 +51,44 @@ test('pdp build refuses without entrypoints and reports compile errors with loca
   err.mockRestore();
   expect(fs.existsSync(path.join(dir, 'b.tar.gz'))).toBe(false);
 });
+
+test('pdp build --v0-compatible compiles v0 sources and says so in the manifest (per file when mixed)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdp-build-v0-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'p'));
+    fs.writeFileSync(path.join(dir, 'p', 'a.rego'), 'package app\n\ndefault allow = false\n\nallow { input.user == "ann" }\n\ndeny[msg] { not allow; msg := "no" }\n');
+    const out = path.join(dir, 'bundle.tar.gz');
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await run([path.join(dir, 'p'), '-e', 'app/allow', '-e', 'app/deny', '-o', out])).toBe(1); // v1 by default
+      expect(await run([path.join(dir, 'p'), '-e', 'app/allow', '-e', 'app/deny', '-o', out, '--v0-compatible'])).toBe(0);
+    } finally {
+      write.mockRestore();
+      err.mockRestore();
+    }
+    const files = untar(fs.readFileSync(out));
+    expect(JSON.parse(files['/.manifest'].toString()).rego_version).toBe(0);
+    const policy = await loadPolicy(files['/policy.wasm']);
+    policy.setData({});
+    expect(policy.evaluate({ user: 'bob' }, 'app/deny')).toEqual([{ result: ['no'] }]);
+    expect(policy.evaluate({ user: 'ann' }, 'app/allow')).toEqual([{ result: true }]);
+
+    // a manifest that makes one file v1: the bundle lists the v0 files
+    fs.writeFileSync(path.join(dir, 'p', '.manifest'), JSON.stringify({ rego_version: 0, file_rego_versions: { '/b.rego': 1 } }));
+    fs.writeFileSync(path.join(dir, 'p', 'b.rego'), 'package other\n\nok if input.ok\n');
+    const w2 = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const cwd = process.cwd();
+    process.chdir(path.join(dir, 'p'));
+    try {
+      expect(await run(['.', '-e', 'app/allow', '-e', 'other/ok', '-o', out])).toBe(0);
+    } finally {
+      process.chdir(cwd);
+      w2.mockRestore();
+    }
+    const m = JSON.parse(untar(fs.readFileSync(out))['/.manifest'].toString());
+    expect([m.rego_version, m.file_rego_versions]).toEqual([1, { '/a.rego': 0 }]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

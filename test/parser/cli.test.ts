@@ -46,6 +46,34 @@ describe('pdp check / pdp parse', () => {
     ]);
   });
 
+  test('every file\'s errors: a file that does not parse does not hide the check errors of other packages', async () => {
+    const lib = path.join(dir, 'library');
+    fs.mkdirSync(lib, { recursive: true });
+    fs.writeFileSync(path.join(lib, 'a.rego'), 'package a\n\nallow if {\n  input.x ==\n}\n');
+    fs.writeFileSync(path.join(lib, 'b.rego'), 'package b\n\nallow if no_such_fn(input.x)\n');
+    fs.writeFileSync(path.join(lib, 'c.rego'), 'package c\n\nallow if y > 1\n');
+    // needs package a, which does not parse: its own errors are not guessed at
+    fs.writeFileSync(path.join(lib, 'd.rego'), 'package d\n\nallow if data.a.allow\n');
+    const r = await capture(() => check([lib]));
+    expect(r.code).toBe(1);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/a\.rego:5:1: /);
+    expect(lines.some((l) => /b\.rego:3:\d+: .*no_such_fn/.test(l))).toBe(true);
+    expect(lines.some((l) => /c\.rego:3:\d+: .*\by\b/.test(l))).toBe(true);
+  });
+
+  test('data files named explicitly are data: they must parse, and are not read as Rego', async () => {
+    fs.writeFileSync(path.join(dir, 'data.yaml'), 'limits:\n  max: 3\n');
+    fs.writeFileSync(path.join(dir, 'data.json'), '{"a": [1, 2]}');
+    fs.writeFileSync(path.join(dir, 'bad.json'), '{"a": ');
+    const good = await capture(() => check([path.join(dir, 'policies'), path.join(dir, 'data.yaml'), path.join(dir, 'data.json')]));
+    expect(good).toEqual({ code: 0, out: '', err: '' });
+    const bad = await capture(() => check([path.join(dir, 'bad.json')]));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${path.join(dir, 'bad.json')}: cannot parse data file`);
+  });
+
   test('missing paths and usage', async () => {
     const r = await capture(() => check([path.join(dir, 'nope.rego')]));
     expect(r.code).toBe(1);

@@ -209,13 +209,14 @@ describe('pdp test runner reports failures', () => {
     }
   });
 
-  it('reports compile errors with their location and runs nothing', async () => {
+  it('reports compile errors with their location as test errors', async () => {
     const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'pdp-test-bad-'));
     try {
       fs.writeFileSync(path.join(bad, 'x_test.rego'), 'package x\n\ntest_a if {\n\tunknown_fn(1)\n}\n');
       const report = await runTestsInPaths([bad]);
-      expect(report.tests).toEqual([]);
-      expect(report.errors.join('\n')).toMatch(/x_test\.rego:4:\d+: /);
+      expect(report.tests.map((t) => t.status)).toEqual(['error']);
+      expect(report.errored).toBe(1);
+      expect(report.tests[0].error).toMatch(/x_test\.rego:4:\d+: /);
       expect(runFailed(report)).toBe(true);
     } finally {
       fs.rmSync(bad, { recursive: true, force: true });

@@ -8,19 +8,22 @@ import { normalizeEntrypoint } from '../entrypoint';
 import * as fs from 'fs';
 import * as path from 'path';
 import { compile } from '../../compiler';
-import { compiledManifest, writeBundle } from '../../compiler/bundle';
+import { compiledManifest, regoVersionFields, writeBundle } from '../../compiler/bundle';
 import { loadPolicyDir, PolicySourceError } from '../../compiler/load';
 import { RegoErrors } from '../../compiler/errors';
+import { BuiltinPluginError, loadBuiltinPlugins } from '../../builtins/plugins';
 
 export const summary = 'compile Rego policies and data into an OPA bundle with policy.wasm';
 
-const USAGE = 'usage: pdp build <dir|file>... -e <entrypoint>... [-o bundle.tar.gz] [--revision R]\n';
+const USAGE = 'usage: pdp build <dir|file>... -e <entrypoint>... [-o bundle.tar.gz] [--revision R] [--v0-compatible] [--builtins FILE]\n';
 
 export async function run(args: string[]): Promise<number> {
   const inputs: string[] = [];
   const eps: string[] = [];
   let out = 'bundle.tar.gz';
   let revision = '';
+  let v0Compatible = false;
+  const plugins: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const val = (): string | undefined => args[++i];
@@ -36,6 +39,12 @@ export async function run(args: string[]): Promise<number> {
       const v = val();
       if (v === undefined) return fail('missing value for --revision');
       revision = v;
+    } else if (a === '--v0-compatible') {
+      v0Compatible = true;
+    } else if (a === '--builtins') {
+      const v = val();
+      if (!v) return fail('missing value for --builtins');
+      plugins.push(v);
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE);
       return 0;
@@ -43,9 +52,15 @@ export async function run(args: string[]): Promise<number> {
     else inputs.push(a);
   }
   if (!inputs.length) return fail('no policy files or directories given');
+  try {
+    loadBuiltinPlugins(plugins);
+  } catch (e) {
+    if (e instanceof BuiltinPluginError) return fail(e.message);
+    throw e;
+  }
   let loaded;
   try {
-    loaded = loadPolicyDir(inputs);
+    loaded = loadPolicyDir(inputs, { v0Compatible });
   } catch (e) {
     if (e instanceof PolicySourceError) return fail(e.message);
     throw e;
@@ -65,9 +80,16 @@ export async function run(args: string[]): Promise<number> {
   if (!result.entrypoints.length) {
     return fail('no entrypoints: give -e <path> or annotate a rule with `# METADATA` `entrypoint: true`');
   }
-  const manifest = compiledManifest({ revision, packages: result.modules.map((m) => m.package.path), data: loaded.data, entrypoints: result.entrypoints });
   const cwd = process.cwd();
-  const sources = loaded.modules.map((m) => ({ file: path.relative(cwd, path.resolve(m.file)).split(path.sep).join('/'), source: m.source }));
+  const sources = loaded.modules.map((m) => ({ file: path.relative(cwd, path.resolve(m.file)).split(path.sep).join('/'), source: m.source, regoVersion: m.regoVersion }));
+  const manifest = compiledManifest({
+    revision,
+    packages: result.modules.map((m) => m.package.path),
+    data: loaded.data,
+    entrypoints: result.entrypoints,
+    // the sources travel in the bundle: say how to read them, as opa build does
+    regoVersions: regoVersionFields(sources),
+  });
   const buf = writeBundle({ manifest, data: loaded.data, wasm: result.wasm, sources });
   fs.writeFileSync(out, buf);
   process.stdout.write(

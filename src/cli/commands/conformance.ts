@@ -1,11 +1,12 @@
 /**
- * `pdp conformance [dir] [--json] [--filter S] [--verbose]` — runs OPA's conformance cases
+ * `pdp conformance [dir] [--json] [--filter S] [--verbose] [--v0-compatible]` — runs OPA's conformance cases
  * (../shared/opa-conformance by default) through our compiler and the module loaded by
  * @open-policy-agent/opa-wasm, and classifies each case:
  *   pass     the SDK-loaded module answers exactly want_result, or fails with the wanted error class
  *   refused  our compiler rejected the module with an `unsupported` error (a to-do)
  *   wrong    anything else (a different answer, a missing or unexpected error, a crash)
  * With --json the last line printed is one JSON object with the totals and per-folder counts.
+ * --v0-compatible reads the modules as Rego v0 (for OPA's `testdata/v0` cases).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -148,13 +149,13 @@ function multisetEquals(vs: Val[], ws: unknown[]): boolean {
 
 // ------------------------------------------------------------ running one case
 
-export function runCase(c: Case): Outcome {
+export function runCase(c: Case, opts: { regoVersion?: 0 | 1 } = {}): Outcome {
   // an error is wanted when want_error_code is given, or want_error alone (its text names the class)
   const wantErr = c.want_error_code ?? (c.want_error !== undefined ? (/\b((?:eval|rego)_\w+_error)\b/.exec(c.want_error)?.[1] ?? 'any') : undefined);
   let compiled;
   try {
     compiled = compile({
-      modules: (c.modules ?? []).map((source, i) => ({ file: `module${i}.rego`, source })),
+      modules: (c.modules ?? []).map((source, i) => ({ file: `module${i}.rego`, source, regoVersion: opts.regoVersion })),
       queries: [{ name: 'q', query: c.query }],
       strictBuiltinErrors: !!c.strict_error,
     });
@@ -197,14 +198,14 @@ export function runCase(c: Case): Outcome {
   return { kind: 'wrong', why: `got ${JSON.stringify(rows.map(valToJSON))}, want ${JSON.stringify(want)}` };
 }
 
-export function runConformance(dir: string, opts: { filter?: string } = {}): Report {
+export function runConformance(dir: string, opts: { filter?: string; regoVersion?: 0 | 1 } = {}): Report {
   const cases = loadCases(dir);
   const report: Report = { total: 0, pass: 0, refused: 0, wrong: 0, by_folder: {}, details: [] };
   for (const lc of cases) {
     if (opts.filter && !lc.c.note.includes(opts.filter) && lc.folder !== opts.filter) continue;
     let outcome: Outcome;
     try {
-      outcome = runCase(lc.c);
+      outcome = runCase(lc.c, { regoVersion: opts.regoVersion });
     } catch (e) {
       outcome = { kind: 'wrong', why: `runner crashed: ${e instanceof Error ? e.stack : String(e)}` };
     }
@@ -223,13 +224,15 @@ export async function run(args: string[]): Promise<number> {
   let json = false;
   let verbose = false;
   let filter: string | undefined;
+  let regoVersion: 0 | 1 = 1;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--json') json = true;
     else if (a === '--verbose' || a === '-v') verbose = true;
     else if (a === '--filter') filter = args[++i];
+    else if (a === '--v0-compatible') regoVersion = 0;
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: pdp conformance [dir] [--json] [--verbose] [--filter text]\n');
+      process.stdout.write('usage: pdp conformance [dir] [--json] [--verbose] [--filter text] [--v0-compatible]\n');
       return 0;
     } else if (a.startsWith('-')) {
       process.stderr.write(`pdp conformance: unknown option ${a}\n`);
@@ -241,7 +244,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const t0 = Date.now();
-  const r = runConformance(dir, { filter });
+  const r = runConformance(dir, { filter, regoVersion });
   for (const [folder, c] of Object.entries(r.by_folder)) {
     process.stdout.write(`${folder.padEnd(28)} pass ${String(c.pass).padStart(3)} / refused ${String(c.refused).padStart(3)} / wrong ${String(c.wrong).padStart(3)}  (of ${c.total})\n`);
   }

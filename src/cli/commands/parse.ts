@@ -1,5 +1,5 @@
 /**
- * `pdp parse <file>`: prints a module's AST as JSON (like `opa parse --format json`), every node with
+ * `pdp parse <file> [--v0-compatible]`: prints a module's AST as JSON (like `opa parse --format json`), every node with
  * its file, line and column. Exits 1 with `file:line:col: message` lines when the file does not parse.
  */
 import * as fs from 'fs';
@@ -8,14 +8,18 @@ import { parseModule } from '../../compiler/parser';
 
 export const summary = 'print the AST of a Rego file as JSON';
 
+const USAGE = 'usage: pdp parse <file.rego> [--v0-compatible]\n';
+
 export async function run(args: string[]): Promise<number> {
-  const files = args.filter((a) => !a.startsWith('-'));
+  const v0 = args.includes('--v0-compatible');
+  const rest = args.filter((a) => a !== '--v0-compatible');
+  const files = rest.filter((a) => !a.startsWith('-'));
   if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write('usage: pdp parse <file.rego>\n');
+    process.stdout.write(USAGE);
     return 0;
   }
-  if (files.length !== 1 || files.length !== args.length) {
-    process.stderr.write('usage: pdp parse <file.rego>\n');
+  if (files.length !== 1 || files.length !== rest.length) {
+    process.stderr.write(USAGE);
     return 2;
   }
   const file = files[0];
@@ -27,7 +31,7 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    const module = parseModule(source, file);
+    const module = parseModule(source, file, { regoVersion: v0 ? 0 : 1 });
     process.stdout.write(JSON.stringify(module, null, 2) + '\n');
     return 0;
   } catch (e) {

@@ -1,17 +1,23 @@
 /**
  * `pdp serve --bundle <file.tar.gz|dir|http(s) url> [--bundle …] [--port N] [--addr A]
- *            [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]`
+ *            [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]
+ *            [--v0-compatible]`
  * Serve any bundle: an OPA bundle file, an unpacked bundle directory, a directory of .rego + data files
  * (compiled in-process), or an HTTP URL (polled with ETag).
  */
 import { normalizeEntrypoint } from '../entrypoint';
 import { loadConfig, ConfigError, type ConfigOverrides } from '../../server/config';
 import { runServer } from '../../server/run';
+import { BuiltinPluginError, loadBuiltinPlugins } from '../../builtins/plugins';
 
 export const summary = 'serve bundles (file, directory of .rego, or http url) over HTTP';
 
 const USAGE = `usage: pdp serve --bundle <file.tar.gz|dir|url> [--bundle ...] [--port N] [--addr A]
                  [--decision-entrypoint EP] [--authzen-entrypoint EP] [--config file] [--workers N]
+                 [--v0-compatible] [--builtins FILE]
+
+  --v0-compatible  compile .rego directories as Rego v0 unless their .manifest says otherwise
+  --builtins FILE  load built-ins of your own from a plug-in module (also: config \`builtins\`)
 `;
 
 export function parseServeArgs(args: string[]): ConfigOverrides | string {
@@ -69,6 +75,15 @@ export function parseServeArgs(args: string[]): ConfigOverrides | string {
         over.workers = Number(v);
         break;
       }
+      case '--v0-compatible':
+        over.v0Compatible = true;
+        break;
+      case '--builtins': {
+        const v = val();
+        if (!v) return 'missing value for --builtins';
+        (over.builtins ??= []).push(v);
+        break;
+      }
       default:
         return `unknown option ${a}`;
     }
@@ -95,6 +110,14 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+  try {
+    // every worker re-runs this command, so each loads the plug-ins before its bundles
+    loadBuiltinPlugins(config.builtins ?? [], config.config_dir);
+  } catch (e) {
+    if (!(e instanceof BuiltinPluginError)) throw e;
+    process.stderr.write(`pdp serve: ${e.message}\n`);
+    return 2;
   }
   if (config.bundles.length === 0) {
     process.stderr.write(`pdp serve: no bundle: give --bundle or a config file with bundles\n${USAGE}`);

@@ -1318,6 +1318,9 @@ export class Planner {
     const name = [h.name, ...strs].join('.');
     const info = lookupBuiltinInfo(name);
     if (!info) throw new RegoError('rego_type_error', t.loc, `undefined function ${name}`);
+    if (info.deprecated && ctx.scope.module.regoVersion !== 0) {
+      throw new RegoError('rego_type_error', t.loc, `deprecated built-in function calls in expression: ${name} (removed in Rego v1; v0 policies need --v0-compatible)`);
+    }
     return { builtin: name, arity: info.arity };
   }
 
