@@ -73,7 +73,7 @@ function parseArgs(args: string[]): Args | string {
     else if (a === '--fail-defined') out.failDefined = true;
     else if (a === '--strict-builtin-errors') out.strict = true;
     else if (a === '--explain' || a === '--partial' || a === '--profile' || a === '--coverage' || a === '-u' || a === '--unknowns') {
-      return `${a} is not supported by pdp eval (docs/cli.md says what is)`;
+      return `${a} is not supported by pdp eval (docs/eval.md says what is)`;
     } else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
     else queries.push(args[i]);
   }
