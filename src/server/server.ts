@@ -17,6 +17,7 @@ import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } f
 import { tlsServerOptions } from './caller-auth';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
+import { OPENAPI_PATH, openApiDocument } from './openapi';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
 export interface PdpServer {
@@ -184,6 +185,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     res.set('Content-Type', metrics.registry.contentType);
     res.end(text);
   });
+  app.get(OPENAPI_PATH, (_req, res) => void res.json(openApiDocument()));
   if (!(opts.lean ?? process.env.PDP_LEAN !== '0')) {
     app.post('/v1/decide', (req, res) => void decideRoute(req, res));
     app.post('/v1/decide/batch', (req, res) => void batchRoute(req, res));
