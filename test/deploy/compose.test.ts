@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
 import { loadConfig } from '../../src/server/config';
+import { openApiDocument } from '../../src/server/openapi';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -34,5 +35,58 @@ describe('docker-compose.yml', () => {
     const cfg = loadConfig({ configFile: path.join(root, 'deploy', 'pdp.yaml') }, {});
     expect(cfg.server.addr).toBe('0.0.0.0');
     expect(cfg.bundles.map((b) => b.source)).toEqual(['http://bundles/bundles/mcp.tar.gz']);
+  });
+
+  it('gives every service a healthcheck; the LB waits for a ready PDP, the PDP for the bundle server', () => {
+    for (const [name, svc] of Object.entries<{ healthcheck?: { test: string[] } }>(compose.services)) {
+      expect({ service: name, healthcheck: Array.isArray(svc.healthcheck?.test) && svc.healthcheck!.test[0] === 'CMD' }).toEqual({ service: name, healthcheck: true });
+    }
+    expect(compose.services.pdp.healthcheck.test.join(' ')).toContain('/ready');
+    expect(compose.services.lb.depends_on.pdp.condition).toBe('service_healthy');
+    expect(compose.services.pdp.depends_on.bundles.condition).toBe('service_healthy');
+    // the bundle server's check fetches the very file the replicas poll
+    const cfg = loadConfig({ configFile: path.join(root, 'deploy', 'pdp.yaml') }, {});
+    expect(compose.services.bundles.healthcheck.test.join(' ')).toContain(new URL(cfg.bundles[0].source).pathname);
+  });
+
+  it('the LB re-resolves the replicas: Docker DNS with a validity, and a proxy_pass through a variable', () => {
+    const conf = fs.readFileSync(path.join(root, 'deploy', 'nginx-lb.conf'), 'utf8').replace(/#.*$/gm, '');
+    expect(conf).toMatch(/^\s*resolver\s+127\.0\.0\.11\b[^;]*\bvalid=\d+s/m);
+    const set = /set\s+\$(\w+)\s+http:\/\/pdp:8181;/.exec(conf);
+    expect(set).not.toBeNull();
+    expect(conf).toMatch(new RegExp(`proxy_pass\\s+\\$${set![1]};`));
+    // a static upstream block would be resolved once, at start
+    expect(conf).not.toMatch(/upstream\s+\w+\s*\{/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const lines = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8').split('\n');
+  const instr = (name: string) => lines.filter((l) => l.startsWith(name + ' '));
+
+  it('runs as a numeric non-root user (Kubernetes runAsNonRoot can verify it) with a writable persistence directory', () => {
+    const user = instr('USER');
+    expect(user).toHaveLength(1);
+    const uid = /^USER (\d+)(:\d+)?$/.exec(user[0]);
+    expect(uid).not.toBeNull();
+    expect(Number(uid![1])).toBeGreaterThan(0);
+    // USER comes after the last RUN (which needs root) and before CMD
+    const idx = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const lastRun = lines.map((l, i) => (l.startsWith('RUN ') ? i : -1)).filter((i) => i >= 0).pop()!;
+    expect(idx(/^USER /)).toBeGreaterThan(lastRun);
+    expect(idx(/^USER /)).toBeLessThan(idx(/^CMD /));
+    const cfg = loadConfig({ configFile: path.join(root, 'deploy', 'pdp.yaml') }, {});
+    const runs = lines.join('\n');
+    expect(runs).toContain(`mkdir -p ${cfg.persistence_directory}`);
+    expect(runs).toContain(`chown ${uid![1]}`);
+  });
+
+  it('has a HEALTHCHECK on a real PDP route', () => {
+    const text = lines.join('\n');
+    const hc = /HEALTHCHECK[\s\S]*?CMD ([^\n]*)/.exec(text);
+    expect(hc).not.toBeNull();
+    const route = /\/(health|ready)\b/.exec(hc![1]);
+    expect(route).not.toBeNull();
+    expect(Object.keys((openApiDocument() as { paths: object }).paths)).toContain(route![0]);
   });
 });
