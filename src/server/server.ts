@@ -18,6 +18,7 @@ import { tlsServerOptions } from './caller-auth';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
 import { OPENAPI_PATH, openApiDocument } from './openapi';
+import { countDenyReasonsOf } from './deny-reasons';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
 export interface PdpServer {
@@ -129,6 +130,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     timers: opts.pollTimers,
   });
   const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics });
+  countDenyReasonsOf(service, metrics);
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
   const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes };

@@ -14,8 +14,8 @@ const root = path.join(__dirname, '..', '..');
 describe('docker-compose.yml', () => {
   const compose = YAML.parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'));
 
-  it('defines the PDP replicas, a load balancer, a bundle server and Prometheus', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['bundles', 'lb', 'pdp', 'prometheus']);
+  it('defines the PDP replicas, a load balancer, a bundle server, Prometheus and Grafana', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['bundles', 'grafana', 'lb', 'pdp', 'prometheus']);
     expect(compose.services.pdp.build).toBe('.');
     expect(fs.existsSync(path.join(root, 'Dockerfile'))).toBe(true);
   });
@@ -47,6 +47,14 @@ describe('docker-compose.yml', () => {
     // the bundle server's check fetches the very file the replicas poll
     const cfg = loadConfig({ configFile: path.join(root, 'deploy', 'pdp.yaml') }, {});
     expect(compose.services.bundles.healthcheck.test.join(' ')).toContain(new URL(cfg.bundles[0].source).pathname);
+  });
+
+  it('provisions Grafana with the compose Prometheus and the PDP dashboard', () => {
+    const ds = YAML.parse(fs.readFileSync(path.join(root, 'deploy', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'));
+    expect(ds.datasources[0]).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true });
+    const dashboards = YAML.parse(fs.readFileSync(path.join(root, 'deploy', 'grafana', 'provisioning', 'dashboards', 'pdp.yml'), 'utf8'));
+    const mounted = (compose.services.grafana.volumes as string[]).map((v) => v.split(':')[1]);
+    expect(mounted.some((m) => m.startsWith(dashboards.providers[0].options.path + '/'))).toBe(true);
   });
 
   it('the LB re-resolves the replicas: Docker DNS with a validity, and a proxy_pass through a variable', () => {
