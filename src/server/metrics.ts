@@ -17,6 +17,9 @@ export class PdpMetrics {
   readonly logDropped: client.Counter<string>;
   readonly evalErrors: client.Counter<'bundle'>;
   readonly denyReasons: client.Counter<'code'>;
+  readonly logUploaded: client.Counter<string>;
+  readonly logUploadDropped: client.Counter<'reason'>;
+  readonly logUploadFailures: client.Counter<string>;
   private readonly denyCodeLabels: BoundedLabel;
   private readonly denyChildren = new Map<string, { inc(v?: number): void }>();
   private readonly httpChildren = new Map<string, { observe(v: number): void }>();
@@ -72,6 +75,22 @@ export class PdpMetrics {
       name: 'pdp_deny_reasons_total',
       help: `Reasons of decisions that did not allow, by code (the first ${opts.denyReasonCodesMax ?? DENY_REASON_CODES_MAX} distinct codes; later ones as "other").`,
       labelNames: ['code'],
+      registers: [r],
+    });
+    this.logUploaded = new client.Counter({
+      name: 'pdp_decision_log_uploaded_total',
+      help: 'Decision log events delivered to the upload service (2xx).',
+      registers: [r],
+    });
+    this.logUploadDropped = new client.Counter({
+      name: 'pdp_decision_log_upload_dropped_total',
+      help: 'Decision log events never uploaded: the upload buffer was full (oldest dropped) or one event exceeded the chunk size.',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.logUploadFailures = new client.Counter({
+      name: 'pdp_decision_log_upload_failures_total',
+      help: 'Failed upload attempts (network error or non-2xx); their events are retried.',
       registers: [r],
     });
     this.denyCodeLabels = new BoundedLabel(opts.denyReasonCodesMax ?? DENY_REASON_CODES_MAX);

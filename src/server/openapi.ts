@@ -9,11 +9,10 @@
  *   const doc = openApiDocument();  // built once, then the same object
  *   doc.paths['/v1/decide'].post.responses['200']
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import decideSchema from './schemas/decide-request.schema.json';
 import batchSchema from './schemas/decide-batch.schema.json';
 import responses from './schemas/responses.schema.json';
+import { productVersion } from '../util/version';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 
@@ -163,14 +162,6 @@ function paths(): Obj {
       },
     },
   };
-}
-
-function productVersion(): string {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 let built: Obj | undefined;
