@@ -10,8 +10,7 @@
  *
  * @example
  *   const q = prepareQuery('x := data.a[_]; data.b');
- *   const policy = compileQuery(q, modules);  // WasmPolicy with entrypoint EVAL_ENTRYPOINT
- *   const out = queryOutput(q, policy.evaluate(EVAL_ENTRYPOINT, input));
+ *   const out = queryOutput(q, runQuery(q, modules, data, input));
  */
 import type { Body, Expr, Location, Term } from '../compiler/ast';
 import { compile } from '../compiler';
@@ -38,6 +37,8 @@ export interface QueryExpression {
 export interface PreparedQuery {
   /** the query as given */
   source: string;
+  /** a variable name the query does not use, for the ordered rows (see runQuery) */
+  rowsVar: string;
   /** the query with bare terms captured (what is compiled) */
   rewritten: string;
   expressions: QueryExpression[];
@@ -127,7 +128,7 @@ export function prepareQuery(source: string): PreparedQuery {
       parts.push(text);
     }
   });
-  return { source, rewritten: parts.join('\n'), expressions };
+  return { source, rowsVar: `${prefix}rows`, rewritten: parts.join('\n'), expressions };
 }
 
 /**
@@ -137,15 +138,62 @@ export function prepareQuery(source: string): PreparedQuery {
  * original is compiled for its located errors.
  */
 export function compileQuery(q: PreparedQuery, modules: Array<{ file: string; source: string }>, opts: { strictBuiltinErrors?: boolean } = {}): WasmPolicy {
-  let wasm: Uint8Array;
   try {
-    wasm = compile({ modules, queries: [{ name: EVAL_ENTRYPOINT, query: q.rewritten }], strictBuiltinErrors: opts.strictBuiltinErrors }).wasm;
+    return compileText(q.rewritten, modules, opts);
   } catch (rewrittenErr) {
     if (!(rewrittenErr instanceof RegoErrors)) throw rewrittenErr;
     // the original query's errors carry its real locations
-    compile({ modules, queries: [{ name: EVAL_ENTRYPOINT, query: q.source }], strictBuiltinErrors: opts.strictBuiltinErrors });
+    compileText(q.source, modules, opts);
     throw rewrittenErr;
   }
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The query wrapped in an array comprehension over its variables, `rows := [{"x": x, …} | body]`:
+ * a comprehension keeps evaluation order and duplicates, which the compiled module's result *set*
+ * (sorted, duplicates collapsed) does not. `vars` are the row keys the plain query produced.
+ */
+export function orderedQuery(q: PreparedQuery, vars: string[]): string {
+  const row = vars.map((v) => `${JSON.stringify(v)}: ${v}`).join(', ');
+  return `${q.rowsVar} := [{${row}} |\n${q.rewritten}\n]`;
+}
+
+/**
+ * Compile and evaluate the query with the policy modules and data: rows of bindings in evaluation
+ * order, duplicates kept, as `opa eval` gives them. The plain query runs first (its errors are the
+ * ones reported, and its rows name the variables); when it is defined, the ordered form gives the
+ * rows. Should the ordered form not compile, the plain rows are returned as they are (sorted, no
+ * duplicates).
+ */
+export function runQuery(
+  q: PreparedQuery,
+  modules: Array<{ file: string; source: string }>,
+  data: unknown,
+  input: unknown,
+  opts: { strictBuiltinErrors?: boolean } = {},
+): Row[] {
+  const plain = compileQuery(q, modules, opts);
+  plain.setData(data);
+  const rows = plain.evaluate(EVAL_ENTRYPOINT, input) as unknown as Row[];
+  if (rows.length === 0) return rows;
+  const vars = [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
+  let ordered: WasmPolicy;
+  try {
+    ordered = compileText(orderedQuery(q, vars), modules, opts);
+  } catch (err) {
+    if (err instanceof RegoErrors) return rows;
+    throw err;
+  }
+  ordered.setData(data);
+  const rs = ordered.evaluate(EVAL_ENTRYPOINT, input) as unknown as Row[];
+  const list = rs[0]?.[q.rowsVar];
+  return Array.isArray(list) ? (list as Row[]) : rows;
+}
+
+function compileText(query: string, modules: Array<{ file: string; source: string }>, opts: { strictBuiltinErrors?: boolean }): WasmPolicy {
+  const wasm = compile({ modules, queries: [{ name: EVAL_ENTRYPOINT, query }], strictBuiltinErrors: opts.strictBuiltinErrors }).wasm;
   return WasmPolicy.loadSync(wasm, { strictBuiltinErrors: opts.strictBuiltinErrors });
 }
 

@@ -110,12 +110,23 @@ describe('pdp eval queries', () => {
     expect(r.stdout.indexOf('"a"')).toBeLessThan(r.stdout.indexOf('"b"'));
   });
 
-  test('x := data.a[_]: one result per binding, the assignment\'s value is true', async () => {
+  test('x := data.a[_]: one result per solution in evaluation order, the assignment\'s value is true', async () => {
     const r = await evalCli(['--data', path.join(dir, 'p'), 'x := data.a[_]']);
     expect(r.code).toBe(0);
-    const xs = r.json.result.map((row: any) => row.bindings.x).sort();
-    expect(xs).toEqual([1, 2, 3]);
+    const xs = r.json.result.map((row: any) => row.bindings.x);
+    expect(xs).toEqual([3, 1, 2]);
     for (const row of r.json.result) expect(row.expressions).toEqual([{ value: true, text: 'x := data.a[_]', location: { row: 1, col: 1 } }]);
+  });
+
+  test('duplicates and nested iteration come as OPA gives them: every solution, outer loop first', async () => {
+    const r = await evalCli(['x := [3, 1, 1][_]; y := {"b": 1, "a": 2}[k]']);
+    expect(r.json.result.map((row: any) => row.bindings)).toEqual([
+      { k: 'a', x: 3, y: 2 }, { k: 'b', x: 3, y: 1 },
+      { k: 'a', x: 1, y: 2 }, { k: 'b', x: 1, y: 1 },
+      { k: 'a', x: 1, y: 2 }, { k: 'b', x: 1, y: 1 },
+    ]);
+    const values = await evalCli(['-f', 'raw', '[2, 2, 1][_]']);
+    expect(values.stdout).toBe('2\n2\n1\n');
   });
 
   test('undefined → {} (exit 0; 1 with --fail), and a false term is undefined too', async () => {
@@ -163,7 +174,7 @@ describe('pdp eval queries', () => {
     const pretty = await evalCli(['-d', path.join(dir, 'p'), '--format', 'pretty', 'data.x.y']);
     expect(pretty.stdout).toBe('{\n  "a": 1,\n  "b": 2\n}\n');
     const table = await evalCli(['-d', path.join(dir, 'p'), '--format=pretty', 'x := data.a[_]']);
-    expect(table.stdout.split('\n').filter((l) => l.startsWith('| '))).toEqual(['| x |', '| 1 |', '| 2 |', '| 3 |']);
+    expect(table.stdout.split('\n').filter((l) => l.startsWith('| '))).toEqual(['| x |', '| 3 |', '| 1 |', '| 2 |']);
     expect((await evalCli(['--format', 'pretty', 'false'])).stdout).toBe('undefined\n');
     const bad = await evalCli(['--format', 'values', '1']);
     expect(bad.code).toBe(2);

@@ -10,7 +10,7 @@ import { RegoError, RegoErrors } from '../../compiler/errors';
 import { parseDataText } from '../../bundles/data-tree';
 import { ActiveBundle } from '../../engine/engine';
 import { errorMessage } from '../../engine/error-message';
-import { compileQuery, dataRefPath, entrypointOutput, prepareQuery, queryOutput, EVAL_ENTRYPOINT, type EvalOutput } from '../../eval/query';
+import { dataRefPath, entrypointOutput, prepareQuery, queryOutput, runQuery, type EvalOutput } from '../../eval/query';
 import { loadEvalSources, type EvalSources } from '../../eval/sources';
 import { FORMATS, formatJson, formatOutput, type Format } from '../../eval/format';
 
@@ -112,10 +112,7 @@ async function evaluate(a: Args, src: EvalSources, input: unknown): Promise<Eval
     throw new Error(`a bundle without .rego sources can only be queried for one of its entrypoints, exactly: ${list.join('; ')}`);
   }
   const q = prepareQuery(a.query);
-  const policy = compileQuery(q, src.modules, { strictBuiltinErrors: a.strict });
-  policy.setData(src.data);
-  const rows = policy.evaluate(EVAL_ENTRYPOINT, input) as unknown as Array<Record<string, unknown>>;
-  return queryOutput(q, rows);
+  return queryOutput(q, runQuery(q, src.modules, src.data, input, { strictBuiltinErrors: a.strict }));
 }
 
 /** OPA's error document: `{"errors": [{message, code, location: {file, row, col}}]}`. */
