@@ -183,7 +183,15 @@ export function openApiDocument(): Obj {
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths: paths(),
-    components: { schemas },
+    // which of these applies is the server's `authentication.mode` (docs/identity.md); `{}` is mode none
+    security: [{}, { bearer: [] }, { mtls: [] }],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key (mode api_key) or a client-credentials JWT (mode jwt)' },
+        mtls: { type: 'mutualTLS', description: 'a client certificate from server.tls.client_ca_file (mode mtls)' },
+      },
+    },
   };
   return built;
 }

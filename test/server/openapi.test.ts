@@ -76,6 +76,8 @@ describe('GET /v1/openapi.json', () => {
     expect(doc.components.schemas.DecideRequest).toEqual(decide);
     expect(doc.components.schemas.DecideBatchRequest).toEqual(batch);
     expect(doc.paths['/v1/decide'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/DecideRequest' });
+    // every security requirement names a declared scheme
+    for (const req of doc.security) for (const name of Object.keys(req)) expect(doc.components.securitySchemes[name]).toBeDefined();
   });
 
   test('every route the app answers is documented, and every documented $ref resolves', () => {
