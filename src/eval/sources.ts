@@ -19,33 +19,29 @@ export interface EvalSources {
 
 const dataError = (file: string, message: string) => new PolicySourceError(`${file}: ${message}`);
 
-function isBundlePath(p: string, explicitBundle: boolean): boolean {
+/** Whether a `-d` path is a built bundle: a .tar.gz, or a directory holding .manifest or policy.wasm. */
+function isBundlePath(p: string): boolean {
   if (/\.(tar\.gz|tgz)$/i.test(p)) return true;
-  if (!explicitBundle) {
-    try {
-      return fs.statSync(p).isDirectory() && sourceKind(p) === 'bundle-dir';
-    } catch {
-      return false;
-    }
+  try {
+    return fs.statSync(p).isDirectory() && sourceKind(p) === 'bundle-dir';
+  } catch {
+    return false;
   }
-  return true;
 }
 
 /** Load every path; `bundles` are the `-b` ones (always read as bundles). */
 export async function loadEvalSources(paths: string[], bundles: string[]): Promise<EvalSources> {
   const out: EvalSources = { modules: [], data: {}, builtOnly: [] };
-  const plain = paths.filter((p) => !isBundlePath(p, false));
-  const bundlePaths = [...paths.filter((p) => isBundlePath(p, false)), ...bundles];
+  const plain = paths.filter((p) => !isBundlePath(p));
+  const bundlePaths = [...paths.filter(isBundlePath), ...bundles];
   if (plain.length > 0) {
     const loaded = loadPolicyDir(plain);
     out.modules.push(...loaded.modules);
     placeDataFile(out.data, [], loaded.data, plain.join(', '), dataError);
   }
   for (const p of bundlePaths) {
-    let files: Map<string, Buffer>;
     if (!fs.existsSync(p)) throw new PolicySourceError(`${p}: no such file or directory`);
-    if (fs.statSync(p).isDirectory()) files = readBundleDir(p);
-    else files = (await readBundleFile(p)).files;
+    const files = fs.statSync(p).isDirectory() ? readBundleDir(p) : (await readBundleFile(p)).files;
     const bundle = parseBundle(files);
     placeDataFile(out.data, [], bundle.data, p, dataError);
     if (bundle.rego.size === 0) out.builtOnly.push({ name: defaultBundleName(p), bundle });
