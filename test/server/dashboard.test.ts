@@ -99,6 +99,24 @@ describe('Grafana dashboard against a live /metrics', () => {
     }
   });
 
+  test('the dashboard is well formed: unique panel ids, non-overlapping grid, every data source a declared variable', () => {
+    const dash = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8'));
+    expect(typeof dash.uid).toBe('string');
+    const vars = new Set(dash.templating.list.filter((v: any) => v.type === 'datasource').map((v: any) => '${' + v.name + '}'));
+    const ids = dash.panels.map((p: any) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const cells = new Set<string>();
+    for (const p of dash.panels) {
+      for (const ds of [p.datasource, ...p.targets.map((t: any) => t.datasource)]) expect([p.title, vars.has(ds.uid)]).toEqual([p.title, true]);
+      const { x, y, w, h } = p.gridPos;
+      expect(x + w).toBeLessThanOrEqual(24);
+      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
+        expect([p.title, cells.has(`${i},${j}`)]).toEqual([p.title, false]);
+        cells.add(`${i},${j}`);
+      }
+    }
+  });
+
   test('the metric-name extraction sees through functions, matchers, ranges and by-clauses', () => {
     expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{handler=~"v1/decide.*"}[$__rate_interval])))')).toEqual(['http_request_duration_seconds_bucket']);
     expect(metricNames('topk(10, sum by (code) (rate(pdp_deny_reasons_total[5m]))) / on() group_left sum(up)')).toEqual(['pdp_deny_reasons_total', 'up']);
