@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { run as pdpEval } from '../../src/cli/commands/eval';
-import { writeBundle, compiledManifest } from '../../src/compiler/bundle';
+import { writeBundle, compiledManifest, bundleMembers } from '../../src/compiler/bundle';
 import { compile } from '../../src/compiler';
 import { startWith, post, tmpDir } from '../server/helpers';
 import { fileTree } from '../helpers/file-tree';
@@ -195,6 +195,14 @@ describe('pdp eval queries', () => {
     expect(q.json.result[0].expressions[0].value).toBe(13);
     const ep = await evalCli(['-d', withoutSources, '-i', input, 'data.x.allow']);
     expect(ep.json).toEqual({ result: [{ expressions: [{ value: true, text: 'data.x.allow', location: { row: 1, col: 1 } }] }] });
+    // an unpacked bundle directory given to -d is read as a bundle, not as a policy directory
+    const unpacked = path.join(dir, 'unpacked');
+    for (const [name, bytes] of bundleMembers({ manifest, data: { a: [3, 1, 2] }, wasm: built.wasm })) {
+      fs.mkdirSync(path.dirname(path.join(unpacked, name)), { recursive: true });
+      fs.writeFileSync(path.join(unpacked, name), bytes);
+    }
+    // (read as a policy directory it would hold no rules, and data.x.allow would be undefined)
+    expect((await evalCli(['-d', unpacked, '-i', input, 'data.x.allow'])).json).toEqual(ep.json);
     const refused = await evalCli(['-b', withoutSources, 'data.x.y']);
     expect(refused.code).toBe(1);
     expect(refused.json.errors[0].message).toMatch(/without \.rego sources.*data\.x\.allow/);
