@@ -7,7 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
 import { loadConfig } from '../../src/server/config';
+import { spawn } from 'child_process';
 import { openApiDocument } from '../../src/server/openapi';
+import { startWith } from '../server/helpers';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -96,5 +98,50 @@ describe('Dockerfile', () => {
     const route = /\/(health|ready)\b/.exec(hc![1]);
     expect(route).not.toBeNull();
     expect(Object.keys((openApiDocument() as { paths: object }).paths)).toContain(route![0]);
+  });
+});
+
+/** The `node -e` script of a healthcheck command (Dockerfile shell form or compose exec form). */
+function nodeScript(cmd: string | string[]): string {
+  if (Array.isArray(cmd)) return cmd[cmd.indexOf('-e') + 1];
+  const m = /node -e "([^"]*)"/.exec(cmd);
+  if (!m) throw new Error(`not a node -e healthcheck: ${cmd}`);
+  return m[1];
+}
+
+describe('the healthcheck commands, run against a live PDP', () => {
+  const root = path.join(__dirname, '..', '..');
+  const rego = path.join(root, 'rego');
+  // asynchronously: the PDP under test answers from this very process
+  const run = (script: string, port: number) =>
+    new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['-e', script.replace(/8181/g, String(port))], { env: { ...process.env, PDP_PORT: String(port) }, stdio: 'ignore', timeout: 10_000 });
+      child.on('exit', (code) => resolve(code));
+    });
+
+  it("the Dockerfile's succeeds on a live PDP and fails when nothing answers", async () => {
+    const cmd = /HEALTHCHECK[\s\S]*?CMD ([^\n]*)/.exec(fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8'))![1];
+    const pdp = await startWith([rego]);
+    const port = Number(new URL(pdp.url()).port);
+    try {
+      expect(await run(nodeScript(cmd), port)).toBe(0);
+    } finally {
+      await pdp.close();
+    }
+    expect(await run(nodeScript(cmd), port)).toBe(1);
+  });
+
+  it("compose's PDP check succeeds when ready and fails while no bundle is active", async () => {
+    const compose = YAML.parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'));
+    const script = nodeScript(compose.services.pdp.healthcheck.test);
+    const ready = await startWith([rego]);
+    const unready = await startWith([]);
+    try {
+      expect(await run(script, Number(new URL(ready.url()).port))).toBe(0);
+      expect(await run(script, Number(new URL(unready.url()).port))).toBe(1);
+    } finally {
+      await ready.close();
+      await unready.close();
+    }
   });
 });
