@@ -53,12 +53,12 @@ const refusals: Obj = {
 };
 
 function paths(): Obj {
-  const dataOp = (method: 'get' | 'post'): Obj => ({
+  const dataOp = (method: 'get' | 'post', withPath = true): Obj => ({
     tags: ['OPA Data API'],
     summary: method === 'post' ? 'Evaluate an entrypoint (or read data) with `{"input": …}`' : 'Evaluate an entrypoint (or read data), input as a query parameter',
-    operationId: method === 'post' ? 'postData' : 'getData',
+    operationId: (method === 'post' ? 'postData' : 'getData') + (withPath ? '' : 'Root'),
     parameters: [
-      { name: 'path', in: 'path', required: true, description: 'slash path below data, e.g. `mcp/authz/decision`', schema: { type: 'string' } },
+      ...(withPath ? [{ name: 'path', in: 'path', required: true, description: 'slash path below data, e.g. `mcp/authz/decision`', schema: { type: 'string' } }] : []),
       ...(method === 'get' ? [{ name: 'input', in: 'query', required: false, description: 'the input document as JSON text', schema: { type: 'string' } }] : []),
     ],
     ...(method === 'post' ? { requestBody: { required: false, content: { 'application/json': { schema: ref('DataRequest') } } } } : {}),
@@ -94,6 +94,7 @@ function paths(): Obj {
       },
     },
     '/v1/data/{path}': { get: dataOp('get'), post: dataOp('post') },
+    '/v1/data': { get: dataOp('get', false), post: dataOp('post', false) },
     '/access/v1/evaluation': {
       post: {
         tags: ['AuthZEN'],

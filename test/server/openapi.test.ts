@@ -127,6 +127,9 @@ describe('GET /v1/openapi.json', () => {
     expect(undef.status).toBe(200);
     expect(undef.json.warning).toBeDefined();
     expectDocumented('/v1/data/{path}', 'POST', 200, undef.json);
+    const root = await post(base, '/v1/data', { input: {} });
+    expect(root.status).toBe(200);
+    expectDocumented('/v1/data', 'POST', 200, root.json);
     const badGet = await fetch(base + '/v1/data/mcp/authz/decision?input=%7Bnot-json');
     expect(badGet.status).toBe(400);
     expectDocumented('/v1/data/{path}', 'GET', 400, await badGet.json());
