@@ -1,14 +1,15 @@
 /**
  * Printing `pdp eval` results. `json` is `opa eval`'s document, indented by two spaces (values come
- * with their object keys sorted from query.ts, as OPA's Go encoder writes maps). `raw` follows `opa eval --format raw`: one line per
+ * with their object keys sorted from query.ts, as OPA's Go encoder writes maps). `values` and
+ * `bindings` print, per result, the expressions' values as an array or the bindings object. `raw` follows `opa eval --format raw`: one line per
  * result, expression values separated by spaces, strings written as they are. `pretty` is for people:
  * a lone value is printed as indented JSON, anything with bindings as a table (our layout, not
  * byte-for-byte OPA's).
  */
 import type { EvalOutput, EvalRow } from './query';
 
-export type Format = 'json' | 'pretty' | 'raw';
-export const FORMATS: readonly Format[] = ['json', 'pretty', 'raw'];
+export type Format = 'json' | 'values' | 'bindings' | 'pretty' | 'raw';
+export const FORMATS: readonly Format[] = ['json', 'values', 'bindings', 'pretty', 'raw'];
 
 /** A copy of v with every object's keys in sorted order (Go's encoding/json order for maps). */
 export function sortKeys(v: unknown): unknown {
@@ -19,8 +20,12 @@ export function sortKeys(v: unknown): unknown {
   return out;
 }
 
+/**
+ * Indented JSON as Go's encoder writes it: two spaces, a final newline, and `<`, `>`, `&`, U+2028 and
+ * U+2029 escaped (Go escapes them by default; in JSON text they can only occur inside strings).
+ */
 export function formatJson(out: unknown): string {
-  return JSON.stringify(out, null, 2) + '\n';
+  return JSON.stringify(out, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '\n';
 }
 
 function rawValue(v: unknown): string {
@@ -58,6 +63,9 @@ function formatPretty(out: EvalOutput): string {
 
 export function formatOutput(out: EvalOutput, format: Format): string {
   if (format === 'raw') return formatRaw(out);
+  // one document per result: its expressions' values, or its bindings
+  if (format === 'values') return (out.result ?? []).map((r) => formatJson(r.expressions.map((e) => e.value))).join('');
+  if (format === 'bindings') return (out.result ?? []).map((r) => formatJson(r.bindings ?? {})).join('');
   if (format === 'pretty') return formatPretty(out);
   return formatJson(out);
 }

@@ -176,9 +176,23 @@ describe('pdp eval queries', () => {
     const table = await evalCli(['-d', path.join(dir, 'p'), '--format=pretty', 'x := data.a[_]']);
     expect(table.stdout.split('\n').filter((l) => l.startsWith('| '))).toEqual(['| x |', '| 3 |', '| 1 |', '| 2 |']);
     expect((await evalCli(['--format', 'pretty', 'false'])).stdout).toBe('undefined\n');
-    const bad = await evalCli(['--format', 'values', '1']);
+    const bad = await evalCli(['--format', 'source', '1']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/unsupported format values/);
+    expect(bad.stderr).toMatch(/unsupported format source/);
+  });
+
+  test('--format values and bindings: one indented document per result', async () => {
+    const values = await evalCli(['-f', 'values', 'x := [1, 2][_]; x + 10']);
+    expect(values.stdout).toBe(JSON.stringify([true, 11], null, 2) + '\n' + JSON.stringify([true, 12], null, 2) + '\n');
+    const bindings = await evalCli(['--format=bindings', 'x := [1, 2][_]']);
+    expect(bindings.stdout).toBe(JSON.stringify({ x: 1 }, null, 2) + '\n' + JSON.stringify({ x: 2 }, null, 2) + '\n');
+    expect((await evalCli(['-f', 'values', 'false'])).stdout).toBe('');
+  });
+
+  test("strings are escaped as Go's encoder writes them (<, >, & as \\u00XX)", async () => {
+    const r = await evalCli(['"a<b>&c"']);
+    expect(r.stdout).toContain('"value": "a\\u003cb\\u003e\\u0026c"');
+    expect(r.json.result[0].expressions[0].value).toBe('a<b>&c');
   });
 
   test('a bundle built by pdp build (sources included) answers any query; one without sources only its entrypoints', async () => {

@@ -1,5 +1,5 @@
 /**
- * `pdp eval [-d dir|file|bundle.tar.gz]... [-b bundle]... [-i input.json | -I] [-f json|pretty|raw]
+ * `pdp eval [-d dir|file|bundle.tar.gz]... [-b bundle]... [-i input.json | -I] [-f json|values|bindings|pretty|raw]
  * [--fail | --fail-defined] [--strict-builtin-errors] '<query>'`: evaluates a Rego query in the
  * spirit of `opa eval`, with our compiler and the PDP's engine (src/eval/query.ts), and prints OPA's
  * JSON result document `{"result": [{"expressions": [...], "bindings": {...}}]}` (`{}` when
@@ -22,7 +22,7 @@ const USAGE = `usage: pdp eval [options] '<query>'
   -b, --bundle PATH          a bundle (.tar.gz or directory); repeatable
   -i, --input FILE           the input document (JSON or YAML)
   -I, --stdin-input          read the input document from stdin
-  -f, --format FORMAT        json (default), pretty or raw
+  -f, --format FORMAT        json (default), values, bindings, pretty or raw
       --fail                 exit 1 when the result is undefined
       --fail-defined         exit 1 when the result is defined
       --strict-builtin-errors  built-in errors stop evaluation instead of making the call undefined`;
