@@ -3,8 +3,8 @@
  * with their object keys sorted from query.ts, as OPA's Go encoder writes maps). `values` and
  * `bindings` print, per result, the expressions' values as an array or the bindings object. `raw` follows `opa eval --format raw`: one line per
  * result, expression values separated by spaces, strings written as they are. `pretty` is for people:
- * a lone value is printed as indented JSON, anything with bindings as a table (our layout, not
- * byte-for-byte OPA's).
+ * a lone value as indented JSON, anything else as a table of the same columns as `opa eval` chooses
+ * (the table's drawing is ours, not byte-for-byte OPA's).
  */
 import type { EvalOutput, EvalRow } from './query';
 
@@ -20,16 +20,18 @@ export function sortKeys(v: unknown): unknown {
   return out;
 }
 
-/**
- * Indented JSON as Go's encoder writes it: two spaces, a final newline, and `<`, `>`, `&`, U+2028 and
- * U+2029 escaped (Go escapes them by default; in JSON text they can only occur inside strings).
- */
+/** Indented JSON as Go's encoder writes it: two spaces, a final newline, Go's escapes. */
 export function formatJson(out: unknown): string {
-  return JSON.stringify(out, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '\n';
+  return goEscapes(JSON.stringify(out, null, 2)) + '\n';
+}
+
+/** Go's default JSON escapes (`<`, `>`, `&`, U+2028, U+2029), applied to JSON text: they occur only in strings there. */
+function goEscapes(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 function rawValue(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(sortKeys(v));
+  return typeof v === 'string' ? v : goEscapes(JSON.stringify(sortKeys(v)));
 }
 
 function formatRaw(out: EvalOutput): string {
@@ -43,22 +45,30 @@ function table(header: string[], rows: string[][]): string {
   return rule + line(header) + rule + rows.map(line).join('') + rule;
 }
 
+/**
+ * A lone result without bindings whose expressions are one, or all booleans: that value as indented
+ * JSON. Otherwise a table: the bound variables (sorted), then the expressions whose value is not a
+ * boolean (every expression when there are no bindings).
+ */
 function formatPretty(out: EvalOutput): string {
   const rows: EvalRow[] = out.result ?? [];
   if (rows.length === 0) return 'undefined\n';
-  const vars = [...new Set(rows.flatMap((r) => Object.keys(r.bindings ?? {})))].sort();
-  // expressions whose value is not simply `true` are worth a column
-  const shown = rows[0].expressions.map((e, i) => i).filter((i) => rows.some((r) => r.expressions[i].value !== true));
-  if (vars.length === 0 && rows.length === 1 && rows[0].expressions.length === 1) {
-    return JSON.stringify(sortKeys(rows[0].expressions[0].value), null, 2) + '\n';
+  const first = rows[0];
+  const vars = Object.keys(first.bindings ?? {}).sort();
+  if (rows.length === 1 && vars.length === 0 && (first.expressions.length === 1 || first.expressions.every((e) => typeof e.value === 'boolean'))) {
+    return formatJson(first.expressions[0].value);
   }
-  const header = [...vars, ...shown.map((i) => rows[0].expressions[i].text)];
-  if (header.length === 0) return 'true\n';
+  const shown = first.expressions.map((_, i) => i).filter((i) => vars.length === 0 || typeof first.expressions[i].value !== 'boolean');
+  const header = [...vars, ...shown.map((i) => first.expressions[i].text)];
   const cells = rows.map((r) => [
-    ...vars.map((v) => (r.bindings && v in r.bindings ? JSON.stringify(sortKeys(r.bindings[v])) : '')),
-    ...shown.map((i) => JSON.stringify(sortKeys(r.expressions[i].value))),
+    ...vars.map((v) => rawJson(r.bindings?.[v])),
+    ...shown.map((i) => rawJson(r.expressions[i].value)),
   ]);
   return table(header, cells);
+}
+
+function rawJson(v: unknown): string {
+  return v === undefined ? '' : goEscapes(JSON.stringify(sortKeys(v)));
 }
 
 export function formatOutput(out: EvalOutput, format: Format): string {

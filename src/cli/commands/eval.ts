@@ -115,14 +115,14 @@ async function evaluate(a: Args, src: EvalSources, input: unknown): Promise<Eval
   return queryOutput(q, runQuery(q, src.modules, src.data, input, { strictBuiltinErrors: a.strict }));
 }
 
-/** OPA's error document: `{"errors": [{message, code, location: {file, row, col}}]}`. */
+/** OPA's error document: `{"errors": [{message, code, location: {file, row, col}}]}` (its field order). */
 function errorDocument(err: unknown): { errors: Array<Record<string, unknown>> } {
   const list = err instanceof RegoErrors ? err.errors : err instanceof RegoError ? [err] : undefined;
   if (list) {
-    return { errors: list.map((e) => ({ code: e.code, message: e.detail, location: { file: e.loc.file, row: e.loc.line, col: e.loc.col } })) };
+    return { errors: list.map((e) => ({ message: e.detail, code: e.code, location: { file: e.loc.file, row: e.loc.line, col: e.loc.col } })) };
   }
   const code = err && typeof err === 'object' && typeof (err as { errorClass?: unknown }).errorClass === 'string' ? (err as { errorClass: string }).errorClass : undefined;
-  return { errors: [{ ...(code ? { code } : {}), message: errorMessage(err) }] };
+  return { errors: [{ message: errorMessage(err), ...(code ? { code } : {}) }] };
 }
 
 export async function run(args: string[]): Promise<number> {
