@@ -80,6 +80,8 @@ export interface DecisionLoggerOptions {
   onError?: (err: Error) => void;
   /** write here instead of opening `output` (a cluster worker relays to the primary: cluster-log.ts) */
   stream?: NodeJS.WritableStream;
+  /** also hand each line (masked, without the newline) here: the HTTP upload (decision-log-upload.ts) */
+  sink?: (line: string) => void;
 }
 
 const MASK_ENTRYPOINT = 'system/log/mask';
@@ -161,13 +163,14 @@ export class DecisionLogger {
     this.stream.on?.('error', (err: Error) => this.opts.onError?.(err));
   }
 
+  /** whether events go anywhere: an output, an upload, or both */
   get enabled(): boolean {
-    return this.stream !== undefined;
+    return this.stream !== undefined || this.opts.sink !== undefined;
   }
 
   /** Queue an event; never throws, never waits. */
   log(event: DecisionEvent, bundle?: ActiveBundle, pre?: Preserialized): void {
-    if (!this.stream) return;
+    if (!this.enabled) return;
     if (this.queue.length >= this.opts.bufferSizeLimitEvents) {
       this.dropped++;
       this.opts.onDrop?.();
@@ -219,17 +222,21 @@ export class DecisionLogger {
 
   private flush(): void {
     this.scheduled = false;
-    if (!this.stream || this.queue.length === 0) return;
+    if (!this.enabled || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
     let out = '';
+    const sink = this.opts.sink;
     for (const q of batch) {
       try {
-        out += this.prepare(q) + '\n';
+        const line = this.prepare(q);
+        sink?.(line);
+        out += line + '\n';
       } catch (err) {
         this.opts.onError?.(err as Error);
       }
     }
+    if (!this.stream) return;
     const ok = this.stream.write(out);
     if (!ok) {
       this.waitingDrain = true;

@@ -4,6 +4,8 @@
  * dashboards written for OPA work.
  */
 import * as client from 'prom-client';
+import { BoundedLabel, DENY_REASON_CODES_MAX, denyCodes } from './deny-reasons';
+import type { DecisionResult } from './types';
 
 export class PdpMetrics {
   readonly registry = new client.Registry();
@@ -14,10 +16,16 @@ export class PdpMetrics {
   readonly activeRevision: client.Gauge<'bundle' | 'revision'>;
   readonly logDropped: client.Counter<string>;
   readonly evalErrors: client.Counter<'bundle'>;
+  readonly denyReasons: client.Counter<'code'>;
+  readonly logUploaded: client.Counter<string>;
+  readonly logUploadDropped: client.Counter<'reason'>;
+  readonly logUploadFailures: client.Counter<string>;
+  private readonly denyCodeLabels: BoundedLabel;
+  private readonly denyChildren = new Map<string, { inc(v?: number): void }>();
   private readonly httpChildren = new Map<string, { observe(v: number): void }>();
   private readonly decisionChildren = new Map<string, { inc(v?: number): void }>();
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  constructor(opts: { defaultMetrics?: boolean; denyReasonCodesMax?: number } = {}) {
     const r = this.registry;
     this.httpDuration = new client.Histogram({
       name: 'http_request_duration_seconds',
@@ -63,6 +71,29 @@ export class PdpMetrics {
       labelNames: ['bundle'],
       registers: [r],
     });
+    this.denyReasons = new client.Counter({
+      name: 'pdp_deny_reasons_total',
+      help: `Reasons of decisions that did not allow, by code (the first ${opts.denyReasonCodesMax ?? DENY_REASON_CODES_MAX} distinct codes; later ones as "other").`,
+      labelNames: ['code'],
+      registers: [r],
+    });
+    this.logUploaded = new client.Counter({
+      name: 'pdp_decision_log_uploaded_total',
+      help: 'Decision log events delivered to the upload service (2xx).',
+      registers: [r],
+    });
+    this.logUploadDropped = new client.Counter({
+      name: 'pdp_decision_log_upload_dropped_total',
+      help: 'Decision log events never uploaded: the upload buffer was full (oldest dropped) or one event exceeded the chunk size.',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.logUploadFailures = new client.Counter({
+      name: 'pdp_decision_log_upload_failures_total',
+      help: 'Failed upload attempts (network error or non-2xx); their events are retried.',
+      registers: [r],
+    });
+    this.denyCodeLabels = new BoundedLabel(opts.denyReasonCodesMax ?? DENY_REASON_CODES_MAX);
     if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: r });
   }
 
@@ -85,6 +116,19 @@ export class PdpMetrics {
       this.decisionChildren.set(key, c);
     }
     c.inc();
+  }
+
+  /** One count per reason code of a deny (deny-reasons.ts bounds the codes). */
+  countDenyReasons(result: Pick<DecisionResult, 'allow' | 'reasons'>): void {
+    for (const code of denyCodes(result)) {
+      const label = this.denyCodeLabels.value(code);
+      let c = this.denyChildren.get(label);
+      if (!c) {
+        c = this.denyReasons.labels(label);
+        this.denyChildren.set(label, c);
+      }
+      c.inc();
+    }
   }
 
   bundleLoaded(bundle: string, result: 'success' | 'failure', revision?: string, previous?: string): void {

@@ -17,6 +17,10 @@ import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } f
 import { tlsServerOptions } from './caller-auth';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
+import { OPENAPI_PATH, openApiDocument } from './openapi';
+import { countDenyReasonsOf } from './deny-reasons';
+import { DecisionLogUploader, type UploadConfig } from './decision-log-upload';
+import { productVersion } from '../util/version';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
 export interface PdpServer {
@@ -106,10 +110,26 @@ function mountAuthzenIfPresent(app: express.Express, deps: AuthzenDeps, log: Log
   if (typeof mod.mountAuthzen === 'function') mod.mountAuthzen(app, { ...deps, entrypoint: deps.config.authzen?.entrypoint });
 }
 
+/** The decision-log upload, counted in the server's metrics; each worker uploads its own events. */
+function createUploader(cfg: UploadConfig, metrics: PdpMetrics, log: LogFn): DecisionLogUploader {
+  let failures = 0;
+  return new DecisionLogUploader(cfg, {
+    onUploaded: (n) => metrics.logUploaded.inc(n),
+    onDropped: (n, why) => metrics.logUploadDropped.labels(why).inc(n),
+    onFailure: (err) => {
+      metrics.logUploadFailures.inc();
+      // one line for the first failure and then every 100th, not one per retry
+      if (failures++ % 100 === 0) log('warn', 'decision log upload failed; retrying', { error: err.message, failures });
+    },
+  }, productVersion());
+}
+
 export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): PdpServer {
   const log = opts.log ?? jsonLogger();
   const metrics = new PdpMetrics({ defaultMetrics: opts.defaultMetrics });
+  const uploader = config.decision_logs.upload ? createUploader(config.decision_logs.upload, metrics, log) : undefined;
   const logger = new DecisionLogger({
+    sink: uploader ? (line) => uploader.push(line) : undefined,
     output: config.decision_logs.output,
     mask: config.decision_logs.mask,
     bufferSizeLimitEvents: config.decision_logs.buffer_size_limit_events,
@@ -128,6 +148,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     timers: opts.pollTimers,
   });
   const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics });
+  countDenyReasonsOf(service, metrics);
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
   const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes };
@@ -184,6 +205,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     res.set('Content-Type', metrics.registry.contentType);
     res.end(text);
   });
+  app.get(OPENAPI_PATH, (_req, res) => void res.json(openApiDocument()));
   if (!(opts.lean ?? process.env.PDP_LEAN !== '0')) {
     app.post('/v1/decide', (req, res) => void decideRoute(req, res));
     app.post('/v1/decide/batch', (req, res) => void batchRoute(req, res));
@@ -260,6 +282,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
         server.closeAllConnections?.();
       });
       await logger.close();
+      await uploader?.close();
     },
   };
 }

@@ -159,6 +159,8 @@ export interface PdpConfig {
     mask: string[];
     /** bounded buffer: events queued beyond this are dropped and counted */
     buffer_size_limit_events: number;
+    /** upload to an HTTP service in OPA's decision-log API shape (decision-log-upload.ts) */
+    upload?: import('./decision-log-upload').UploadConfig;
   };
   /** where persisted remote bundles go (default ./.pdp) */
   persistence_directory: string;

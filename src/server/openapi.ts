@@ -1,0 +1,198 @@
+/**
+ * The OpenAPI 3.1 document of the PDP's HTTP API, served at `GET /v1/openapi.json`.
+ *
+ * Request bodies are the very JSON schemas ajv validates them with (schemas/decide-request,
+ * decide-batch); answers are schemas/responses.schema.json. Nothing is written twice: the document
+ * only places those schemas under `components.schemas` and says which route answers what.
+ *
+ * @example
+ *   const doc = openApiDocument();  // built once, then the same object
+ *   doc.paths['/v1/decide'].post.responses['200']
+ */
+import decideSchema from './schemas/decide-request.schema.json';
+import batchSchema from './schemas/decide-batch.schema.json';
+import responses from './schemas/responses.schema.json';
+import { productVersion } from '../util/version';
+
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+type Obj = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * A schema file made fit for `components.schemas`: its `$id` dropped (an embedded `$id` would rebase
+ * its `$ref`s away from the document) and its `#/$defs/X` refs pointed at `#/components/schemas/X`.
+ */
+function embedded(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(embedded);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === '$id') continue;
+    if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) out[k] = '#/components/schemas/' + v.slice('#/$defs/'.length);
+    else out[k] = embedded(v);
+  }
+  return out;
+}
+
+function json(schemaName: string, description: string): Obj {
+  return { description, content: { 'application/json': { schema: ref(schemaName) } } };
+}
+
+function jsonBody(schemaName: string): Obj {
+  return { required: true, content: { 'application/json': { schema: ref(schemaName) } } };
+}
+
+/** The refusals every decision route can answer before deciding. */
+const refusals: Obj = {
+  '400': json('Refusal', 'the body is not valid JSON or does not match the schema (every field error in `error.details`)'),
+  '401': json('Refusal', 'caller authentication failed'),
+  '413': json('Refusal', 'the body is larger than `server.body_limit_bytes`'),
+  '415': json('Refusal', 'the body is not JSON'),
+};
+
+function paths(): Obj {
+  const dataOp = (method: 'get' | 'post', withPath = true): Obj => ({
+    tags: ['OPA Data API'],
+    summary: method === 'post' ? 'Evaluate an entrypoint (or read data) with `{"input": …}`' : 'Evaluate an entrypoint (or read data), input as a query parameter',
+    operationId: (method === 'post' ? 'postData' : 'getData') + (withPath ? '' : 'Root'),
+    parameters: [
+      ...(withPath ? [{ name: 'path', in: 'path', required: true, description: 'slash path below data, e.g. `mcp/authz/decision`', schema: { type: 'string' } }] : []),
+      ...(method === 'get' ? [{ name: 'input', in: 'query', required: false, description: 'the input document as JSON text', schema: { type: 'string' } }] : []),
+    ],
+    ...(method === 'post' ? { requestBody: { required: false, content: { 'application/json': { schema: ref('DataRequest') } } } } : {}),
+    responses: {
+      '200': json('DataResponse', 'evaluated; no `result` key means undefined'),
+      '400': json('DataError', 'bad input or path'),
+      '401': json('Refusal', 'caller authentication failed'),
+      '500': json('DataError', 'evaluation failed'),
+    },
+  });
+  return {
+    '/v1/decide': {
+      post: {
+        tags: ['Decisions'],
+        summary: 'Decide one tool call',
+        operationId: 'decide',
+        requestBody: jsonBody('DecideRequest'),
+        responses: {
+          '200': json('DecideResponse', 'allow or deny'),
+          ...refusals,
+          '500': json('DecideResponse', 'evaluation failed: a deny carrying `error`'),
+          '503': json('DecideResponse', 'no active bundle serves the decision entrypoint: a deny carrying `error`'),
+        },
+      },
+    },
+    '/v1/decide/batch': {
+      post: {
+        tags: ['Decisions'],
+        summary: 'Decide many tool calls (e.g. to filter tools/list); answers in order',
+        operationId: 'decideBatch',
+        requestBody: jsonBody('DecideBatchRequest'),
+        responses: { '200': json('DecideBatchResponse', 'one decision per item, in order'), ...refusals },
+      },
+    },
+    '/v1/data/{path}': { get: dataOp('get'), post: dataOp('post') },
+    '/v1/data': { get: dataOp('get', false), post: dataOp('post', false) },
+    '/access/v1/evaluation': {
+      post: {
+        tags: ['AuthZEN'],
+        summary: 'AuthZEN Authorization API 1.0: one evaluation',
+        operationId: 'authzenEvaluation',
+        requestBody: jsonBody('AuthzenEvaluationRequest'),
+        responses: {
+          '200': json('AuthzenDecision', 'the decision'),
+          '400': json('AuthzenRefusal', 'invalid request'),
+          '401': json('AuthzenRefusal', 'caller authentication failed'),
+          '413': json('AuthzenRefusal', 'body too large'),
+          '500': json('AuthzenDecision', 'evaluation failed: `decision: false` with `context.error`'),
+        },
+      },
+    },
+    '/access/v1/evaluations': {
+      post: {
+        tags: ['AuthZEN'],
+        summary: 'AuthZEN Authorization API 1.0: several evaluations (execute_all, deny_on_first_deny, permit_on_first_permit)',
+        operationId: 'authzenEvaluations',
+        requestBody: jsonBody('AuthzenEvaluationsRequest'),
+        responses: {
+          '200': { description: 'one decision per evaluation, or a single decision when `evaluations` is absent or empty', content: { 'application/json': { schema: { oneOf: [ref('AuthzenEvaluationsResponse'), ref('AuthzenDecision')] } } } },
+          '400': json('AuthzenRefusal', 'invalid request'),
+          '401': json('AuthzenRefusal', 'caller authentication failed'),
+          '413': json('AuthzenRefusal', 'body too large'),
+        },
+      },
+    },
+    '/.well-known/authzen-configuration': {
+      get: { tags: ['AuthZEN'], summary: 'AuthZEN PDP metadata', operationId: 'authzenConfiguration', responses: { '200': json('AuthzenConfiguration', 'the endpoints') } },
+    },
+    '/health': {
+      get: {
+        tags: ['Operations'],
+        summary: 'Liveness; with `?bundles` (OPA) also that every configured bundle activated once',
+        operationId: 'health',
+        parameters: [
+          { name: 'bundles', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' } },
+          { name: 'plugins', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' } },
+        ],
+        responses: { '200': json('Health', '`{}`'), '500': json('Health', '`{"error": …}`') },
+      },
+    },
+    '/health/live': { get: { tags: ['Operations'], summary: 'Liveness', operationId: 'healthLive', responses: { '200': json('Health', '`{}`') } } },
+    '/ready': {
+      get: { tags: ['Operations'], summary: 'Readiness: every configured bundle is active', operationId: 'ready', responses: { '200': json('Ready', 'ready, with the active revisions'), '503': json('Ready', 'not ready, with why') } },
+    },
+    '/health/ready': {
+      get: { tags: ['Operations'], summary: 'Readiness (same as /ready)', operationId: 'healthReady', responses: { '200': json('Ready', 'ready'), '503': json('Ready', 'not ready') } },
+    },
+    '/metrics': {
+      get: {
+        tags: ['Operations'],
+        summary: 'Prometheus metrics (docs/service.md lists them)',
+        operationId: 'metrics',
+        responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    [OPENAPI_PATH]: {
+      get: {
+        tags: ['Operations'],
+        summary: 'This document',
+        operationId: 'openapi',
+        responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+  };
+}
+
+let built: Obj | undefined;
+
+/** The document (built on first use; the same object afterwards). */
+export function openApiDocument(): Obj {
+  if (built) return built;
+  const schemas: Obj = {
+    DecideRequest: embedded(decideSchema),
+    DecideBatchRequest: embedded(batchSchema),
+    ...(embedded((responses as { $defs: Obj }).$defs) as Obj),
+  };
+  built = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Agent-tool PDP',
+      version: productVersion(),
+      description: "Policy decision point for AI agents' tool calls. Every refusal carries `allow: false` (AuthZEN: `decision: false`), so a client that reads only that field fails closed.",
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths: paths(),
+    // which of these applies is the server's `authentication.mode` (docs/identity.md); `{}` is mode none
+    security: [{}, { bearer: [] }, { mtls: [] }],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key (mode api_key) or a client-credentials JWT (mode jwt)' },
+        mtls: { type: 'mutualTLS', description: 'a client certificate from server.tls.client_ca_file (mode mtls)' },
+      },
+    },
+  };
+  return built;
+}
