@@ -68,3 +68,43 @@ export async function mintTxnToken(signer: PdpSigner, input: Obj, decisionId: st
     { typ: TXN_TOKEN_TYP, audience: tool.server, ttlSeconds: settings.ttl_seconds ?? 30 },
   );
 }
+
+/** A tools/call as the side that forwards or receives it knows it. */
+export interface ForwardedCall {
+  /** the upstream server's name (the token's audience) */
+  server: string;
+  /** the MCP tool name */
+  name: string;
+  /** the call's arguments as sent (`{}` when absent) */
+  arguments?: unknown;
+}
+
+/**
+ * The digest a Txn-Token must carry for `call`: the call's own server, tool and arguments, with the
+ * person, current actor and task the token names. Used by the client library (on the PDP's answer, before
+ * anything is forwarded) and by verifyTxnToken (at the tool server, on what actually arrived).
+ */
+export function txnTokenDigestFor(claims: Record<string, unknown>, call: ForwardedCall): string {
+  const act = isObj(claims.act) ? claims.act : undefined;
+  const tctx = isObj(claims.tctx) ? claims.tctx : {};
+  return actionDigest({
+    server: call.server,
+    tool: call.name,
+    method: 'tools/call',
+    parameters: call.arguments === undefined ? {} : call.arguments,
+    user: typeof claims.sub === 'string' ? claims.sub : null,
+    actor: act && typeof act.sub === 'string' ? act.sub : null,
+    task: typeof tctx.task === 'string' ? tctx.task : null,
+  });
+}
+
+/** The delegation chain of a token's nested `act`, current actor first. */
+export function actorsOfAct(act: unknown): string[] {
+  const out: string[] = [];
+  let cur = act;
+  while (isObj(cur) && typeof cur.sub === 'string' && out.length < 16) {
+    out.push(cur.sub);
+    cur = cur.act;
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'crypto';
+import { AsyncLocalStorage } from 'async_hooks';
 import type { PdpClient } from '../client';
 import type { DecisionInput } from '../types';
 import { denied, errorForDeny, gatewayError, INTERNAL_ERROR, invalidInput } from './errors';
@@ -44,6 +45,21 @@ type RequestExtra = {
 };
 
 const MAX_LIST_PAGES = 50;
+
+/**
+ * The Txn-Token of the upstream request being sent, if any. The SDK client has no per-request headers, so
+ * the call that forwards a tools/call runs inside this scope and the transport's fetch adds the header:
+ * only that one request carries it, never the session's other traffic.
+ */
+const txnTokenScope = new AsyncLocalStorage<string>();
+
+const fetchWithTxnToken: typeof fetch = (url, init) => {
+  const token = txnTokenScope.getStore();
+  if (token === undefined) return fetch(url, init);
+  const headers = new Headers(init?.headers);
+  headers.set('txn-token', token);
+  return fetch(url, { ...init, headers });
+};
 
 export class GatewaySession {
   readonly transport: StreamableHTTPServerTransport;
@@ -88,7 +104,7 @@ export class GatewaySession {
   /** Connects upstream first (so the agent sees the upstream's name and instructions), then our side. */
   static async open(deps: SessionDeps, onSessionId: (id: string, s: GatewaySession) => void, onClose: (s: GatewaySession) => void): Promise<GatewaySession> {
     const upstream = new Client({ name: 'pdp-gateway', version: GATEWAY_VERSION }, { capabilities: {} });
-    await upstream.connect(new StreamableHTTPClientTransport(new URL(deps.route.url), { requestInit: { headers: deps.route.headers ?? {} } }));
+    await upstream.connect(new StreamableHTTPClientTransport(new URL(deps.route.url), { requestInit: { headers: deps.route.headers ?? {} }, fetch: fetchWithTxnToken }));
     const serverName = deps.route.serverName ?? upstream.getServerVersion()?.name;
     if (!serverName) {
       await upstream.close();
@@ -127,6 +143,7 @@ export class GatewaySession {
     if (id.userToken) input.user = { token: id.userToken };
     if (id.agentToken) input.agent = { token: id.agentToken };
     if (id.taskToken) input.task = { token: id.taskToken };
+    if (id.approvalToken) input.approval = { token: id.approvalToken };
     input.context = { request_id: id.requestId, ...(extra.sessionId ? { mcp_session_id: extra.sessionId } : {}) };
     return input;
   }
@@ -144,14 +161,21 @@ export class GatewaySession {
       ...this.baseInput(id, extra),
       tool: { server: this.serverName, name, method: 'tools/call', ...(tool.annotations ? { annotations: tool.annotations } : {}) },
       parameters: (args as Record<string, unknown> | undefined) ?? {},
+      // the PDP signs, for an allowed call, who it is for: the upstream gets that, never the agent's tokens
+      issue_txn_token: true,
     };
     const decision = await this.deps.pdp.decide(input, { requestId: id.requestId });
-    this.deps.log({ event: 'decision', method: 'tools/call', server: this.serverName, tool: name, allow: decision.allow, decision_id: decision.decision_id, request_id: id.requestId, reasons: decision.reasons.map((r) => r.code) });
+    this.deps.log({
+      event: 'decision', method: 'tools/call', server: this.serverName, tool: name, allow: decision.allow, decision_id: decision.decision_id,
+      request_id: id.requestId, reasons: decision.reasons.map((r) => r.code),
+      ...(decision.approval ? { approval_jti: decision.approval.jti } : {}), ...(decision.approval_request ? { approval_url: decision.approval_request.url } : {}),
+    });
     if (decision.allow !== true) throw errorForDeny(decision);
-    const duties = callDuties(decision, id.approved);
+    const duties = callDuties(decision);
     if (!duties.ok) throw denied(duties.reasons, decision.decision_id);
 
-    const result = await this.upstreamRequest(req, extra);
+    const forward = () => this.upstreamRequest(req, extra);
+    const result = decision.txn_token ? await txnTokenScope.run(decision.txn_token, forward) : await forward();
     const redacted = redactResult(result, duties.redact);
     if (!redacted.ok) {
       throw denied([{ code: 'obligation.redaction_failed', message: `result withheld: ${redacted.message}` }], decision.decision_id);
