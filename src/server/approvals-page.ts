@@ -11,7 +11,7 @@
  * Nothing is stored: the link carries the signed request, the answer carries the signed approval, which
  * the person hands to the agent's host (X-PDP-Approval on the retried call). Forms are CSRF-checked with a
  * double-submit cookie (SameSite=Strict) and an Origin check; every value shown is HTML-escaped; the page
- * cannot be framed and sends no Referer (the link itself is the request).
+ * cannot be framed and sends no Referer to other sites (the link itself is the request).
  */
 import { randomBytes, timingSafeEqual } from 'crypto';
 import express from 'express';
@@ -39,7 +39,9 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer browsers post forms with "Origin: null", and the link
+  // (which holds the request) must still never leak to another site
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
 };
 

@@ -100,6 +100,9 @@ describe('the approval page over plain HTTP', () => {
     expect((await postForm(url, { csrf: page.csrf, id_token: p.bob.user, decision: 'approve' })).status).toBe(403);
     expect((await postForm(url, { csrf: 'guess', id_token: p.bob.user, decision: 'approve' }, { cookie: page.cookie })).status).toBe(403);
     expect((await postForm(url, { csrf: page.csrf, id_token: p.bob.user, decision: 'approve' }, { cookie: page.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    // an opaque origin (sandboxed frame, data: URL) is not ours either
+    expect((await postForm(url, { csrf: page.csrf, id_token: p.bob.user, decision: 'approve' }, { cookie: page.cookie, origin: 'null' })).status).toBe(403);
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
   });
 
   test('only the call\'s own user, signed in with a valid token, can approve', async () => {
