@@ -7,7 +7,7 @@
 import { SignJWT } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startDemoMcpServer, RunningDemoServer } from '../../src/pep/demo-server';
 import { startGateway, RunningGateway } from '../../src/pep/gateway/gateway';
 import { txnTokenKeys, verifyTxnToken } from '../../src/pep/txn-token-verify';
@@ -115,6 +115,45 @@ describe('approvals and Txn-Tokens through the gateway, real PDP', () => {
     const again: any = await refusal(await connect({ 'x-pdp-approval': token }), amount);
     expect(again.code).toBe(-32001);
     expect(again.data.reasons[0].code).toBe('approval.required');
+    expect(demo.calls.length).toBe(before);
+  });
+
+  /** A client that declared form elicitation; `answer` plays its user. */
+  async function connectEliciting(answer: (message: string) => Promise<Record<string, unknown>>): Promise<{ client: Client; asked: string[] }> {
+    const asked: string[] = [];
+    const c = new Client({ name: 'e2e-host', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+    c.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push((req.params as { message: string }).message);
+      return answer((req.params as { message: string }).message) as any;
+    });
+    const headers = { authorization: `Bearer ${p.bob.user}`, 'x-agent-token': p.bob.agent, 'x-task-token': p.bob.task };
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/billing/mcp`), { requestInit: { headers } }));
+    clients.push(c);
+    return { client: c, asked };
+  }
+  const linkIn = (message: string) => /(http:\/\/\S+\/approvals\/\S+)/.exec(message)![1];
+
+  test('elicitation: the host asks its user, who approves on the page and pastes the approval; the call goes through', async () => {
+    const { client, asked } = await connectEliciting(async (message) => ({ action: 'accept', content: { approval: await approve(linkIn(message)) } }));
+    const r: any = await client.callTool(refund(150));
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ status: 'created', amount: 150 });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(/amount=150 is above the approval threshold/);
+    expect(demo.calls[demo.calls.length - 1].txn).toMatchObject({ ok: true, person: 'u-bob' });
+  });
+
+  test('elicitation: a host that answers by itself, or a person who declines, approves nothing', async () => {
+    const before = demo.calls.length;
+    const selfAnswering = await connectEliciting(async () => ({ action: 'accept', content: { approval: 'yes, approved' } }));
+    const e1: any = await selfAnswering.client.callTool(refund(150)).catch((x) => x);
+    expect(e1.code).toBe(-32001);
+    expect(e1.data.reasons[0].code).toBe('approval.required');
+    const declining = await connectEliciting(async () => ({ action: 'decline' }));
+    const e2: any = await declining.client.callTool(refund(150)).catch((x) => x);
+    expect(e2.code).toBe(-32001);
+    expect(e2.data.approval_request.url).toMatch(/\/approvals\//);
+    expect(declining.asked).toHaveLength(1);
     expect(demo.calls.length).toBe(before);
   });
 

@@ -7,12 +7,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitResultSchema, McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'crypto';
 import { AsyncLocalStorage } from 'async_hooks';
 import type { PdpClient } from '../client';
-import type { DecisionInput } from '../types';
+import type { Decision, DecisionInput } from '../types';
 import { denied, errorForDeny, gatewayError, INTERNAL_ERROR, invalidInput } from './errors';
 import { CallerIdentity, IdentityHeaderNames, readIdentity } from './identity';
 import { callDuties, listable, redactResult } from './obligations';
@@ -34,6 +34,10 @@ export interface SessionDeps {
   pdp: Pick<PdpClient, 'decide' | 'decideBatch'>;
   headerNames: IdentityHeaderNames;
   log: (event: Record<string, unknown>) => void;
+  /** ask the agent's user for a needed approval through MCP elicitation, when the client can (default true) */
+  elicitApprovals?: boolean;
+  /** how long to wait for the person's answer to such an elicitation (default 5 minutes) */
+  elicitationTimeoutMs?: number;
 }
 
 type Tool = { name: string; annotations?: Record<string, unknown>; [k: string]: unknown };
@@ -164,7 +168,12 @@ export class GatewaySession {
       // the PDP signs, for an allowed call, who it is for: the upstream gets that, never the agent's tokens
       issue_txn_token: true,
     };
-    const decision = await this.deps.pdp.decide(input, { requestId: id.requestId });
+    let decision = await this.deps.pdp.decide(input, { requestId: id.requestId });
+    if (decision.allow !== true && decision.approval_request && !id.approvalToken) {
+      // the agent's client may be able to ask its user: the answer is an approval the PDP still verifies
+      const token = await this.elicitApproval(decision.approval_request, req, extra);
+      if (token !== undefined) decision = await this.deps.pdp.decide({ ...input, approval: { token } }, { requestId: id.requestId });
+    }
     this.deps.log({
       event: 'decision', method: 'tools/call', server: this.serverName, tool: name, allow: decision.allow, decision_id: decision.decision_id,
       request_id: id.requestId, reasons: decision.reasons.map((r) => r.code),
@@ -181,6 +190,48 @@ export class GatewaySession {
       throw denied([{ code: 'obligation.redaction_failed', message: `result withheld: ${redacted.message}` }], decision.decision_id);
     }
     return redacted.result;
+  }
+
+  /**
+   * MCP elicitation (form mode) for a needed approval: the message holds the PDP's summary and approval
+   * link; the person approves on the PDP's page and pastes the approval it shows. The gateway takes the
+   * answer only as a token for the PDP to verify: a host, or an agent driving one, that answers by itself
+   * cannot produce a valid approval, so a host's "yes" counts for nothing on its own.
+   */
+  private async elicitApproval(ask: NonNullable<Decision['approval_request']>, req: JSONRPCRequest, extra: RequestExtra): Promise<string | undefined> {
+    if (this.deps.elicitApprovals === false || !this.clientCanElicitForms()) return undefined;
+    const message = `Approval needed: ${ask.summary}\n\nOpen ${ask.url} , sign in, approve, and paste the approval shown there (valid until ${ask.expires_at}).`;
+    try {
+      const answer = await this.server.request(
+        {
+          method: 'elicitation/create',
+          params: {
+            mode: 'form',
+            message,
+            requestedSchema: {
+              type: 'object',
+              properties: { approval: { type: 'string', title: 'Approval', description: `the approval shown at ${ask.url}`, minLength: 1, maxLength: 16384 } },
+              required: ['approval'],
+            },
+          },
+        } as any,
+        ElicitResultSchema,
+        { relatedRequestId: req.id, signal: extra.signal, timeout: this.deps.elicitationTimeoutMs ?? 300_000 },
+      );
+      const value = answer.action === 'accept' ? answer.content?.approval : undefined;
+      this.deps.log({ event: 'approval.elicited', server: this.serverName, action: answer.action, answered: typeof value === 'string' });
+      return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+    } catch (e) {
+      // no answer (timeout, cancelled, client error): the call stays denied with the link
+      this.deps.log({ event: 'approval.elicitation_failed', server: this.serverName, error: String((e as Error)?.message ?? e) });
+      return undefined;
+    }
+  }
+
+  /** Form-mode elicitation: declared as `{form: …}`, or as `{}` (the older spelling, meaning form). */
+  private clientCanElicitForms(): boolean {
+    const e = this.server.getClientCapabilities()?.elicitation as Record<string, unknown> | undefined;
+    return e !== undefined && (e.form !== undefined || Object.keys(e).length === 0);
   }
 
   private async listTools(req: JSONRPCRequest, extra: RequestExtra): Promise<Record<string, unknown>> {
