@@ -142,7 +142,9 @@ export interface RunningDemoServer {
 }
 
 /** Serves every demo server (or the listed ones) on one port, at `/<server>/mcp`, stateful sessions. */
-export async function startDemoMcpServer(opts: { port?: number; host?: string; servers?: string[]; txnToken?: TxnTokenVerifyOptions } = {}): Promise<RunningDemoServer> {
+export async function startDemoMcpServer(
+  opts: { port?: number; host?: string; servers?: string[]; txnToken?: TxnTokenVerifyOptions; onCall?: (c: ToolCallSeen) => void } = {},
+): Promise<RunningDemoServer> {
   const names = opts.servers ?? Object.keys(DEMO_TOOLS);
   const calls: ToolCallSeen[] = [];
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: McpServer }>();
@@ -171,7 +173,10 @@ export async function startDemoMcpServer(opts: { port?: number; host?: string; s
         res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'no valid session' } }));
         return;
       }
-      const mcp = createDemoMcpServer(m[1], (c) => calls.push(c), opts.txnToken);
+      const mcp = createDemoMcpServer(m[1], (c) => {
+        calls.push(c);
+        opts.onCall?.(c);
+      }, opts.txnToken);
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => void sessions.set(id, { transport, mcp }),
