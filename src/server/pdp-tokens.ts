@@ -23,8 +23,12 @@ export interface TokenAsks {
   txnToken: boolean;
 }
 
+const NO_ASKS: TokenAsks = Object.freeze({ txnToken: false });
+
 /** Split `approval` and `issue_txn_token` off a decide body: the resolver and the policy never see them raw. */
 export function takeTokenAsks(body: DecideRequest): { body: DecideRequest; asks: TokenAsks } {
+  // most requests ask nothing: keep the body as is, no copy on the hot path
+  if (body.approval === undefined && body.issue_txn_token === undefined) return { body, asks: NO_ASKS };
   const { approval, issue_txn_token, ...rest } = body;
   return { body: rest as DecideRequest, asks: { approvalToken: approval?.token, txnToken: issue_txn_token === true } };
 }
