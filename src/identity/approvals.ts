@@ -56,6 +56,8 @@ export interface ApprovalRequestAnswer {
 }
 
 const MAX_SUMMARY = 2000;
+/** Node refuses request lines over 16 KiB; leave room for the other headers. */
+export const MAX_LINK = 12 * 1024;
 
 export class Approvals {
   readonly ttl: number;
@@ -79,7 +81,10 @@ export class Approvals {
       { typ: APPROVAL_REQUEST_TYP, audience: APPROVAL_AUDIENCE, ttlSeconds: this.requestTtl },
     );
     const base = (this.settings.public_url ?? baseUrl).replace(/\/+$/, '');
-    return { url: `${base}/approvals/${token}`, action_digest: digest, summary: text, expires_at: isoIn(this.requestTtl) };
+    const url = `${base}/approvals/${token}`;
+    // the link carries the call: one that does not fit in a URL a server accepts cannot be approved this way
+    if (url.length > MAX_LINK) throw new Error(`the call's parameters are too large for an approval link (${url.length} > ${MAX_LINK} characters)`);
+    return { url, action_digest: digest, summary: text, expires_at: isoIn(this.requestTtl) };
   }
 
   /** Read back an approval request from a link. The digest is recomputed, not trusted from the token. */

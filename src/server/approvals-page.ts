@@ -105,7 +105,9 @@ export function mountApprovals(app: express.Express, deps: ApprovalPageDeps): vo
   app.get('/approvals/:request', async (req, res) => {
     const read = await approvals.readRequest(req.params.request);
     if (!read.ok) return page(res, 400, 'Approval link not valid', `<p id="error">${esc(read.message)}</p>`);
-    const csrf = randomBytes(24).toString('base64url');
+    // one secret per browser, kept across pages: a second approval tab must not void the first one's form
+    const kept = cookieValue(req, CSRF_COOKIE);
+    const csrf = kept && /^[A-Za-z0-9_-]{32}$/.test(kept) ? kept : randomBytes(24).toString('base64url');
     const secure = (req.socket as { encrypted?: boolean }).encrypted ? '; Secure' : '';
     page(
       res,

@@ -85,8 +85,13 @@ export class PdpTokens {
     }
     const tool = input.tool as Obj | undefined;
     if (result.allow && asks.txnToken && (tool?.method ?? 'tools/call') === 'tools/call') {
-      const token = await mintTxnToken(this.signer, input, result.decision_id, this.config.txn_tokens ?? {});
-      if (token) out.txn_token = token;
+      try {
+        const token = await mintTxnToken(this.signer, input, result.decision_id, this.config.txn_tokens ?? {});
+        if (token) out.txn_token = token;
+      } catch (e) {
+        // arguments that are not plain JSON have no digest: no token, so the tool server refuses the call
+        this.log('warn', 'txn token not minted', { decision_id: result.decision_id, error: (e as Error).message });
+      }
     }
     return Object.keys(out).length > 0 ? out : undefined;
   }
