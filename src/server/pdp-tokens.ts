@@ -11,6 +11,7 @@
 import type { IncomingMessage } from 'http';
 import { Approvals, ApprovalFact } from '../identity/approvals';
 import { PdpSigner } from '../identity/pdp-signer';
+import { IdentityConfigError } from '../identity/key-sources';
 import { mintTxnToken } from '../identity/txn-token';
 import type { LogFn } from '../bundles/manager';
 import type { DecideRequest, DecisionResult, PdpConfig } from './types';
@@ -46,7 +47,11 @@ export class PdpTokens {
 
   /** From the config, or undefined when no `signing` key is configured. Throws on a bad key file. */
   static fromConfig(config: PdpConfig, log: LogFn): PdpTokens | undefined {
-    if (!config.signing) return undefined;
+    if (!config.signing) {
+      // settings for something that cannot happen are a mistake worth stopping for, not ignoring
+      if (config.approvals || config.txn_tokens) throw new IdentityConfigError('approvals and txn_tokens need the PDP\'s own key: configure signing.key_file (pdp keys gen --name pdp)');
+      return undefined;
+    }
     const skew = (config.identity as { clock_skew_seconds?: number } | undefined)?.clock_skew_seconds;
     return new PdpTokens(PdpSigner.load(config.signing, config.config_dir, skew ?? 30), config, log);
   }

@@ -9,6 +9,8 @@ import { fileTree } from '../helpers/file-tree';
 import { PdpSigner } from '../../src/identity/pdp-signer';
 import { Approvals, APPROVAL_TYP } from '../../src/identity/approvals';
 import { IdentityConfigError } from '../../src/identity/key-sources';
+import { createPdpServer } from '../../src/server/server';
+import { defaultConfig } from '../../src/server/config';
 
 function keyDir(withJwks: boolean): string {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -31,6 +33,12 @@ describe('PdpSigner', () => {
     const bare = PdpSigner.load({ key_file: 'pdp.private.pem', issuer: 'https://pdp.test' }, keyDir(false));
     expect(bare.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(bare.issuer).toBe('https://pdp.test');
+  });
+
+  test('the PDP does not start with approval settings but no key, or with a key it cannot read', () => {
+    const cfg = { ...defaultConfig(), decision_logs: { output: 'off', mask: [], buffer_size_limit_events: 10 } };
+    expect(() => createPdpServer({ ...cfg, txn_tokens: { ttl_seconds: 30 } }, { log: () => undefined, watch: false, defaultMetrics: false })).toThrow(/need the PDP's own key/);
+    expect(() => createPdpServer({ ...cfg, signing: { key_file: '/nonexistent/pdp.private.pem' } }, { log: () => undefined, watch: false, defaultMetrics: false })).toThrow(/signing\.key_file/);
   });
 
   test('a missing or non-key file stops the start, naming the file', () => {
