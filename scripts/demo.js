@@ -7,9 +7,12 @@
  *                        │
  *                        └── POST /v1/decide(/batch) ──► PDP :8181 (default policy from rego/)
  *
- * It makes a throw-away identity provider (an ES256 key pair), an API key for the gateway, and tokens
- * for a support agent acting for alice, then runs a few calls through the gateway and prints what the
- * policy decided. Everything stays up until Ctrl-C. Ports: PDP_PORT, GATEWAY_PORT, MCP_PORT.
+ * It makes a throw-away identity provider (an ES256 key pair), the PDP's own signing key (`pdp keys gen`),
+ * an API key for the gateway, and tokens for a support agent acting for alice, then runs a few calls
+ * through the gateway and prints what the policy decided. Then bob's billing-bot asks for a refund above
+ * the approval threshold: denied with `approval.required` and a link, approved on the PDP's page, retried
+ * and allowed; the demo billing server verifies the Txn-Token it gets and prints the person it names.
+ * Everything stays up until Ctrl-C. Ports: PDP_PORT, GATEWAY_PORT, MCP_PORT.
  * Needs `npm run build` first (it runs the compiled dist/).
  */
 const fs = require('fs');
@@ -17,7 +20,7 @@ const os = require('os');
 const path = require('path');
 const http = require('http');
 const crypto = require('crypto');
-const { spawn } = require('child_process');
+const { spawn, execFileSync } = require('child_process');
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -73,6 +76,9 @@ async function main() {
   const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'demo-1', alg: 'ES256', use: 'sig' };
   fs.writeFileSync(path.join(dir, 'idp.jwks.json'), JSON.stringify({ keys: [jwk] }));
   const apiKey = crypto.randomBytes(24).toString('base64url');
+  // the PDP's own key, for approvals and transaction tokens, made the way an operator makes it
+  execFileSync(process.execPath, [path.join(root, 'bin', 'pdp.js'), 'keys', 'gen', '--name', 'pdp', '--out', dir], { stdio: 'ignore' });
+  const pdpUrl = `http://127.0.0.1:${PDP_PORT}`;
   const config = {
     server: { addr: '127.0.0.1', port: PDP_PORT },
     workers: 1,
@@ -80,11 +86,12 @@ async function main() {
     decision_logs: { output: path.join(dir, 'decisions.log') },
     identity: { issuers: [{ issuer: ISSUER, audiences: ['pdp'], jwks_file: path.join(dir, 'idp.jwks.json'), algorithms: ['ES256'] }] },
     authentication: { mode: 'api_key', api_keys: [{ id: 'mcp-gateway', hash: 'sha256:' + crypto.createHash('sha256').update(apiKey).digest('hex') }] },
+    signing: { key_file: path.join(dir, 'pdp.private.pem'), issuer: pdpUrl },
+    approvals: { ttl_seconds: 300, public_url: pdpUrl },
   };
   fs.writeFileSync(path.join(dir, 'pdp.json'), JSON.stringify(config, null, 2));
 
   // 2. The PDP, as its own process (it is what you would deploy).
-  const pdpUrl = `http://127.0.0.1:${PDP_PORT}`;
   const pdpProc = spawn(process.execPath, [path.join(root, 'bin', 'pdp.js'), pdpCommand()], {
     env: { ...process.env, PDP_CONFIG: path.join(dir, 'pdp.json'), PDP_WORKERS: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -105,7 +112,17 @@ async function main() {
   }
 
   // 3. The demo MCP servers and the gateway in front of them.
-  const demo = await startDemoMcpServer({ port: MCP_PORT });
+  // each demo server verifies the Txn-Token of every call against the PDP's JWKS and says whom it names
+  const demo = await startDemoMcpServer({
+    port: MCP_PORT,
+    txnToken: { keys: pep.txnTokenKeys(`${pdpUrl}/.well-known/jwks.json`), issuer: pdpUrl },
+    onCall: (c) => {
+      const t = c.txn;
+      console.log(t && t.ok
+        ? `      [${c.server} server] ${c.tool}: Txn-Token verified, for ${t.person} by ${t.delegation.join(' ← ')} (txn ${t.txn})`
+        : `      [${c.server} server] ${c.tool}: refused, Txn-Token ${t ? t.reason : 'not checked'}`);
+    },
+  });
   stopAll.push(() => demo.close());
   const gw = await pep.startGateway({
     upstreams: ['billing', 'crm', 'support'].map((s) => ({ url: demo.endpoint(s), serverName: s })),
@@ -167,11 +184,51 @@ async function main() {
     }
   }
 
-  // 6. How to use it yourself.
+  // 6. An approval that is a proof: bob's billing-bot (delegated by bob, RFC 8693) refunds 150 EUR.
+  console.log('\n== a refund above the approval threshold (100) ==');
+  const bob = {
+    authorization: `Bearer ${await sign({ sub: 'u-bob', tenant: 'acme', roles: ['billing_specialist'] })}`,
+    'x-agent-token': await sign({ sub: 'u-bob', act: { sub: 'billing-bot' } }),
+    'x-task-token': await sign({ sub: 'u-bob', jti: 't-9', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 500 }, grants: ['write'] } }),
+  };
+  const bobClient = async (extra = {}) => {
+    const c = new Client({ name: 'billing-bot', version: '1.0.0' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/billing/mcp`), { requestInit: { headers: { ...bob, ...extra } } }));
+    stopAll.push(() => c.close());
+    return c;
+  };
+  const bigRefund = { name: 'refunds.create', arguments: { customer_id: 'c-1001', amount: 150, currency: 'EUR' } };
+  let link;
+  try {
+    await (await bobClient()).callTool(bigRefund);
+    console.log('unexpected: allowed without approval');
+  } catch (e) {
+    link = e.data && e.data.approval_request && e.data.approval_request.url;
+    console.log(`DENY  billing/refunds.create 150 EUR  [${e.code}] → ${(e.data.reasons || []).map((x) => x.code).join(', ')}`);
+    console.log(`      summary: ${e.data.approval_request && e.data.approval_request.summary}`);
+    console.log(`      approve at: ${link}`);
+  }
+  if (link) {
+    // what bob does on the page (open the link in a browser to see it), here as the page's JSON form
+    const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: bob.authorization.slice(7), decision: 'approve' }) });
+    const approval = await res.json();
+    console.log(`bob approves on the page → approval ${approval.jti}, valid until ${approval.expires_at}`);
+    const again = await bobClient({ 'x-pdp-approval': approval.approval_token });
+    const r = await again.callTool(bigRefund);
+    console.log(`ALLOW billing/refunds.create 150 EUR with the approval → ${JSON.stringify(r.structuredContent)}`);
+    try {
+      await again.callTool({ ...bigRefund, arguments: { ...bigRefund.arguments, amount: 400 } });
+    } catch (e) {
+      console.log(`DENY  billing/refunds.create 400 EUR with the same approval → ${(e.data.reasons || []).map((x) => x.code).join(', ')} (it approved 150, not 400)`);
+    }
+  }
+
+  // 7. How to use it yourself.
   fs.writeFileSync(path.join(dir, 'headers.json'), JSON.stringify(headers, null, 2));
   console.log(`
 == running ==
 PDP             ${pdpUrl}   (config ${path.join(dir, 'pdp.json')}, decision log ${config.decision_logs.output})
+                approval pages ${pdpUrl}/approvals/…, keys ${pdpUrl}/.well-known/jwks.json
 demo MCP        ${demo.url}/{billing,crm,support}/mcp
 gateway         ${gw.url}/billing/mcp  ${gw.url}/crm/mcp  ${gw.url}/support/mcp
 
@@ -179,7 +236,8 @@ Point any Streamable HTTP MCP client at a gateway URL with these headers (also i
   Authorization: Bearer <alice's user token>
   X-Agent-Token: <support-bot's token>
   X-Task-Token:  <the refunds task grant>
-  X-PDP-Approval: yes        (only to satisfy require_approval, e.g. refunds above 100)
+  X-PDP-Approval: <approval>   (for a call that needs one: open the link in the denial, sign in
+                               with the user token, approve, paste the approval shown there)
 For example with the MCP Inspector: npx @modelcontextprotocol/inspector  → Transport "Streamable HTTP",
 URL ${gw.url}/billing/mcp, and add the headers above.
 

@@ -25,8 +25,8 @@ const RESERVED_IDENTITY_FIELDS = new Set([
   'token', 'claims', 'verified', 'assurance', 'issuer', 'delegation', 'delegation_form', 'delegation_assurance',
   'on_behalf_of', 'may_act', 'error', 'act',
 ]);
-/** Top-level input fields the PDP computes from headers/authentication, never from the body. */
-const RESERVED_TOP_LEVEL = new Set(['user', 'agent', 'task', 'txn', 'caller']);
+/** Top-level input fields the PDP computes from headers/authentication/approval verification, never from the body. */
+const RESERVED_TOP_LEVEL = new Set(['user', 'agent', 'task', 'txn', 'caller', 'approval']);
 
 export interface IdentityResolver {
   resolve(body: unknown, headers?: HeaderBag, caller?: CallerIdentity): Promise<ResolveResult>;

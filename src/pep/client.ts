@@ -10,7 +10,9 @@
  */
 import * as http from 'http';
 import * as https from 'https';
+import { decodeJwt } from 'jose';
 import { postJson, PostOutcome } from './http';
+import { txnTokenDigestFor } from '../identity/txn-token';
 import type {
   AuthzenDecision,
   AuthzenEvaluationRequest,
@@ -84,7 +86,12 @@ export class PdpClient {
   async decide(input: DecisionInput, opts: CallOptions = {}): Promise<Decision> {
     const r = await this.post('v1/decide', input, opts);
     if (!r.ok) return r.deny;
-    return toDecision(r.body);
+    const d = toDecision(r.body);
+    // A Txn-Token that would name another call must never be forwarded with this one.
+    if (d.txn_token !== undefined && !txnTokenBindsCall(d.txn_token, input)) {
+      return failed('invalid_response', 'pdp.invalid_response', 'the transaction token in the answer is not for this call (audience or action digest differ)');
+    }
+    return d;
   }
 
   /**
@@ -222,7 +229,37 @@ export function toDecision(body: unknown): Decision {
   if (typeof body.decision_id === 'string') d.decision_id = body.decision_id;
   if (isObject(body.policy)) d.policy = body.policy as Decision['policy'];
   if (!d.allow && reasons.length === 0) d.reasons.push({ code: 'pdp.denied', message: 'denied by policy (no reason given)' });
+  const ar = body.approval_request;
+  if (!d.allow && isObject(ar) && ['url', 'action_digest', 'summary', 'expires_at'].every((k) => typeof ar[k] === 'string')) {
+    d.approval_request = ar as Decision['approval_request'];
+  }
+  if (d.allow && isObject(body.approval) && body.approval.verified === true && typeof body.approval.jti === 'string') {
+    d.approval = body.approval as Decision['approval'];
+  }
+  if (d.allow && typeof body.txn_token === 'string') d.txn_token = body.txn_token;
   return d;
+}
+
+/**
+ * Whether a Txn-Token from the PDP's answer names this very call: addressed to `tool.server`, and its
+ * action digest that of `tool.name` with these parameters (src/identity/action-digest.ts, the same
+ * function the PDP and the tool server use). The PDP's signature is the tool server's to check.
+ */
+export function txnTokenBindsCall(token: string, input: DecisionInput): boolean {
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwt(token) as Record<string, unknown>;
+  } catch {
+    return false;
+  }
+  const server = input.tool.server;
+  if (typeof server !== 'string' || !(claims.aud === server || (Array.isArray(claims.aud) && claims.aud.includes(server)))) return false;
+  const tctx = isObject(claims.tctx) ? claims.tctx : {};
+  try {
+    return tctx.action_digest === txnTokenDigestFor(claims, { server, name: input.tool.name, arguments: input.parameters ?? {} });
+  } catch {
+    return false;
+  }
 }
 
 function authzenDeny(reasons: Reason[]): AuthzenDecision {

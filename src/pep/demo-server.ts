@@ -13,11 +13,14 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { verifyTxnToken, type TxnTokenResult, type TxnTokenVerifyOptions } from './txn-token-verify';
 
 export interface ToolCallSeen {
   server: string;
   tool: string;
   arguments: Record<string, unknown>;
+  /** with `txnToken` configured: what verifying the call's Txn-Token found (a refused call did not run) */
+  txn?: TxnTokenResult;
 }
 
 type Access = 'read' | 'write' | 'destructive';
@@ -100,8 +103,11 @@ export const DEMO_TOOLS: Record<string, Record<string, DemoTool>> = {
   },
 };
 
-/** An McpServer for one demo server name; `onCall` sees every call that reaches a tool. */
-export function createDemoMcpServer(server: string, onCall: (c: ToolCallSeen) => void = () => undefined): McpServer {
+/**
+ * An McpServer for one demo server name; `onCall` sees every call that reaches a tool. With `txnToken`,
+ * every call must come with a valid Txn-Token for it (src/pep/txn-token-verify.ts), or the tool refuses.
+ */
+export function createDemoMcpServer(server: string, onCall: (c: ToolCallSeen) => void = () => undefined, txnToken?: TxnTokenVerifyOptions): McpServer {
   const tools = DEMO_TOOLS[server];
   if (!tools) throw new Error(`no demo server ${server}; have ${Object.keys(DEMO_TOOLS).join(', ')}`);
   const mcp = new McpServer({ name: server, version: '1.0.0' }, { instructions: `Demo ${server} tools (canned data).` });
@@ -113,8 +119,12 @@ export function createDemoMcpServer(server: string, onCall: (c: ToolCallSeen) =>
         inputSchema: t.input,
         annotations: { readOnlyHint: t.access === 'read', destructiveHint: t.access === 'destructive' },
       },
-      async (args: Record<string, unknown>) => {
-        onCall({ server, tool: name, arguments: args });
+      async (args: Record<string, unknown>, extra: { requestInfo?: { headers: Record<string, string | string[] | undefined> } }) => {
+        if (txnToken) {
+          const txn = await verifyTxnToken(extra.requestInfo?.headers['txn-token'], { server, name, arguments: args }, txnToken);
+          onCall({ server, tool: name, arguments: args, txn });
+          if (!txn.ok) return { isError: true, content: [{ type: 'text' as const, text: `refused: Txn-Token ${txn.reason}: ${txn.message}` }] };
+        } else onCall({ server, tool: name, arguments: args });
         const out = t.answer(args);
         return { content: [{ type: 'text' as const, text: JSON.stringify(out) }], structuredContent: out };
       },
@@ -132,7 +142,9 @@ export interface RunningDemoServer {
 }
 
 /** Serves every demo server (or the listed ones) on one port, at `/<server>/mcp`, stateful sessions. */
-export async function startDemoMcpServer(opts: { port?: number; host?: string; servers?: string[] } = {}): Promise<RunningDemoServer> {
+export async function startDemoMcpServer(
+  opts: { port?: number; host?: string; servers?: string[]; txnToken?: TxnTokenVerifyOptions; onCall?: (c: ToolCallSeen) => void } = {},
+): Promise<RunningDemoServer> {
   const names = opts.servers ?? Object.keys(DEMO_TOOLS);
   const calls: ToolCallSeen[] = [];
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: McpServer }>();
@@ -161,7 +173,10 @@ export async function startDemoMcpServer(opts: { port?: number; host?: string; s
         res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'no valid session' } }));
         return;
       }
-      const mcp = createDemoMcpServer(m[1], (c) => calls.push(c));
+      const mcp = createDemoMcpServer(m[1], (c) => {
+        calls.push(c);
+        opts.onCall?.(c);
+      }, opts.txnToken);
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => void sessions.set(id, { transport, mcp }),

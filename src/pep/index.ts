@@ -1,5 +1,9 @@
 /** Enforcement points: the PDP client, the Express middleware and the MCP gateway. */
-export { PdpClient, toDecision } from './client';
+export { PdpClient, toDecision, txnTokenBindsCall } from './client';
+export { actionDigest, actionOf } from '../identity/action-digest';
+export type { Action } from '../identity/action-digest';
+export { verifyTxnToken, txnTokenKeys } from './txn-token-verify';
+export type { TxnTokenResult, TxnTokenVerifyOptions } from './txn-token-verify';
 export type { PdpClientOptions, CallOptions } from './client';
 export { pdpMiddleware, bearerToken } from './express';
 export type { PdpMiddlewareOptions, PdpGrant } from './express';

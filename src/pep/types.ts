@@ -46,6 +46,12 @@ export interface Decision {
   policy?: { bundle?: string; revision?: string; entrypoint?: string };
   /** set when the client decided deny itself because the PDP gave no usable answer */
   failure?: { kind: FailureKind; status?: number };
+  /** a deny `approval.required`: what the person approves and where (docs/approvals.md) */
+  approval_request?: { url: string; action_digest: string; summary: string; expires_at: string };
+  /** the PDP-verified approval an allow used */
+  approval?: { verified: true; jti: string; approved_by: string };
+  /** the Txn-Token for the upstream call, when asked for with `issue_txn_token` (checked to bind this call) */
+  txn_token?: string;
 }
 
 /** A batch item; `defaults` of the batch call are merged under each item by the PDP. */

@@ -13,6 +13,7 @@ import { isAnswered, writeJsonSoon } from './response-batch';
 import { getKey, setKey } from '../util/own-keys';
 import type { DecisionService } from './decide';
 import type { PdpMetrics } from './metrics';
+import { APPROVALS_NOT_CONFIGURED, takeTokenAsks, type PdpTokens } from './pdp-tokens';
 import type { CallerAuth, CallerIdentity, DecideRequest, DecisionResult, IdentityResolver, RequestHeaders } from './types';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -25,6 +26,8 @@ export interface HandlerDeps {
   callerAuth?: CallerAuth;
   metrics?: PdpMetrics;
   bodyLimit: number;
+  /** the PDP's own signing key at work: approvals and transaction tokens (absent without `signing`) */
+  tokens?: PdpTokens;
 }
 
 type Obj = Record<string, unknown>;
@@ -75,9 +78,20 @@ function statusOf(r: DecisionResult): number {
 }
 
 /** One decision and its JSON text (the service builds it from pieces it serialises anyway). */
-async function decideOne(deps: HandlerDeps, body: DecideRequest, req: IncomingMessage, caller: CallerIdentity | undefined, path: string): Promise<{ result: DecisionResult; json: string }> {
+async function decideOne(deps: HandlerDeps, raw: DecideRequest, req: IncomingMessage, caller: CallerIdentity | undefined, path: string): Promise<{ result: DecisionResult; json: string }> {
+  // the approval and the txn-token ask are the PDP's own business (pdp-tokens.ts): input.approval is set
+  // only by verifying the token, after the identities it is checked against are resolved
+  const { body, asks } = takeTokenAsks(raw);
   const resolved = await deps.resolver.resolve(body, req.headers as RequestHeaders, caller);
-  return deps.service.decideText(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny });
+  if (asks.approvalToken !== undefined) {
+    resolved.input.approval = deps.tokens ? await deps.tokens.verifyApproval(asks.approvalToken, resolved.input) : APPROVALS_NOT_CONFIGURED;
+  }
+  const out = deps.service.decideText(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny });
+  const extras = deps.tokens ? await deps.tokens.extras(out.result, resolved.input, asks, req) : undefined;
+  if (!extras) return out;
+  Object.assign(out.result, extras);
+  // out.json is one object: splice the extra members in before its closing brace
+  return { result: out.result, json: `${out.json.slice(0, -1)},${JSON.stringify(extras).slice(1)}` };
 }
 
 /** POST /v1/decide */

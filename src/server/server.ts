@@ -15,6 +15,9 @@ import { DecisionLogger } from './decision-log';
 import { PdpMetrics } from './metrics';
 import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } from './handlers';
 import { tlsServerOptions } from './caller-auth';
+import { PdpTokens } from './pdp-tokens';
+import { mountApprovals } from './approvals-page';
+import { TokenVerifier } from '../identity/verify';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
 import { OPENAPI_PATH, openApiDocument } from './openapi';
@@ -151,7 +154,8 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   countDenyReasonsOf(service, metrics);
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
-  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes };
+  const tokens = PdpTokens.fromConfig(config, log);
+  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes, tokens };
 
   const app = express();
   app.disable('x-powered-by');
@@ -211,6 +215,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     app.post('/v1/decide/batch', (req, res) => void batchRoute(req, res));
     app.all(/^\/v1\/data(\/.*)?$/, (req, res) => void dataRoute(req, res));
   }
+  if (tokens) mountApprovals(app, { tokens, verifier: new TokenVerifier(config.identity ?? {}, { baseDir: config.config_dir }), log });
   mountAuthzenIfPresent(
     app,
     { decide: (input, meta) => service.decide(input, meta), resolver, callerAuth: callerAuth ?? { authenticate: async () => ({ ok: true, caller: { id: 'anonymous', method: 'none' } }) }, config },

@@ -22,6 +22,10 @@ export interface DecideRequest {
   parameters?: Record<string, unknown>;
   task?: { id?: string; token?: string; scope?: Record<string, unknown>; [k: string]: unknown };
   context?: Record<string, unknown>;
+  /** a person's approval of this call, signed by the PDP's approval page (docs/approvals.md) */
+  approval?: { token: string };
+  /** ask for a transaction token for the upstream call in the answer (`txn_token`), when allowed */
+  issue_txn_token?: boolean;
   [k: string]: unknown;
 }
 
@@ -83,6 +87,12 @@ export interface DecisionResult {
   policy?: PolicyRef;
   /** set when evaluation failed (the decision is then a deny and the HTTP status 500) */
   error?: { code: string; message: string };
+  /** a deny `approval.required`: what to approve and where (docs/approvals.md) */
+  approval_request?: { url: string; action_digest: string; summary: string; expires_at: string };
+  /** the verified approval this decision used */
+  approval?: { verified: true; jti: string; approved_by: string };
+  /** an allowed tools/call asked with `issue_txn_token`: the Txn-Token for the upstream call */
+  txn_token?: string;
 }
 
 /** Per-call facts that do not belong in the policy input. */
@@ -172,6 +182,12 @@ export interface PdpConfig {
   identity?: Record<string, unknown>;
   /** caller authentication section: validated by the identity helper's schema */
   authentication?: Record<string, unknown>;
+  /** the PDP's own signing key (approvals, transaction tokens, /.well-known/jwks.json); docs/approvals.md */
+  signing?: { key_file: string; jwks_file?: string; issuer?: string };
+  /** approval lifetimes and the base URL of approval links (needs `signing`) */
+  approvals?: { ttl_seconds?: number; request_ttl_seconds?: number; public_url?: string };
+  /** transaction tokens minted for allowed tools/call when the caller asks (needs `signing`) */
+  txn_tokens?: { ttl_seconds?: number };
   /**
    * The directory of the config file, set by loadConfig (not a config key): relative paths inside
    * `identity` (jwks_file, public_key_pem) and `server.tls` resolve against it. Default: the cwd.

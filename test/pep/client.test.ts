@@ -26,6 +26,29 @@ describe('PdpClient', () => {
     expect(pdp.seen[0].body).toEqual(input);
   });
 
+  test('a Txn-Token in the answer must name this very call (audience and action digest), or the allow is a deny', async () => {
+    const { actionDigest } = await import('../../src/identity/action-digest');
+    const unsigned = (claims: Record<string, unknown>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+    const forCall = (amount: number, aud = 'billing') => unsigned({
+      aud, sub: 'u-1', act: { sub: 'bot' }, txn: 'd-allow',
+      tctx: { task: 't-1', action_digest: actionDigest({ server: 'billing', tool: 'refunds.create', method: 'tools/call', parameters: { amount }, user: 'u-1', actor: 'bot', task: 't-1' }) },
+    });
+    client = new PdpClient({ url: pdp.url });
+    pdp.handler = () => ({ body: { ...(allow().body as object), txn_token: forCall(10) } });
+    expect(await client.decide(input)).toMatchObject({ allow: true, txn_token: forCall(10) });
+    pdp.handler = () => ({ body: { ...(allow().body as object), txn_token: forCall(1000) } });
+    expect(await client.decide(input)).toMatchObject({ allow: false, failure: { kind: 'invalid_response' } });
+    pdp.handler = () => ({ body: { ...(allow().body as object), txn_token: forCall(10, 'crm') } });
+    expect(await client.decide(input)).toMatchObject({ allow: false, reasons: [{ code: 'pdp.invalid_response' }] });
+  });
+
+  test('keeps the approval request of an approval.required deny', async () => {
+    const approval_request = { url: 'http://pdp/approvals/x', action_digest: 'd', summary: 's', expires_at: '2026-12-03T12:00:00Z' };
+    pdp.handler = () => ({ body: { ...(deny('approval.required', 'needs approval').body as object), approval_request } });
+    client = new PdpClient({ url: pdp.url });
+    expect(await client.decide(input)).toMatchObject({ allow: false, approval_request });
+  });
+
   test('keeps a path prefix of the PDP url', async () => {
     client = new PdpClient({ url: `${pdp.url}/pdp` });
     await client.decide(input);

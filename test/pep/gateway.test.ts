@@ -16,7 +16,11 @@ function policy(body: any): any {
   if (body.tool.method === 'tools/list') return name === 'contacts.export' ? allow({ watermark: true }).body : allow().body;
   if (name === 'contacts.search') return allow({ redact_fields: ['email', 'phone'] }).body;
   if (name === 'contacts.export') return allow({ watermark: true }).body;
-  if (name === 'contacts.update') return allow({ require_approval: { reasons: ['writes need approval'] } }).body;
+  if (name === 'contacts.update') {
+    // as the real PDP: an approval counts only when the PDP itself verified it and says so in the answer
+    const verified = body.approval?.token === 'good.approval.token';
+    return { ...allow({ require_approval: { reasons: ['writes need approval'] } }).body, ...(verified ? { approval: { verified: true, jti: 'appr-1', approved_by: 'u-alice' } } : {}) };
+  }
   if (body.parameters?.query === 'forbidden') return deny('params.query', 'query not allowed').body;
   return allow().body;
 }
@@ -109,6 +113,7 @@ describe('MCP gateway (fake PDP)', () => {
       context: { request_id: 'req-77', mcp_session_id: expect.any(String) },
       tool: { server: 'crm', name: 'contacts.search', method: 'tools/call', annotations: { readOnlyHint: true, destructiveHint: false } },
       parameters: { query: 'ada' },
+      issue_txn_token: true,
     });
     expect(decideCalls()[1].headers['x-request-id']).toBe('req-77');
   });
@@ -148,14 +153,18 @@ describe('MCP gateway (fake PDP)', () => {
     expect(demo.calls).toHaveLength(0);
   });
 
-  test('require_approval: denied without the approval header, forwarded with it', async () => {
+  test('require_approval: a header is not an approval; one the PDP verified is', async () => {
     const args = { contact_id: 'ct-1', fields: { name: 'Ada' } };
     const plain = await connect('/crm/mcp');
     const e = await rejection(plain.callTool({ name: 'contacts.update', arguments: args }));
     expect(e.code).toBe(-32001);
     expect((e.data as any).reasons[0].code).toBe('approval.required');
+    // whatever an agent puts in the header, only the PDP's verification counts
+    const claimed = await connect('/crm/mcp', { authorization: 'Bearer user.jwt.sig', 'x-pdp-approval': 'i.approve.myself' });
+    expect((await rejection(claimed.callTool({ name: 'contacts.update', arguments: args }))).code).toBe(-32001);
+    expect(pdp.seen.some((r) => r.body?.approval?.token === 'i.approve.myself')).toBe(true);
     expect(demo.calls).toHaveLength(0);
-    const approved = await connect('/crm/mcp', { authorization: 'Bearer user.jwt.sig', 'x-pdp-approval': 'approved-by:alice' });
+    const approved = await connect('/crm/mcp', { authorization: 'Bearer user.jwt.sig', 'x-pdp-approval': 'good.approval.token' });
     const res: any = await approved.callTool({ name: 'contacts.update', arguments: args });
     expect(res.structuredContent).toEqual({ contact_id: 'ct-1', updated: ['name'] });
     expect(demo.calls).toHaveLength(1);

@@ -1,6 +1,7 @@
+import type { Decision } from '../../src/pep/types';
 import { callDuties, redactResult, redactValue } from '../../src/pep/gateway/obligations';
 
-const allowWith = (obligations: Record<string, unknown>) => ({ allow: true, reasons: [], obligations });
+const allowWith = (obligations: Record<string, unknown>): Decision => ({ allow: true, reasons: [], obligations });
 
 describe('gateway obligations', () => {
   test('a bare name is removed at any depth; a dotted path only where it points', () => {
@@ -31,14 +32,16 @@ describe('gateway obligations', () => {
     expect(redactResult({ content: [{ type: 'text', text: 'hi' }] }, []).ok).toBe(true);
   });
 
-  test('duties: unknown or malformed obligations deny; approval needs the header', () => {
-    expect(callDuties(allowWith({}), false)).toEqual({ ok: true, redact: [] });
-    expect(callDuties(allowWith({ redact_fields: ['a'] }), false)).toEqual({ ok: true, redact: ['a'] });
-    expect(callDuties(allowWith({ redact_fields: 'a' }), false)).toMatchObject({ ok: false, reasons: [{ code: 'obligation.invalid' }] });
-    expect(callDuties(allowWith({ log: true }), true)).toMatchObject({ ok: false, reasons: [{ code: 'obligation.unsupported' }] });
-    expect(callDuties(allowWith({ require_approval: { reasons: ['amount above 100'] } }), false)).toMatchObject({ ok: false, reasons: [{ code: 'approval.required' }] });
-    expect(callDuties(allowWith({ require_approval: true }), true)).toEqual({ ok: true, redact: [] });
-    expect(callDuties(allowWith({ require_approval: false }), false)).toEqual({ ok: true, redact: [] });
-    expect(callDuties(allowWith({ require_approval: 'yes' }), true)).toMatchObject({ ok: false, reasons: [{ code: 'obligation.invalid' }] });
+  test('duties: unknown or malformed obligations deny; approval needs the PDP to have verified one', () => {
+    const verified = { approval: { verified: true as const, jti: 'a-1', approved_by: 'u-1' } };
+    expect(callDuties(allowWith({}))).toEqual({ ok: true, redact: [] });
+    expect(callDuties(allowWith({ redact_fields: ['a'] }))).toEqual({ ok: true, redact: ['a'] });
+    expect(callDuties(allowWith({ redact_fields: 'a' }))).toMatchObject({ ok: false, reasons: [{ code: 'obligation.invalid' }] });
+    expect(callDuties(allowWith({ log: true }))).toMatchObject({ ok: false, reasons: [{ code: 'obligation.unsupported' }] });
+    expect(callDuties(allowWith({ require_approval: { reasons: ['amount above 100'] } }))).toMatchObject({ ok: false, reasons: [{ code: 'approval.required' }] });
+    expect(callDuties({ ...allowWith({ require_approval: true }), ...verified })).toEqual({ ok: true, redact: [] });
+    expect(callDuties({ ...allowWith({ require_approval: true }), approval: { verified: false } as any })).toMatchObject({ ok: false });
+    expect(callDuties(allowWith({ require_approval: false }))).toEqual({ ok: true, redact: [] });
+    expect(callDuties({ ...allowWith({ require_approval: 'yes' }), ...verified })).toMatchObject({ ok: false, reasons: [{ code: 'obligation.invalid' }] });
   });
 });

@@ -100,20 +100,26 @@ describe('mcp/authz/decision on full inputs', () => {
     expect(d.reasons.map((r) => r.code)).toContain('parameters.exceeds_scope_limit');
   });
 
-  it('allows a large refund with a require_approval obligation', () => {
-    const d = decide(call('refunds.create', { customer_id: 'c-1001', amount: 150, currency: 'EUR' }));
+  it('denies a large refund until its user has approved it, then allows it', () => {
+    const ask = call('refunds.create', { customer_id: 'c-1001', amount: 150, currency: 'EUR' });
+    const d = decide(ask);
     expectWellFormed(d);
-    expect(d.allow).toBe(true);
-    const approval = d.obligations.require_approval as { reasons: string[] };
-    expect(approval.reasons.some((r) => r.includes('amount=150'))).toBe(true);
+    expect(d.allow).toBe(false);
+    expect(d.reasons.map((r) => r.code)).toEqual(['approval.required']);
+    expect(d.reasons[0].message).toContain('amount=150');
+    // input.approval is what the PDP's verification (src/identity/approvals.ts) puts there
+    const ok = decide({ ...ask, approval: { verified: true, approved_by: 'u-bob', approved_at: '2026-12-03T12:00:00Z', jti: 'a-1' } });
+    expect(ok.allow).toBe(true);
+    expect(ok.obligations).toEqual({});
   });
 
-  it('allows a narrow export with approval and redaction obligations', () => {
-    const d = decide(call('invoices.export', { tenant: 'acme', max_records: 50 }));
+  it('allows a narrow approved export with redaction', () => {
+    const ask = call('invoices.export', { tenant: 'acme', max_records: 50 });
+    expect(decide(ask).reasons.map((r) => r.code)).toEqual(['approval.required']);
+    const d = decide({ ...ask, approval: { verified: true, approved_by: 'u-bob', jti: 'a-2' } });
     expectWellFormed(d);
     expect(d.allow).toBe(true);
     expect(d.obligations.redact_fields).toEqual(['iban', 'card_last4']);
-    expect(d.obligations.require_approval).toBeDefined();
   });
 
   it('denies an empty input with a reason for each missing part', () => {

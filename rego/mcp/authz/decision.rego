@@ -58,7 +58,9 @@ decision := {
 # positive condition holds, so a deny rule that failed to fire can never turn into an allow.
 default allow := false
 
-allow if {
+# Every control but the approval holds. Kept apart so that a person is asked to approve only a call
+# the policy would otherwise allow.
+allowed_but_for_approval if {
 	count(deny) == 0
 	catalog_tool
 	identity_established
@@ -67,14 +69,27 @@ allow if {
 	grants_satisfied
 }
 
-# Every deny carries at least one reason: the controls' own, or the catch-all below.
+allow if {
+	allowed_but_for_approval
+	approval_satisfied
+}
+
+awaiting_approval if {
+	allowed_but_for_approval
+	not approval_satisfied
+}
+
+# Every deny carries at least one reason: the controls' own, the approval's, or the catch-all below.
 default reasons := []
 
 reasons := [r | some r in deny] if count(deny) > 0
 
+reasons := [approval_reason] if awaiting_approval
+
 reasons := [{"code": "policy.default_deny", "message": msg}] if {
 	count(deny) == 0
 	not allow
+	not awaiting_approval
 	msg := sprintf("no rule allows %s", [tool_label])
 }
 

@@ -114,6 +114,14 @@ refund_request(amount) := request(
 	refund_task,
 )
 
+# The same call with an approval the PDP verified (signature, expiry, action digest) for its user.
+approved(doc) := object.union(doc, {"approval": {
+	"verified": true,
+	"approved_by": doc.user.id,
+	"approved_at": "2026-12-03T12:00:00Z",
+	"jti": "appr-1",
+}})
+
 # ------------------------------------------------------------------ assertions
 
 decide(doc) := d if {

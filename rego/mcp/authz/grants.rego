@@ -1,9 +1,9 @@
 # Control 5: side effects need explicit approval. A tool that writes needs "write" in the task's
 # grants, a destructive one "destructive". The catalog is the source of truth; the MCP server's own
-# annotations can only make a tool stricter, never looser. Allowed calls can carry obligations the
-# enforcement point must honour: require_approval (a human confirms first) on high-risk calls, and
-# redact_fields (these fields are removed from the tool's result) whenever the tool's result holds
-# personal data the caller has no right to see.
+# annotations can only make a tool stricter, never looser. High-risk calls need a person's fresh,
+# verified approval (approval_reasons below; enforced in approval.rego). Allowed calls can carry the
+# obligation redact_fields (these fields are removed from the tool's result) whenever the tool's result
+# holds personal data the caller has no right to see.
 package mcp.authz
 
 default scope_grants := []
@@ -39,7 +39,7 @@ deny contains {"code": code, "message": msg} if {
 	msg := sprintf("%s needs an explicit %v grant in %s", [tool_label, grant, task_label])
 }
 
-# ------------------------------------------------------------------ obligations
+# ------------------------------------------------------------------ what needs a person's approval
 
 approval_reasons contains msg if {
 	catalog_tool.risk == "high"
@@ -59,8 +59,6 @@ approval_reasons contains msg if {
 	value > spec.approval_above
 	msg := sprintf("%v=%v is above the approval threshold of %v", [name, value, spec.approval_above])
 }
-
-obligation.require_approval := {"reasons": [m | some m in approval_reasons]} if count(approval_reasons) > 0
 
 # ------------------------------------------------------------------ personal data in results
 #

@@ -19,9 +19,9 @@ test_destructive_without_grant_is_denied if {
 
 test_destructive_with_grant_needs_approval if {
 	granted := task(["crm/*"], ["crm"], {}, ["write", "destructive"])
-	d := decide(request(carol, direct_agent("crm-sync"), delete_contact, {"contact_id": "ct-1"}, granted))
-	d.allow == true
-	count(d.obligations.require_approval.reasons) > 0
+	doc := request(carol, direct_agent("crm-sync"), delete_contact, {"contact_id": "ct-1"}, granted)
+	denied_with(doc, "approval.required")
+	allowed(approved(doc))
 }
 
 test_annotation_can_tighten_a_read_tool if {
@@ -50,23 +50,57 @@ test_small_refund_has_no_obligation if {
 
 test_refund_above_threshold_requires_approval if {
 	d := decide(refund_request(150))
+	d.allow == false
+	[reason] := d.reasons
+	reason.code == "approval.required"
+	contains(reason.message, "amount=150")
+	contains(reason.summary, "billing/refunds.create")
+	contains(reason.summary, `"amount":150`)
+}
+
+test_verified_approval_lets_the_refund_through if {
+	d := decide(approved(refund_request(150)))
 	d.allow == true
-	some reason in d.obligations.require_approval.reasons
-	contains(reason, "amount=150")
+	d.obligations == {}
+}
+
+test_unverified_approval_is_no_approval if {
+	doc := object.union(refund_request(150), {"approval": {"verified": false, "error": {"reason": "digest_mismatch", "message": "approves another call"}}})
+	d := decide(doc)
+	d.allow == false
+	contains(d.reasons[0].message, "approves another call")
+}
+
+test_approval_by_another_person_is_no_approval if {
+	doc := object.union(refund_request(150), {"approval": {"verified": true, "approved_by": "u-alice", "jti": "a-1"}})
+	denied_with(doc, "approval.required")
+}
+
+test_no_approval_is_asked_for_a_call_denied_anyway if {
+	d := decide(refund_request(250))
+	d.allow == false
+	not "approval.required" in {r.code | some r in d.reasons}
+}
+
+test_listing_a_high_risk_tool_needs_no_approval if {
+	listing := object.union(refund_request(150), {"tool": {"method": "tools/list"}})
+	allowed(listing)
 }
 
 test_export_requires_approval_and_redaction if {
-	d := decide(request(bob, direct_agent("billing-bot"), invoice_export, {"tenant": "acme", "max_records": 50}, refund_task))
+	doc := request(bob, direct_agent("billing-bot"), invoice_export, {"tenant": "acme", "max_records": 50}, refund_task)
+	denied_with(doc, "approval.required")
+	d := decide(approved(doc))
 	d.allow == true
 	d.obligations.redact_fields == ["iban", "card_last4"]
-	count(d.obligations.require_approval.reasons) == 1
 }
 
 test_pii_role_sees_unredacted_contacts if {
-	d := decide(request(carol, direct_agent("crm-sync"), call("crm", "contacts.export"), {"tenant": "acme", "max_records": 100}, crm_task))
+	doc := request(carol, direct_agent("crm-sync"), call("crm", "contacts.export"), {"tenant": "acme", "max_records": 100}, crm_task)
+	denied_with(doc, "approval.required")
+	d := decide(approved(doc))
 	d.allow == true
 	not d.obligations.redact_fields
-	d.obligations.require_approval
 }
 
 test_search_is_redacted_for_support if {

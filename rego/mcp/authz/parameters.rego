@@ -15,7 +15,7 @@
 #   own_tenant      true: the value must be the user's own tenant
 #   tenant_owned    directory kind ("customers", …): the record must belong to the user's tenant
 #   allowed_keys    for objects: the keys the argument may contain
-#   approval_above  a value above this is allowed with a require_approval obligation (grants.rego)
+#   approval_above  a value above this needs a person's verified approval (grants.rego, approval.rego)
 package mcp.authz
 
 default arguments := {}

@@ -11,7 +11,8 @@ test_summary_lookup_allowed_broad_export_denied_in_same_task if {
 }
 
 test_narrow_export_is_allowed if {
-	allowed(request(bob, direct_agent("billing-bot"), invoice_export, {"tenant": "acme", "max_records": 100, "format": "csv"}, refund_task))
+	# a high-risk tool: allowed once its user approved the call
+	allowed(approved(request(bob, direct_agent("billing-bot"), invoice_export, {"tenant": "acme", "max_records": 100, "format": "csv"}, refund_task)))
 }
 
 test_refund_within_limits_is_allowed if allowed(refund_request(80))

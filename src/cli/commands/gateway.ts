@@ -21,7 +21,7 @@ const USAGE = `usage: pdp gateway --upstream <url | name=url> --pdp <url> [optio
   --user-token-header <h>   default authorization (Bearer)
   --agent-token-header <h>  default x-agent-token
   --task-token-header <h>   default x-task-token
-  --approval-header <h>     default x-pdp-approval (satisfies require_approval)
+  --approval-header <h>     default x-pdp-approval: a person's approval token, verified by the PDP
   --quiet                   no decision log lines on stderr
 `;
 

@@ -66,7 +66,9 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(
       `wrote ${privFile} (private, keep it secret)\nwrote ${jwksFile} (public)\n\n` +
         `config:\n  identity:\n    issuers:\n      - issuer: https://idp.example.com\n        audiences: [pdp]\n` +
-        `        jwks_file: ${path.relative(process.cwd(), jwksFile) || jwksFile}\n        algorithms: [${alg}]\n        use_for: [user, agent, task, txn]\n`,
+        `        jwks_file: ${path.relative(process.cwd(), jwksFile) || jwksFile}\n        algorithms: [${alg}]\n        use_for: [user, agent, task, txn]\n` +
+        // the same key pair can be the PDP's own (approvals, transaction tokens: docs/approvals.md)
+        `\nor, as the PDP's own signing key:\n  signing:\n    key_file: ${path.relative(process.cwd(), privFile) || privFile}\n`,
     );
     return 0;
   }

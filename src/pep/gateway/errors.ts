@@ -25,11 +25,15 @@ export function gatewayError(code: number, message: string, data?: unknown): Mcp
 export interface DenyData {
   reasons: Reason[];
   decision_id?: string;
+  /** for `approval.required`: the link where the person approves, the action digest, the summary */
+  approval_request?: Decision['approval_request'];
 }
 
-export function denied(reasons: Reason[], decisionId?: string): McpError {
+export function denied(reasons: Reason[], decisionId?: string, approvalRequest?: Decision['approval_request']): McpError {
   const data: DenyData = decisionId ? { reasons, decision_id: decisionId } : { reasons };
-  return gatewayError(DENIED, `denied: ${summarize(reasons)}`, data);
+  if (approvalRequest) data.approval_request = approvalRequest;
+  const approveAt = approvalRequest ? ` — approve at ${approvalRequest.url}` : '';
+  return gatewayError(DENIED, `denied: ${summarize(reasons)}${approveAt}`, data);
 }
 
 export function invalidInput(message: string): McpError {
@@ -39,7 +43,7 @@ export function invalidInput(message: string): McpError {
 /** A deny decision → the JSON-RPC error for it: the policy said no, or there was no usable answer. */
 export function errorForDeny(decision: Decision): McpError {
   const f = decision.failure;
-  if (!f) return denied(decision.reasons, decision.decision_id);
+  if (!f) return denied(decision.reasons, decision.decision_id, decision.approval_request);
   const data: DenyData = { reasons: decision.reasons };
   if (decision.decision_id) data.decision_id = decision.decision_id;
   // The PDP refusing the input itself (schema, size) means the request could not be turned into a

@@ -34,6 +34,10 @@ export interface GatewayOptions {
   maxSessions?: number;
   /** receives one object per decision and per session event (default: none) */
   log?: (event: Record<string, unknown>) => void;
+  /** ask for a needed approval through MCP elicitation when the agent's client declared it (default true) */
+  elicitApprovals?: boolean;
+  /** how long such an elicitation waits for the person (default 5 minutes) */
+  elicitationTimeoutMs?: number;
 }
 
 export interface RunningGateway {
@@ -89,7 +93,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     let session: GatewaySession;
     try {
       session = await GatewaySession.open(
-        { route, pdp, headerNames, log },
+        { route, pdp, headerNames, log, elicitApprovals: opts.elicitApprovals, elicitationTimeoutMs: opts.elicitationTimeoutMs },
         (id, s) => {
           opening.delete(s);
           sessions.set(id, s);

@@ -18,7 +18,7 @@ export interface IdentityHeaderNames {
   taskToken: string;
   /** joins the PDP's decision log with the caller's (default `x-request-id`; generated when absent) */
   requestId: string;
-  /** set by the human-approval step in front of the gateway; satisfies `require_approval` (default `x-pdp-approval`) */
+  /** a person's approval of this call, signed by the PDP's approval page; passed to the PDP, which verifies it (default `x-pdp-approval`) */
   approval: string;
 }
 
@@ -35,7 +35,8 @@ export interface CallerIdentity {
   agentToken?: string;
   taskToken?: string;
   requestId: string;
-  approved: boolean;
+  /** an approval token; only the PDP can tell whether it approves this call */
+  approvalToken?: string;
 }
 
 type Headers = Record<string, string | string[] | undefined> | undefined;
@@ -53,7 +54,7 @@ export function readIdentity(headers: Headers, names: IdentityHeaderNames): Call
     }
     return v;
   };
-  const id: CallerIdentity = { requestId: '', approved: false };
+  const id: CallerIdentity = { requestId: '' };
   const user = get(names.userToken);
   if (user !== undefined && user !== '') id.userToken = token(names.userToken, user, names.userToken === 'authorization');
   const agent = get(names.agentToken);
@@ -64,7 +65,7 @@ export function readIdentity(headers: Headers, names: IdentityHeaderNames): Call
   if (rid !== undefined && (rid.length > 200 || !/^[\x21-\x7e]+$/.test(rid))) throw invalidInput(`header ${names.requestId} is not a printable id of at most 200 characters`);
   id.requestId = rid || randomUUID();
   const approval = get(names.approval);
-  id.approved = approval !== undefined && approval.trim() !== '';
+  if (approval !== undefined && approval !== '') id.approvalToken = token(names.approval, approval, false);
   return id;
 }
 

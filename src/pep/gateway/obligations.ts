@@ -5,8 +5,9 @@
  * - `redact_fields: string[]` — remove these fields from the tool's result before the agent sees it.
  *   A name without a dot removes that key at any depth; a dotted path (`customer.email`) removes it
  *   from the top of the result object (arrays on the way are walked element by element).
- * - `require_approval: true | { … }` — the call goes through only when the request carries the
- *   approval header (see `IdentityHeaderNames.approval`); `false` means no approval is needed.
+ * - `require_approval: true | { … }` — the call goes through only when the PDP verified an approval of
+ *   this very call (the answer's `approval`, docs/approvals.md); `false` means no approval is needed. A
+ *   header alone never satisfies it: whoever can set a header could approve anything.
  */
 import { unknownObligations, unsupportedObligationReason } from '../obligations';
 import type { Decision, Reason } from '../types';
@@ -17,7 +18,8 @@ export const UNDERSTOOD = ['redact_fields', 'require_approval'] as const;
 export type CallDuties = { ok: true; redact: string[] } | { ok: false; reasons: Reason[] };
 
 /** Checks an allowed call's obligations against what the gateway can do for this request. */
-export function callDuties(decision: Decision, approved: boolean): CallDuties {
+export function callDuties(decision: Decision): CallDuties {
+  const approved = decision.approval?.verified === true;
   const unknown = unknownObligations(decision, UNDERSTOOD);
   if (unknown.length) return { ok: false, reasons: [unsupportedObligationReason(unknown)] };
   const o = decision.obligations;

@@ -7,11 +7,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitResultSchema, McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'crypto';
+import { AsyncLocalStorage } from 'async_hooks';
 import type { PdpClient } from '../client';
-import type { DecisionInput } from '../types';
+import type { Decision, DecisionInput } from '../types';
 import { denied, errorForDeny, gatewayError, INTERNAL_ERROR, invalidInput } from './errors';
 import { CallerIdentity, IdentityHeaderNames, readIdentity } from './identity';
 import { callDuties, listable, redactResult } from './obligations';
@@ -33,6 +34,10 @@ export interface SessionDeps {
   pdp: Pick<PdpClient, 'decide' | 'decideBatch'>;
   headerNames: IdentityHeaderNames;
   log: (event: Record<string, unknown>) => void;
+  /** ask the agent's user for a needed approval through MCP elicitation, when the client can (default true) */
+  elicitApprovals?: boolean;
+  /** how long to wait for the person's answer to such an elicitation (default 5 minutes) */
+  elicitationTimeoutMs?: number;
 }
 
 type Tool = { name: string; annotations?: Record<string, unknown>; [k: string]: unknown };
@@ -44,6 +49,21 @@ type RequestExtra = {
 };
 
 const MAX_LIST_PAGES = 50;
+
+/**
+ * The Txn-Token of the upstream request being sent, if any. The SDK client has no per-request headers, so
+ * the call that forwards a tools/call runs inside this scope and the transport's fetch adds the header:
+ * only that one request carries it, never the session's other traffic.
+ */
+const txnTokenScope = new AsyncLocalStorage<string>();
+
+const fetchWithTxnToken: typeof fetch = (url, init) => {
+  const token = txnTokenScope.getStore();
+  if (token === undefined) return fetch(url, init);
+  const headers = new Headers(init?.headers);
+  headers.set('txn-token', token);
+  return fetch(url, { ...init, headers });
+};
 
 export class GatewaySession {
   readonly transport: StreamableHTTPServerTransport;
@@ -88,7 +108,7 @@ export class GatewaySession {
   /** Connects upstream first (so the agent sees the upstream's name and instructions), then our side. */
   static async open(deps: SessionDeps, onSessionId: (id: string, s: GatewaySession) => void, onClose: (s: GatewaySession) => void): Promise<GatewaySession> {
     const upstream = new Client({ name: 'pdp-gateway', version: GATEWAY_VERSION }, { capabilities: {} });
-    await upstream.connect(new StreamableHTTPClientTransport(new URL(deps.route.url), { requestInit: { headers: deps.route.headers ?? {} } }));
+    await upstream.connect(new StreamableHTTPClientTransport(new URL(deps.route.url), { requestInit: { headers: deps.route.headers ?? {} }, fetch: fetchWithTxnToken }));
     const serverName = deps.route.serverName ?? upstream.getServerVersion()?.name;
     if (!serverName) {
       await upstream.close();
@@ -127,6 +147,7 @@ export class GatewaySession {
     if (id.userToken) input.user = { token: id.userToken };
     if (id.agentToken) input.agent = { token: id.agentToken };
     if (id.taskToken) input.task = { token: id.taskToken };
+    if (id.approvalToken) input.approval = { token: id.approvalToken };
     input.context = { request_id: id.requestId, ...(extra.sessionId ? { mcp_session_id: extra.sessionId } : {}) };
     return input;
   }
@@ -144,19 +165,73 @@ export class GatewaySession {
       ...this.baseInput(id, extra),
       tool: { server: this.serverName, name, method: 'tools/call', ...(tool.annotations ? { annotations: tool.annotations } : {}) },
       parameters: (args as Record<string, unknown> | undefined) ?? {},
+      // the PDP signs, for an allowed call, who it is for: the upstream gets that, never the agent's tokens
+      issue_txn_token: true,
     };
-    const decision = await this.deps.pdp.decide(input, { requestId: id.requestId });
-    this.deps.log({ event: 'decision', method: 'tools/call', server: this.serverName, tool: name, allow: decision.allow, decision_id: decision.decision_id, request_id: id.requestId, reasons: decision.reasons.map((r) => r.code) });
+    let decision = await this.deps.pdp.decide(input, { requestId: id.requestId });
+    if (decision.allow !== true && decision.approval_request && !id.approvalToken) {
+      // the agent's client may be able to ask its user: the answer is an approval the PDP still verifies
+      const token = await this.elicitApproval(decision.approval_request, req, extra);
+      if (token !== undefined) decision = await this.deps.pdp.decide({ ...input, approval: { token } }, { requestId: id.requestId });
+    }
+    this.deps.log({
+      event: 'decision', method: 'tools/call', server: this.serverName, tool: name, allow: decision.allow, decision_id: decision.decision_id,
+      request_id: id.requestId, reasons: decision.reasons.map((r) => r.code),
+      ...(decision.approval ? { approval_jti: decision.approval.jti } : {}), ...(decision.approval_request ? { approval_url: decision.approval_request.url } : {}),
+    });
     if (decision.allow !== true) throw errorForDeny(decision);
-    const duties = callDuties(decision, id.approved);
+    const duties = callDuties(decision);
     if (!duties.ok) throw denied(duties.reasons, decision.decision_id);
 
-    const result = await this.upstreamRequest(req, extra);
+    const forward = () => this.upstreamRequest(req, extra);
+    const result = decision.txn_token ? await txnTokenScope.run(decision.txn_token, forward) : await forward();
     const redacted = redactResult(result, duties.redact);
     if (!redacted.ok) {
       throw denied([{ code: 'obligation.redaction_failed', message: `result withheld: ${redacted.message}` }], decision.decision_id);
     }
     return redacted.result;
+  }
+
+  /**
+   * MCP elicitation (form mode) for a needed approval: the message holds the PDP's summary and approval
+   * link; the person approves on the PDP's page and pastes the approval it shows. The gateway takes the
+   * answer only as a token for the PDP to verify: a host, or an agent driving one, that answers by itself
+   * cannot produce a valid approval, so a host's "yes" counts for nothing on its own.
+   */
+  private async elicitApproval(ask: NonNullable<Decision['approval_request']>, req: JSONRPCRequest, extra: RequestExtra): Promise<string | undefined> {
+    if (this.deps.elicitApprovals === false || !this.clientCanElicitForms()) return undefined;
+    const message = `Approval needed: ${ask.summary}\n\nOpen ${ask.url} , sign in, approve, and paste the approval shown there (valid until ${ask.expires_at}).`;
+    try {
+      const answer = await this.server.request(
+        {
+          method: 'elicitation/create',
+          params: {
+            mode: 'form',
+            message,
+            requestedSchema: {
+              type: 'object',
+              properties: { approval: { type: 'string', title: 'Approval', description: `the approval shown at ${ask.url}`, minLength: 1, maxLength: 16384 } },
+              required: ['approval'],
+            },
+          },
+        } as any,
+        ElicitResultSchema,
+        { relatedRequestId: req.id, signal: extra.signal, timeout: this.deps.elicitationTimeoutMs ?? 300_000 },
+      );
+      const value = answer.action === 'accept' ? answer.content?.approval : undefined;
+      this.deps.log({ event: 'approval.elicited', server: this.serverName, action: answer.action, answered: typeof value === 'string' });
+      return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+    } catch (e) {
+      // no answer (timeout, cancelled, client error): the call stays denied with the link
+      this.deps.log({ event: 'approval.elicitation_failed', server: this.serverName, error: String((e as Error)?.message ?? e) });
+      return undefined;
+    }
+  }
+
+  /** Form-mode elicitation: declared as `{form: …}`, or as `{}` (the older spelling, meaning form). */
+  private clientCanElicitForms(): boolean {
+    const e = this.server.getClientCapabilities()?.elicitation as Record<string, unknown> | undefined;
+    return e !== undefined && (e.form !== undefined || Object.keys(e).length === 0);
   }
 
   private async listTools(req: JSONRPCRequest, extra: RequestExtra): Promise<Record<string, unknown>> {
