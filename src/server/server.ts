@@ -9,7 +9,7 @@ import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
 import express from 'express';
-import { BundleManager, type LogFn, type PollTimers } from '../bundles/manager';
+import { BundleManager, type BundleManagerOptions, type LogFn, type PollTimers } from '../bundles/manager';
 import { DecisionService } from './decide';
 import { DecisionLogger } from './decision-log';
 import { PdpMetrics } from './metrics';
@@ -17,6 +17,8 @@ import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } f
 import { tlsServerOptions } from './caller-auth';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
+import { statusDocument, strictHealthProblem } from './status';
+import { productVersion } from '../util/version';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
 export interface PdpServer {
@@ -48,6 +50,8 @@ export interface CreateOptions {
   defaultMetrics?: boolean;
   /** the HTTP bundle poller's timers (tests inject a fake clock) */
   pollTimers?: PollTimers;
+  /** how local sources are watched (bundles/watch.ts): debounce, backstop period, fs events on/off */
+  watchOptions?: Pick<BundleManagerOptions, 'debounceMs' | 'checkIntervalMs' | 'fsEvents'>;
 }
 
 export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): LogFn {
@@ -123,10 +127,12 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     persistenceDir: config.persistence_directory,
     decisionEntrypoint: config.decision_entrypoint,
     log,
-    onLoad: (b, result, rev, prev) => metrics.bundleLoaded(b, result, rev, prev),
+    onLoad: (b, result) => metrics.bundleLoaded(b, result),
     watch: opts.watch,
     timers: opts.pollTimers,
+    ...opts.watchOptions,
   });
+  metrics.readBundleStatus(() => bundles.statuses());
   const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics });
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
@@ -150,11 +156,16 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     const t0 = process.hrtime.bigint();
     const q = req.query as Record<string, unknown>;
     const wantBundles = 'bundles' in q || 'bundle' in q || 'plugins' in q;
-    let code = 200;
-    if (wantBundles && !bundles.allActivated()) {
-      code = 500;
-      res.status(500).json({ error: 'not all configured bundles have been activated' });
-    } else res.status(200).json({});
+    // OPA's check covers the initial activation only; `strict` also fails while a newest reload failed
+    const problem = !wantBundles
+      ? undefined
+      : !bundles.allActivated()
+        ? 'not all configured bundles have been activated'
+        : 'strict' in q
+          ? strictHealthProblem(bundles.statuses())
+          : undefined;
+    const code = problem ? 500 : 200;
+    res.status(code).json(problem ? { error: problem } : {});
     metrics.observeHttp(code, 'health', req.method, Number(process.hrtime.bigint() - t0) / 1e9);
   };
   app.get('/health', health);
@@ -170,6 +181,16 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     }
   };
   app.get('/ready', ready);
+  app.get('/v1/status', async (req, res) => {
+    if (callerAuth) {
+      const r = await callerAuth.authenticate(req);
+      if (!r.ok) {
+        res.set('WWW-Authenticate', r.wwwAuthenticate);
+        return void send(res, 401, { error: { code: 'unauthorized', message: r.message } });
+      }
+    }
+    send(res, 200, statusDocument(bundles.statuses(), bundles.allActivated(), productVersion()));
+  });
   app.get('/health/ready', ready);
   // with several workers, the primary sums every worker's registry (cluster-metrics.ts)
   shareWithPrimary(metrics.registry);
