@@ -267,7 +267,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     logger,
     listen: () =>
       new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.server.addr, config.server.port)));
         server.listen(config.server.port, config.server.addr, () => {
           boundPort = (server.address() as AddressInfo).port;
           resolve(boundPort);
@@ -288,7 +288,23 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
 /** Create, load bundles, listen. Initial bundle failures are returned (the server still runs). */
 export async function startPdpServer(config: PdpConfig, opts: CreateOptions = {}): Promise<{ pdp: PdpServer; errors: Map<string, Error> }> {
   const pdp = createPdpServer(config, opts);
-  const errors = await pdp.bundles.start(config.bundles);
-  await pdp.listen();
-  return { pdp, errors };
+  try {
+    const errors = await pdp.bundles.start(config.bundles);
+    await pdp.listen();
+    return { pdp, errors };
+  } catch (err) {
+    await pdp.close(); // watchers, timers and the log would otherwise keep a process that cannot serve alive
+    throw err;
+  }
+}
+
+/** A listen failure said so that an operator knows what to do (node's own message is terse). */
+function listenError(err: NodeJS.ErrnoException, addr: string, port: number): Error {
+  const where = `${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is already in use (EADDRINUSE): another process holds the port; stop it or choose another port (--port, PDP_PORT, server.port)',
+    EACCES: 'permission denied (EACCES): ports below 1024 need privileges; choose another port',
+    EADDRNOTAVAIL: 'the address is not available on this host (EADDRNOTAVAIL): check --addr / PDP_ADDR / server.addr',
+  };
+  return Object.assign(new Error(`cannot listen on ${where}: ${why[err.code ?? ''] ?? err.message}`), { code: err.code });
 }
