@@ -10,6 +10,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fileTree } from '../helpers/file-tree';
+import { decisionBundle } from './fixtures/make-bundle';
 import { post, startWith } from '../server/helpers';
 import type { PdpServer } from '../../src/server/server';
 
@@ -122,4 +123,23 @@ test('without file system events the periodic check still applies every save', a
     if ((await servedUntil((o) => o.v === i)).v === i) observed++;
   }
   expect(observed).toBe(5);
+});
+
+test('a bundle file replaced by rename, again and again', async () => {
+  const file = path.join(dir, 'mcp.tar.gz');
+  fs.writeFileSync(file, await decisionBundle('rev-0'));
+  pdp = await startWith([file], {}, { watch: true, watchOptions: { debounceMs: 20, checkIntervalMs: 0 } });
+  let observed = 0;
+  for (let i = 1; i <= SAVES; i++) {
+    fs.writeFileSync(`${file}.tmp`, await decisionBundle(`rev-${i}`));
+    fs.renameSync(`${file}.tmp`, file);
+    const t0 = Date.now();
+    let rev = '';
+    while (rev !== `rev-${i}` && Date.now() - t0 < WAIT_MS) {
+      rev = (await post(pdp.url(), '/v1/decide', { tool: { name: 'x' } })).json.policy?.revision;
+      if (rev !== `rev-${i}`) await new Promise((r) => setTimeout(r, 10));
+    }
+    if (rev === `rev-${i}`) observed++;
+  }
+  expect(observed).toBe(SAVES);
 });
