@@ -312,8 +312,9 @@ export class BundleManager {
     st.watcher = new SourceWatcher(st.cfg.source, st.kind, {
       bundle: st.name,
       debounceMs: this.opts.debounceMs ?? 200,
-      checkIntervalMs: this.opts.checkIntervalMs ?? 3000,
-      events: this.opts.fsEvents,
+      // the bundle's own config first, then the manager's defaults
+      checkIntervalMs: st.cfg.watch?.check_interval_seconds !== undefined ? st.cfg.watch.check_interval_seconds * 1000 : (this.opts.checkIntervalMs ?? 3000),
+      events: st.cfg.watch?.events ?? this.opts.fsEvents,
       log: this.log,
       onChange: () => void this.reload(st.name).catch(() => undefined), // logged and counted in reload
     });

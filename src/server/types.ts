@@ -128,6 +128,12 @@ export interface BundleSourceConfig {
   headers?: Record<string, string>;
   /** read limit for the bundle and each file in it; default 1 GiB like OPA */
   size_limit_bytes?: number;
+  /**
+   * local sources: how changes are noticed (bundles/watch.ts). `events: false` relies on the periodic
+   * content check alone (network file systems, where file system events do not arrive);
+   * `check_interval_seconds` is that check's period (default 3; 0 turns it off)
+   */
+  watch?: { events?: boolean; check_interval_seconds?: number };
 }
 
 /** The PDP configuration (YAML or JSON file plus PDP_* variables), validated at start. */

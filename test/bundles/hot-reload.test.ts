@@ -113,8 +113,8 @@ test('the served directory itself replaced (deploy by rename)', async () => {
   expect(observed).toBe(SAVES);
 });
 
-test('without file system events the periodic check still applies every save', async () => {
-  pdp = await startWith([source], {}, { watch: true, watchOptions: { debounceMs: 20, checkIntervalMs: 30, fsEvents: false } });
+test('without file system events (bundles[].watch.events: false) the periodic check still applies every save', async () => {
+  pdp = await startWith([], { bundles: [{ source, watch: { events: false, check_interval_seconds: 0.03 } }] }, { watch: true, watchOptions: { debounceMs: 20 } });
   let observed = 0;
   for (let i = 1; i <= 5; i++) {
     const tmp = path.join(dir, 'tmp');
