@@ -40,6 +40,8 @@ interface DirWatch {
   ino: bigint;
 }
 
+/** The longest a stream of events can postpone a reload, in debounce periods. */
+const MAX_BURST_DEBOUNCES = 10;
 /** A file whose content is trusted from its stat only after it had been still this long when read. */
 const SETTLED_MS = 2_000;
 
@@ -50,6 +52,7 @@ export class SourceWatcher {
   private readonly warned = new Set<string>();
   private lastSeen = '';
   private debounce?: NodeJS.Timeout;
+  private burstStart = 0;
   private interval?: NodeJS.Timeout;
   private closed = false;
 
@@ -97,7 +100,11 @@ export class SourceWatcher {
 
   private onEvent(dir: string, file: string | null): void {
     if (this.closed || !this.relevant(dir, file)) return;
+    // a file written without pause (a log kept inside a bundle directory) must not postpone the
+    // reload forever: a burst is cut after MAX_BURST_DEBOUNCES debounce periods
+    if (this.debounce && Date.now() - this.burstStart >= this.opts.debounceMs * MAX_BURST_DEBOUNCES) return;
     if (this.debounce) clearTimeout(this.debounce);
+    else this.burstStart = Date.now();
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       if (this.closed) return;

@@ -6,7 +6,7 @@
  * The periodic backstop check is off here (checkIntervalMs: 0): these saves must be seen through file
  * system events alone. The last test turns events off and checks the backstop on its own.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fileTree } from '../helpers/file-tree';
@@ -142,4 +142,17 @@ test('a bundle file replaced by rename, again and again', async () => {
     if (rev === `rev-${i}`) observed++;
   }
   expect(observed).toBe(SAVES);
+});
+
+test('a file written without pause inside the source does not postpone a save forever', async () => {
+  await serve(); // debounce 20 ms: a burst is cut after 200 ms
+  // another process, so the writes keep coming whatever this test's event loop does
+  const writer = spawn('bash', ['-c', 'while :; do echo x >> notes.txt; sleep 0.005; done'], { cwd: source, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    fs.writeFileSync(scope(), mainPolicy(7));
+    expect((await servedUntil((o) => o.v === 7)).v).toBe(7);
+  } finally {
+    writer.kill();
+  }
 });
