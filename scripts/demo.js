@@ -19,6 +19,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const http = require('http');
+const net = require('net');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
 
@@ -63,7 +64,31 @@ async function waitReady(url, child, seconds) {
   throw new Error(`the PDP was not ready at ${url} after ${seconds}s`);
 }
 
+/** Whether 127.0.0.1:port can be listened on now (port 0 always can). */
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Refuse to run on a taken port: the tour would otherwise talk to whatever holds it (an older PDP
+ * answering /ready, say) and show decisions that are not this run's.
+ */
+async function checkPorts() {
+  const ports = { PDP_PORT, GATEWAY_PORT, MCP_PORT };
+  for (const [name, port] of Object.entries(ports)) {
+    if (!(await portFree(port))) {
+      console.error(`demo: port ${port} (${name}) is in use; stop what holds it or choose another: ${name}=<port> npm run demo`);
+      process.exit(1);
+    }
+  }
+}
+
 async function main() {
+  await checkPorts();
   const pep = need('pep/index.js');
   const { startDemoMcpServer } = need('pep/demo-server.js');
   const { Client } = require('@modelcontextprotocol/sdk/client/index.js');

@@ -17,6 +17,8 @@ import { readTarGz, DEFAULT_SIZE_LIMIT } from './tar';
 import { verifyBundle, type KeyConfig } from './verify';
 import { sourceKind, readBundleFile, readBundleDir, compileRegoDir, defaultBundleName, type SourceKind } from './sources';
 import { downloadBundle, backoffMs, pollDelayMs } from './http';
+import { SourceWatcher } from './watch';
+import { RegoError, RegoErrors } from '../compiler/errors';
 
 /**
  * The poller's clock: how a delay is waited for. Default: setTimeout (unref'd). Tests pass one that
@@ -42,6 +44,29 @@ export const realTimers: PollTimers = {
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
+/** Why the newest failed attempt failed; `locations` are the policy positions a compile error names. */
+export interface BundleLoadError {
+  stage: string;
+  message: string;
+  locations: Array<{ file: string; row: number; col: number }>;
+}
+
+/**
+ * One bundle's load history, for /health?bundles&strict, /v1/status and the metrics: a reload that
+ * fails keeps the previous bundle serving, and this is where that stays visible. Times are epoch ms.
+ */
+export interface BundleStatus {
+  name: string;
+  activeRevision?: string;
+  activatedAt?: number;
+  lastAttemptAt?: number;
+  lastFailureAt?: number;
+  /** failed attempts since the last success: > 0 means the served bundle is not what the source holds */
+  consecutiveFailures: number;
+  /** the newest failure (kept after a fix, so what went wrong last stays visible) */
+  lastError?: BundleLoadError;
+}
+
 export interface BundleManagerOptions {
   keys?: Record<string, KeyConfig>;
   /** where persisted remote bundles go */
@@ -51,11 +76,15 @@ export interface BundleManagerOptions {
   /** extra entrypoints to compile for .rego directories (e.g. system/log/mask) */
   compileEntrypoints?: string[];
   log?: LogFn;
-  /** called for every activation attempt */
-  onLoad?: (bundle: string, result: 'success' | 'failure', revision?: string, previousRevision?: string) => void;
+  /** called for every activation attempt, with the bundle's status after it */
+  onLoad?: (bundle: string, result: 'success' | 'failure', revision: string | undefined, previousRevision: string | undefined, status: BundleStatus) => void;
   /** watch files/dirs and poll HTTP sources (default true) */
   watch?: boolean;
   debounceMs?: number;
+  /** local sources: period of the backstop content check (watch.ts; default 3000, 0 = off) */
+  checkIntervalMs?: number;
+  /** local sources: use file system events (default true; false = the periodic check alone) */
+  fsEvents?: boolean;
   /** the HTTP poller's timers (default: real ones) */
   timers?: PollTimers;
 }
@@ -66,14 +95,11 @@ interface SourceState {
   kind: SourceKind;
   etag?: string;
   lastHash?: string;
-  watcher?: fs.FSWatcher;
-  timer?: NodeJS.Timeout;
+  watcher?: SourceWatcher;
   pollTimer?: unknown;
   abort?: AbortController;
   queue: Promise<unknown>;
-  /** a reload was asked while one ran: run once more after it */
-  pending: boolean;
-  running: boolean;
+  status: BundleStatus;
   /** the last answer carried the bundle content type: long polling may continue */
   longPoll?: boolean;
 }
@@ -82,6 +108,8 @@ export class BundleManager {
   private active: ReadonlyMap<string, ActiveBundle> = new Map();
   private readonly sources = new Map<string, SourceState>();
   private readonly activatedOnce = new Set<string>();
+  /** status of bundles given to activate() without a configured source (tests, embedding) */
+  private readonly unlisted = new Map<string, BundleStatus>();
   private closed = false;
   private readonly log: LogFn;
 
@@ -104,6 +132,11 @@ export class BundleManager {
     return [...this.sources.keys()];
   }
 
+  /** Every configured bundle's load history (copies). */
+  statuses(): BundleStatus[] {
+    return [...[...this.sources.values()].map((st) => st.status), ...this.unlisted.values()].map((s) => ({ ...s }));
+  }
+
   /**
    * Load every source once (persisted copies first for HTTP sources), then start watching/polling.
    * Returns the errors of the initial loads by bundle name (empty when all activated).
@@ -113,7 +146,7 @@ export class BundleManager {
     for (const cfg of configs) {
       const name = cfg.name ?? defaultBundleName(cfg.source);
       if (this.sources.has(name)) throw new Error(`two bundles are named ${name}: give them distinct names`);
-      this.sources.set(name, { name, cfg, kind: sourceKind(cfg.source), queue: Promise.resolve(), pending: false, running: false });
+      this.sources.set(name, { name, cfg, kind: sourceKind(cfg.source), queue: Promise.resolve(), status: { name, consecutiveFailures: 0 } });
     }
     for (const st of this.sources.values()) {
       if (st.kind === 'http') {
@@ -122,12 +155,13 @@ export class BundleManager {
         if (err && !this.activatedOnce.has(st.name)) errors.set(st.name, err);
         if (this.opts.watch !== false) this.schedulePoll(st, err ? 1 : 0);
       } else {
+        // watching starts first: a save during the initial load is not lost
+        if (this.opts.watch !== false) this.watch(st);
         try {
           await this.reload(st.name);
         } catch (err) {
           errors.set(st.name, err as Error);
         }
-        if (this.opts.watch !== false) this.watch(st);
       }
     }
     return errors;
@@ -157,7 +191,11 @@ export class BundleManager {
       throw err;
     }
     const hash = hashFiles(files);
-    if (hash === st.lastHash && this.active.has(st.name)) return this.active.get(st.name);
+    if (hash === st.lastHash && this.active.has(st.name)) {
+      // the source holds the active bundle again (e.g. a broken save reverted): that is a success too
+      this.succeeded(st.name, this.active.get(st.name)!.revision, false);
+      return this.active.get(st.name);
+    }
     const ab = await this.activate(st.name, files, st.cfg);
     st.lastHash = hash;
     return ab;
@@ -201,7 +239,8 @@ export class BundleManager {
       this.active = next; // the swap: one assignment
       this.activatedOnce.add(name);
       this.log('info', 'bundle activated', { bundle: name, revision: ab.revision, previous_revision: prev?.revision, entrypoints: ab.entrypoints() });
-      this.opts.onLoad?.(name, 'success', ab.revision, prev?.revision);
+      const status = this.succeeded(name, ab.revision, true);
+      this.opts.onLoad?.(name, 'success', ab.revision, prev?.revision, status);
       return ab;
     } catch (err) {
       this.failed(name, err as Error, stage);
@@ -209,15 +248,52 @@ export class BundleManager {
     }
   }
 
+  /** Record a successful attempt (`activated`: a new bundle was swapped in); say so if it ends failures. */
+  private succeeded(name: string, revision: string, activated: boolean): BundleStatus {
+    const status = this.statusFor(name);
+    const now = Date.now();
+    status.lastAttemptAt = now;
+    if (activated) {
+      status.activeRevision = revision;
+      status.activatedAt = now;
+    }
+    if (status.consecutiveFailures > 0) {
+      this.log('info', 'bundle reload fixed: the source loads again', {
+        bundle: name,
+        revision,
+        failed_attempts: status.consecutiveFailures,
+        last_error: status.lastError?.message,
+      });
+      status.consecutiveFailures = 0;
+    }
+    return status;
+  }
+
   private failed(name: string, err: Error, stage: string): void {
     const prev = this.active.get(name);
+    const status = this.statusFor(name);
+    const now = Date.now();
+    status.lastAttemptAt = now;
+    status.lastFailureAt = now;
+    status.consecutiveFailures++;
+    status.lastError = { stage, message: err.message, locations: errorLocations(err) };
     this.log('error', 'bundle activation failed; keeping the previous bundle', {
       bundle: name,
       stage,
       error: err.message,
       active_revision: prev?.revision ?? null,
+      consecutive_failures: status.consecutiveFailures,
     });
-    this.opts.onLoad?.(name, 'failure', undefined, prev?.revision);
+    this.opts.onLoad?.(name, 'failure', undefined, prev?.revision, status);
+  }
+
+  /** The status record of a configured source, or a fresh one for a bundle activated directly. */
+  private statusFor(name: string): BundleStatus {
+    const st = this.sources.get(name);
+    if (st) return st.status;
+    let s = this.unlisted.get(name);
+    if (!s) this.unlisted.set(name, (s = { name, consecutiveFailures: 0 }));
+    return s;
   }
 
   /** Evaluate the decision entrypoint (or the first one) on `{}`: an abort here means a broken bundle. */
@@ -232,31 +308,17 @@ export class BundleManager {
   }
 
   private watch(st: SourceState): void {
-    const debounce = this.opts.debounceMs ?? 200;
-    const trigger = () => {
-      if (st.timer) clearTimeout(st.timer);
-      st.timer = setTimeout(() => {
-        st.timer = undefined;
-        this.reload(st.name).catch(() => undefined); // logged and counted in reload
-      }, debounce);
-      st.timer.unref?.();
-    };
-    try {
-      if (st.kind === 'file') {
-        // watch the directory: editors and deploys replace files by rename, which a file watch misses
-        const dir = path.dirname(path.resolve(st.cfg.source));
-        const base = path.basename(st.cfg.source);
-        st.watcher = fs.watch(dir, (_ev, file) => {
-          if (!file || file.toString() === base) trigger();
-        });
-      } else {
-        st.watcher = fs.watch(st.cfg.source, { recursive: true }, () => trigger());
-      }
-      st.watcher.on('error', (err) => this.log('warn', 'bundle watch failed', { bundle: st.name, error: err.message }));
-      st.watcher.unref?.();
-    } catch (err) {
-      this.log('warn', 'cannot watch bundle source; hot reload is off for it', { bundle: st.name, error: (err as Error).message });
-    }
+    if (st.kind === 'http') return;
+    st.watcher = new SourceWatcher(st.cfg.source, st.kind, {
+      bundle: st.name,
+      debounceMs: this.opts.debounceMs ?? 200,
+      // the bundle's own config first, then the manager's defaults
+      checkIntervalMs: st.cfg.watch?.check_interval_seconds !== undefined ? st.cfg.watch.check_interval_seconds * 1000 : (this.opts.checkIntervalMs ?? 3000),
+      events: st.cfg.watch?.events ?? this.opts.fsEvents,
+      log: this.log,
+      onChange: () => void this.reload(st.name).catch(() => undefined), // logged and counted in reload
+    });
+    st.watcher.start();
   }
 
   // ---- HTTP sources ----------------------------------------------------------------------------
@@ -310,6 +372,8 @@ export class BundleManager {
       st.longPoll = dl.longPoll;
       if (dl.kind === 'not_modified') {
         if (dl.etag) st.etag = dl.etag;
+        const active = this.active.get(st.name);
+        if (active) this.succeeded(st.name, active.revision, false);
         return undefined;
       }
       const files = await readTarGz(dl.raw, st.cfg.size_limit_bytes ?? DEFAULT_SIZE_LIMIT);
@@ -348,7 +412,6 @@ export class BundleManager {
     this.closed = true;
     for (const st of this.sources.values()) {
       st.watcher?.close();
-      if (st.timer) clearTimeout(st.timer);
       if (st.pollTimer !== undefined) (this.opts.timers ?? realTimers).clear(st.pollTimer);
       st.abort?.abort();
     }
@@ -363,4 +426,10 @@ function hashFiles(files: Map<string, Buffer>): string {
     h.update(files.get(name)!);
   }
   return h.digest('hex');
+}
+
+/** The policy positions a compile error points at (none for other errors). */
+function errorLocations(err: Error): BundleLoadError['locations'] {
+  const list = err instanceof RegoErrors ? err.errors : err instanceof RegoError ? [err] : [];
+  return list.map((e) => ({ file: e.loc.file, row: e.loc.line, col: e.loc.col }));
 }

@@ -62,9 +62,23 @@ function walk(dir: string, out: string[], skip: (rel: string) => boolean, root =
   }
 }
 
-export function readBundleDir(dir: string, sizeLimit = DEFAULT_SIZE_LIMIT): Map<string, Buffer> {
+/**
+ * Whether a path inside a directory source (relative to it) is outside the bundle: package and VCS
+ * folders always; for a .rego directory, dot-files and dot-folders too (editors' swap and temp files).
+ */
+export function ignoredInSource(kind: SourceKind, rel: string): boolean {
+  return rel.split(path.sep).some((p) => p === 'node_modules' || p === '.git' || (kind === 'rego-dir' && p.startsWith('.')));
+}
+
+/** Every file of an unpacked bundle directory. */
+export function bundleDirFiles(dir: string): string[] {
   const list: string[] = [];
-  walk(dir, list, (rel) => rel.split(path.sep).some((p) => p === 'node_modules' || p === '.git'));
+  walk(dir, list, (rel) => ignoredInSource('bundle-dir', rel));
+  return list;
+}
+
+export function readBundleDir(dir: string, sizeLimit = DEFAULT_SIZE_LIMIT): Map<string, Buffer> {
+  const list = bundleDirFiles(dir);
   const files = new Map<string, Buffer>();
   let total = 0;
   for (const f of list) {
@@ -79,7 +93,7 @@ export function readBundleDir(dir: string, sizeLimit = DEFAULT_SIZE_LIMIT): Map<
 /** The files of a .rego directory that matter to its compiled bundle, for staleness and revisions. */
 export function regoDirFiles(dir: string): string[] {
   const list: string[] = [];
-  walk(dir, list, (rel) => rel.split(path.sep).some((p) => p === 'node_modules' || p === '.git' || p.startsWith('.')));
+  walk(dir, list, (rel) => ignoredInSource('rego-dir', rel));
   // the root .manifest decides how the sources are read (rego_version), so it is part of them
   const manifest = fs.existsSync(path.join(dir, '.manifest')) ? [path.join(dir, '.manifest')] : [];
   return [

@@ -31,7 +31,7 @@ function loadCommands(): void {
 }
 
 function usage(): string {
-  const lines = ['usage: pdp <command> [options]', '', 'commands:'];
+  const lines = ['usage: pdp <command> [options]   (pdp <command> --help for its options; pdp --version)', '', 'commands:'];
   for (const name of Object.keys(COMMANDS).sort()) {
     let summary = '';
     try {
@@ -47,6 +47,12 @@ function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   loadCommands();
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { productVersion } = require('../util/version') as typeof import('../util/version');
+    process.stdout.write(`pdp ${productVersion()}\n`);
+    return 0;
+  }
   if (!name || name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;

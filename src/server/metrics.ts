@@ -6,6 +6,7 @@
 import * as client from 'prom-client';
 import { BoundedLabel, DENY_REASON_CODES_MAX, denyCodes } from './deny-reasons';
 import type { DecisionResult } from './types';
+import type { BundleStatus } from '../bundles/manager';
 
 export class PdpMetrics {
   readonly registry = new client.Registry();
@@ -14,6 +15,11 @@ export class PdpMetrics {
   readonly evalSeconds: client.Histogram<string>;
   readonly bundleLoads: client.Counter<'bundle' | 'result'>;
   readonly activeRevision: client.Gauge<'bundle' | 'revision'>;
+  readonly bundleInfo: client.Gauge<'bundle' | 'revision'>;
+  readonly lastSuccess: client.Gauge<'bundle'>;
+  readonly lastFailure: client.Gauge<'bundle'>;
+  readonly consecutiveFailures: client.Gauge<'bundle'>;
+  private bundleStatuses: () => BundleStatus[] = () => [];
   readonly logDropped: client.Counter<string>;
   readonly evalErrors: client.Counter<'bundle'>;
   readonly denyReasons: client.Counter<'code'>;
@@ -52,13 +58,51 @@ export class PdpMetrics {
       labelNames: ['bundle', 'result'],
       registers: [r],
     });
+    // The bundle gauges are read from the bundle manager's status at scrape time, so they can never
+    // disagree with /v1/status. Across workers (cluster-metrics.ts) each takes the max: an _info metric
+    // is 1 where any worker has that revision active (not the number of workers), a timestamp is the
+    // newest of any worker, consecutive failures the worst. (Each gauge refreshes all of them when it is
+    // read, so the scrape order does not matter.)
+    const fromStatus = () => this.collectBundleGauges();
     this.activeRevision = new client.Gauge({
       name: 'pdp_bundle_active_revision',
+      help: '1 for the revision of each bundle that is active (older name of pdp_bundle_info).',
+      labelNames: ['bundle', 'revision'],
+      registers: [r],
+      aggregator: 'max',
+      collect: fromStatus,
+    });
+    this.bundleInfo = new client.Gauge({
+      name: 'pdp_bundle_info',
       help: '1 for the revision of each bundle that is active.',
       labelNames: ['bundle', 'revision'],
       registers: [r],
-      // across workers: 1 where any worker has that revision active (not the number of workers)
       aggregator: 'max',
+      collect: fromStatus,
+    });
+    this.lastSuccess = new client.Gauge({
+      name: 'pdp_bundle_last_success_timestamp_seconds',
+      help: 'When the bundle was last activated (UNIX seconds).',
+      labelNames: ['bundle'],
+      registers: [r],
+      aggregator: 'max',
+      collect: fromStatus,
+    });
+    this.lastFailure = new client.Gauge({
+      name: 'pdp_bundle_last_failure_timestamp_seconds',
+      help: 'When a load or reload of the bundle last failed (UNIX seconds; absent if never).',
+      labelNames: ['bundle'],
+      registers: [r],
+      aggregator: 'max',
+      collect: fromStatus,
+    });
+    this.consecutiveFailures = new client.Gauge({
+      name: 'pdp_bundle_consecutive_failures',
+      help: 'Failed load attempts since the last success: above 0, the bundle served is not what its source holds.',
+      labelNames: ['bundle'],
+      registers: [r],
+      aggregator: 'max',
+      collect: fromStatus,
     });
     this.logDropped = new client.Counter({
       name: 'pdp_decision_log_dropped_total',
@@ -131,11 +175,25 @@ export class PdpMetrics {
     }
   }
 
-  bundleLoaded(bundle: string, result: 'success' | 'failure', revision?: string, previous?: string): void {
+  bundleLoaded(bundle: string, result: 'success' | 'failure'): void {
     this.bundleLoads.labels(bundle, result).inc();
-    if (result === 'success' && revision !== undefined) {
-      if (previous !== undefined && previous !== revision) this.activeRevision.remove(bundle, previous);
-      this.activeRevision.labels(bundle, revision).set(1);
+  }
+
+  /** Where the bundle gauges read from (the bundle manager's statuses). */
+  readBundleStatus(statuses: () => BundleStatus[]): void {
+    this.bundleStatuses = statuses;
+  }
+
+  private collectBundleGauges(): void {
+    for (const g of [this.activeRevision, this.bundleInfo, this.lastSuccess, this.lastFailure, this.consecutiveFailures]) g.reset();
+    for (const s of this.bundleStatuses()) {
+      if (s.activeRevision !== undefined) {
+        this.activeRevision.labels(s.name, s.activeRevision).set(1);
+        this.bundleInfo.labels(s.name, s.activeRevision).set(1);
+      }
+      if (s.activatedAt !== undefined) this.lastSuccess.labels(s.name).set(s.activatedAt / 1000);
+      if (s.lastFailureAt !== undefined) this.lastFailure.labels(s.name).set(s.lastFailureAt / 1000);
+      this.consecutiveFailures.labels(s.name).set(s.consecutiveFailures);
     }
   }
 }

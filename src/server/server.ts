@@ -9,7 +9,7 @@ import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
 import express from 'express';
-import { BundleManager, type LogFn, type PollTimers } from '../bundles/manager';
+import { BundleManager, type BundleManagerOptions, type LogFn, type PollTimers } from '../bundles/manager';
 import { DecisionService } from './decide';
 import { DecisionLogger } from './decision-log';
 import { PdpMetrics } from './metrics';
@@ -23,6 +23,7 @@ import { logThroughPrimary, relayToPrimary } from './cluster-log';
 import { OPENAPI_PATH, openApiDocument } from './openapi';
 import { countDenyReasonsOf } from './deny-reasons';
 import { DecisionLogUploader, type UploadConfig } from './decision-log-upload';
+import { statusDocument, strictHealthProblem } from './status';
 import { productVersion } from '../util/version';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
 
@@ -55,6 +56,8 @@ export interface CreateOptions {
   defaultMetrics?: boolean;
   /** the HTTP bundle poller's timers (tests inject a fake clock) */
   pollTimers?: PollTimers;
+  /** how local sources are watched (bundles/watch.ts): debounce, backstop period, fs events on/off */
+  watchOptions?: Pick<BundleManagerOptions, 'debounceMs' | 'checkIntervalMs' | 'fsEvents'>;
 }
 
 export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): LogFn {
@@ -146,10 +149,12 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     persistenceDir: config.persistence_directory,
     decisionEntrypoint: config.decision_entrypoint,
     log,
-    onLoad: (b, result, rev, prev) => metrics.bundleLoaded(b, result, rev, prev),
+    onLoad: (b, result) => metrics.bundleLoaded(b, result),
     watch: opts.watch,
     timers: opts.pollTimers,
+    ...opts.watchOptions,
   });
+  metrics.readBundleStatus(() => bundles.statuses());
   const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics });
   countDenyReasonsOf(service, metrics);
   const resolver = opts.resolver ?? defaultResolver(config, log);
@@ -175,11 +180,16 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     const t0 = process.hrtime.bigint();
     const q = req.query as Record<string, unknown>;
     const wantBundles = 'bundles' in q || 'bundle' in q || 'plugins' in q;
-    let code = 200;
-    if (wantBundles && !bundles.allActivated()) {
-      code = 500;
-      res.status(500).json({ error: 'not all configured bundles have been activated' });
-    } else res.status(200).json({});
+    // OPA's check covers the initial activation only; `strict` also fails while a newest reload failed
+    const problem = !wantBundles
+      ? undefined
+      : !bundles.allActivated()
+        ? 'not all configured bundles have been activated'
+        : 'strict' in q
+          ? strictHealthProblem(bundles.statuses())
+          : undefined;
+    const code = problem ? 500 : 200;
+    res.status(code).json(problem ? { error: problem } : {});
     metrics.observeHttp(code, 'health', req.method, Number(process.hrtime.bigint() - t0) / 1e9);
   };
   app.get('/health', health);
@@ -195,6 +205,16 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     }
   };
   app.get('/ready', ready);
+  app.get('/v1/status', async (req, res) => {
+    if (callerAuth) {
+      const r = await callerAuth.authenticate(req);
+      if (!r.ok) {
+        res.set('WWW-Authenticate', r.wwwAuthenticate);
+        return void send(res, 401, { error: { code: 'unauthorized', message: r.message } });
+      }
+    }
+    send(res, 200, statusDocument(bundles.statuses(), bundles.allActivated(), productVersion()));
+  });
   app.get('/health/ready', ready);
   // with several workers, the primary sums every worker's registry (cluster-metrics.ts)
   shareWithPrimary(metrics.registry);
@@ -273,7 +293,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     logger,
     listen: () =>
       new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.server.addr, config.server.port)));
         server.listen(config.server.port, config.server.addr, () => {
           boundPort = (server.address() as AddressInfo).port;
           resolve(boundPort);
@@ -295,7 +315,23 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
 /** Create, load bundles, listen. Initial bundle failures are returned (the server still runs). */
 export async function startPdpServer(config: PdpConfig, opts: CreateOptions = {}): Promise<{ pdp: PdpServer; errors: Map<string, Error> }> {
   const pdp = createPdpServer(config, opts);
-  const errors = await pdp.bundles.start(config.bundles);
-  await pdp.listen();
-  return { pdp, errors };
+  try {
+    const errors = await pdp.bundles.start(config.bundles);
+    await pdp.listen();
+    return { pdp, errors };
+  } catch (err) {
+    await pdp.close(); // watchers, timers and the log would otherwise keep a process that cannot serve alive
+    throw err;
+  }
+}
+
+/** A listen failure said so that an operator knows what to do (node's own message is terse). */
+function listenError(err: NodeJS.ErrnoException, addr: string, port: number): Error {
+  const where = `${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is already in use (EADDRINUSE): another process holds the port; stop it or choose another port (--port, PDP_PORT, server.port)',
+    EACCES: 'permission denied (EACCES): ports below 1024 need privileges; choose another port',
+    EADDRNOTAVAIL: 'the address is not available on this host (EADDRNOTAVAIL): check --addr / PDP_ADDR / server.addr',
+  };
+  return Object.assign(new Error(`cannot listen on ${where}: ${why[err.code ?? ''] ?? err.message}`), { code: err.code });
 }

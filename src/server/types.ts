@@ -143,6 +143,12 @@ export interface BundleSourceConfig {
    * --v0-compatible); `pdp serve --v0-compatible` sets it on every bundle
    */
   v0_compatible?: boolean;
+  /**
+   * local sources: how changes are noticed (bundles/watch.ts). `events: false` relies on the periodic
+   * content check alone (network file systems, where file system events do not arrive);
+   * `check_interval_seconds` is that check's period (default 3; 0 turns it off)
+   */
+  watch?: { events?: boolean; check_interval_seconds?: number };
 }
 
 /** The PDP configuration (YAML or JSON file plus PDP_* variables), validated at start. */

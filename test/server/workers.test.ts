@@ -64,6 +64,9 @@ test('two workers answer on one port and stop on SIGTERM', async () => {
     const text = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
     expect(text).toMatch(/^pdp_decisions_total\{result="allow",bundle="[^"]+"\} 6$/m);
     expect(text).toMatch(/^pdp_bundle_active_revision\{bundle="[^"]+",revision="w1"\} 1$/m);
+    // once per server, not once per worker
+    expect(text).toMatch(/^pdp_bundle_info\{bundle="[^"]+",revision="w1"\} 1$/m);
+    expect(text).toMatch(/^pdp_bundle_consecutive_failures\{bundle="[^"]+"\} 0$/m);
   }
 
   child.kill('SIGTERM');

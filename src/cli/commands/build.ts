@@ -91,7 +91,14 @@ export async function run(args: string[]): Promise<number> {
     regoVersions: regoVersionFields(sources),
   });
   const buf = writeBundle({ manifest, data: loaded.data, wasm: result.wasm, sources });
-  fs.writeFileSync(out, buf);
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true }); // `-o dist/x.tar.gz` in a fresh checkout
+    fs.writeFileSync(out, buf);
+  } catch (e) {
+    process.stderr.write(`pdp build: cannot write ${out}: ${(e as Error).message}
+`);
+    return 1;
+  }
   process.stdout.write(
     `wrote ${out} (${buf.length} bytes; ${result.entrypoints.length} entrypoint(s): ${result.entrypoints.join(', ')}; compiled in ${Date.now() - t0} ms)\n`,
   );

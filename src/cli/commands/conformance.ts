@@ -219,6 +219,8 @@ export function runConformance(dir: string, opts: { filter?: string; regoVersion
   return report;
 }
 
+const USAGE = 'usage: pdp conformance [dir] [--json] [--verbose] [--filter text] [--v0-compatible]\n';
+
 export async function run(args: string[]): Promise<number> {
   let dir = defaultConformanceDir();
   let json = false;
@@ -229,13 +231,18 @@ export async function run(args: string[]): Promise<number> {
     const a = args[i];
     if (a === '--json') json = true;
     else if (a === '--verbose' || a === '-v') verbose = true;
-    else if (a === '--filter') filter = args[++i];
-    else if (a === '--v0-compatible') regoVersion = 0;
+    else if (a === '--filter') {
+      filter = args[++i];
+      if (filter === undefined) {
+        process.stderr.write(`pdp conformance: --filter needs a value\n${USAGE}`);
+        return 2;
+      }
+    } else if (a === '--v0-compatible') regoVersion = 0;
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: pdp conformance [dir] [--json] [--verbose] [--filter text] [--v0-compatible]\n');
+      process.stdout.write(USAGE);
       return 0;
     } else if (a.startsWith('-')) {
-      process.stderr.write(`pdp conformance: unknown option ${a}\n`);
+      process.stderr.write(`pdp conformance: unknown option ${a}\n${USAGE}`);
       return 2;
     } else dir = path.resolve(a);
   }

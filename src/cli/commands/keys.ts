@@ -36,9 +36,22 @@ const USAGE = `usage:
   pdp keys apikey [--id <caller-id>]
   pdp keys hash <key>`;
 
+/** The options each sub-command takes (anything else is refused, not ignored). */
+const OPTIONS: Record<string, string[]> = { gen: ['alg', 'kid', 'name', 'out', 'force'], apikey: ['id'], hash: [] };
+
 export async function run(args: string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const { pos, opts } = flags(args);
   const sub = pos[0];
+  const unknown = sub in OPTIONS ? Object.keys(opts).find((k) => !OPTIONS[sub].includes(k)) : undefined;
+  const stray = args.find((a) => a.startsWith('-') && !a.startsWith('--'));
+  if (unknown !== undefined || stray !== undefined) {
+    process.stderr.write(`pdp keys: unknown option ${stray ?? `--${unknown}`}\n${USAGE}\n`);
+    return 2;
+  }
   if (sub === 'gen') {
     const alg = typeof opts.alg === 'string' ? opts.alg : 'ES256';
     if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {

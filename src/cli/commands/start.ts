@@ -18,13 +18,15 @@ function projectRoot(): string {
   return path.resolve(__dirname, '..', '..', '..');
 }
 
+const USAGE = 'usage: pdp start   (env: PDP_PORT, PDP_ADDR, PDP_CONFIG, PDP_WORKERS)\n';
+
 export async function run(args: string[]): Promise<number> {
   if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write('usage: pdp start   (env: PDP_PORT, PDP_ADDR, PDP_CONFIG, PDP_WORKERS)\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   if (args.length > 0) {
-    process.stderr.write(`pdp start: takes no arguments (got ${args.join(' ')}); use pdp serve for options\n`);
+    process.stderr.write(`pdp start: takes no arguments (got ${args.join(' ')}); use pdp serve for options\n${USAGE}`);
     return 2;
   }
   let config;

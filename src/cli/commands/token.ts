@@ -3,7 +3,7 @@
  *   pdp token --key ./keys/idp.private.pem --sub u-42 [--iss https://idp.example.com] [--aud pdp]
  *             [--kind user|agent|task|txn] [--act bot,planner] [--scope '{"tools":["billing/*"]}']
  *             [--tools a,b] [--data-domains billing] [--constraints '{"max_amount":200}']
- *             [--ttl 600] [--kid <kid>] [--alg ES256] [--claim name=value]...
+ *             [--ttl 600 | --exp 1h] [--kid <kid>] [--alg ES256] [--claim name=value]...
  * `--act` lists actors current-first and becomes nested RFC 8693 `act` claims. `--kind task` needs a scope;
  * `--kind txn` sets `typ: txntoken+jwt` and a `txn` id. kid/alg default to the first key of the
  * `<name>.jwks.json` next to `<name>.private.pem`.
@@ -15,6 +15,15 @@ import { TXN_TOKEN_TYP } from '../../identity/verify';
 
 export const summary = 'mint a signed user/agent/task/txn token for local testing (--sub, --act, --scope)';
 
+const USAGE = `usage: pdp token --key <private.pem> --sub <subject> [--kind user|agent|task|txn|caller]
+                 [--iss URL] [--aud AUD] [--act bot,planner] [--scope JSON] [--tools a,b]
+                 [--data-domains d] [--constraints JSON] [--txn ID] [--ttl SECONDS | --exp 10m|1h|2d]
+                 [--kid KID] [--alg ALG] [--jwks FILE] [--claim name=value]...
+`;
+
+/** Every option `pdp token` reads: any other is refused rather than silently ignored. */
+const OPTIONS = new Set(['key', 'sub', 'kind', 'iss', 'aud', 'act', 'scope', 'tools', 'data-domains', 'constraints', 'txn', 'ttl', 'exp', 'kid', 'alg', 'jwks', 'claim']);
+
 interface Parsed { opts: Record<string, string>; claims: [string, string][] }
 
 function parse(args: string[]): Parsed | string {
@@ -24,6 +33,7 @@ function parse(args: string[]): Parsed | string {
     const a = args[i];
     if (!a.startsWith('--')) return `unexpected argument ${a}`;
     let [k, v] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (!OPTIONS.has(k)) return `unknown option --${k}`;
     if (v === undefined) {
       if (i + 1 >= args.length) return `--${k} needs a value`;
       v = args[++i];
@@ -47,10 +57,21 @@ function jsonOrString(v: string): unknown {
 
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
 
+/** Seconds from "600", "90s", "15m", "1h" or "2d" (negative: an already expired token); else undefined. */
+export function durationSeconds(v: string): number | undefined {
+  const m = /^(-?\d+)([smhd]?)$/.exec(v.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+}
+
 export async function run(args: string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const p = parse(args);
   if (typeof p === 'string') {
-    process.stderr.write(`pdp token: ${p}\n`);
+    process.stderr.write(`pdp token: ${p}\n${USAGE}`);
     return 2;
   }
   const { opts, claims: extra } = p;
@@ -104,9 +125,14 @@ export async function run(args: string[]): Promise<number> {
   if (kind === 'txn') payload.txn = opts.txn ?? randomUUID();
   for (const [k, v] of extra) payload[k] = jsonOrString(v);
 
-  const ttl = Number(opts.ttl ?? 600);
-  if (!Number.isFinite(ttl)) {
-    process.stderr.write('pdp token: --ttl must be a number of seconds\n');
+  if (opts.ttl !== undefined && opts.exp !== undefined) {
+    process.stderr.write('pdp token: give --ttl or --exp, not both (they set the same expiry)\n');
+    return 2;
+  }
+  const lifetime = opts.exp ?? opts.ttl;
+  const ttl = lifetime === undefined ? 600 : durationSeconds(lifetime);
+  if (ttl === undefined) {
+    process.stderr.write(`pdp token: --${opts.exp !== undefined ? 'exp' : 'ttl'} must be seconds or a duration like 90s, 15m, 1h, 2d (got ${lifetime})\n`);
     return 2;
   }
   const header: Record<string, unknown> = { alg, ...(kid ? { kid } : {}), typ: kind === 'txn' ? TXN_TOKEN_TYP : 'JWT' };
