@@ -44,6 +44,8 @@ function jsonBody(schemaName: string): Obj {
   return { required: true, content: { 'application/json': { schema: ref(schemaName) } } };
 }
 
+const approvalRequestParam: Obj = { name: 'request', in: 'path', required: true, schema: { type: 'string' } };
+
 /** The refusals every decision route can answer before deciding. */
 const refusals: Obj = {
   '400': json('Refusal', 'the body is not valid JSON or does not match the schema (every field error in `error.details`)'),
@@ -138,6 +140,21 @@ function paths(): Obj {
         ],
         responses: { '200': json('Health', '`{}`'), '500': json('Health', '`{"error": …}`') },
       },
+    },
+    '/v1/status': {
+      get: {
+        tags: ['Operations'],
+        summary: "Per bundle: active revision, activation and attempt times, consecutive failures, the last error (OPA's status API in spirit)",
+        operationId: 'status',
+        responses: { '200': { description: 'the status document (docs/service.md)', content: { 'application/json': { schema: { type: 'object' } } } }, '401': refusals['401'] },
+      },
+    },
+    '/.well-known/jwks.json': {
+      get: { tags: ['Approvals'], summary: "The PDP's public signing key (approvals, Txn-Tokens); only with `signing` configured", operationId: 'jwks', responses: { '200': { description: 'a JWKS', content: { 'application/json': { schema: { type: 'object', required: ['keys'], properties: { keys: { type: 'array' } } } } } } } },
+    },
+    '/approvals/{request}': {
+      get: { tags: ['Approvals'], summary: 'The approval page (HTML) for one signed approval request', operationId: 'approvalPage', parameters: [approvalRequestParam], responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } },
+      post: { tags: ['Approvals'], summary: 'Approve or reject (form post from the page, or JSON)', operationId: 'approvalDecide', parameters: [approvalRequestParam], responses: { '200': { description: 'the signed approval (HTML or JSON)' } } },
     },
     '/health/live': { get: { tags: ['Operations'], summary: 'Liveness', operationId: 'healthLive', responses: { '200': json('Health', '`{}`') } } },
     '/ready': {

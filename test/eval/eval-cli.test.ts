@@ -50,7 +50,7 @@ const task = {
 };
 const inputs: Record<string, unknown> = {
   empty: {},
-  refund: { user, agent, task, tool: { server: 'billing', name: 'refunds.create', method: 'tools/call', annotations: {} }, parameters: { customer_id: 'c-1001', amount: 150, currency: 'EUR' }, context: { request_id: 'r-1' } },
+  refund: { user, agent, task, tool: { server: 'billing', name: 'refunds.create', method: 'tools/call', annotations: {} }, parameters: { customer_id: 'c-1001', amount: 40, currency: 'EUR' }, context: { request_id: 'r-1' } },
   overLimit: { user, agent, task, tool: { server: 'billing', name: 'refunds.create', method: 'tools/call', annotations: {} }, parameters: { customer_id: 'c-9', amount: 900, currency: 'EUR' }, context: { request_id: 'r-2' } },
   unknownTool: { user, agent, task, tool: { server: 'x', name: 'nope', method: 'tools/call' }, parameters: {} },
 };
