@@ -15,6 +15,7 @@ import type { Block, Const, ConstId, Func, Local, Plan, Program, Stmt } from '..
 import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
+import { hoistFromNegation } from './negation';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm } from './vars';
 
 /**
@@ -136,6 +137,8 @@ export class Planner {
   private funcs: Func[] = [];
   private specialized = new Map<object, Map<string, number>>();
   private inProgress = new Map<object, Set<string>>();
+  /** counter for the variables of terms moved out of negations (`$neg0`, …: no Rego name can collide) */
+  private freshVars = 0;
 
   private cached(o: object, key: string): number | undefined {
     return this.specialized.get(o)?.get(key);
@@ -684,18 +687,24 @@ export class Planner {
   private lowerExprCore(ctx: Ctx, e: A.Expr, env: Env, k: K): void {
     const fb = ctx.fb;
     if (e.negated) {
-      // not: succeeds when the expression has no solution. A flag records a solution; break leaves early.
-      const flag = fb.local();
-      fb.emit({ op: 'reset', dst: flag });
-      const d0 = fb.depth;
-      fb.block(() => {
-        this.lowerPositive(ctx, e, env, () => {
-          fb.emit({ op: 'const', dst: flag, c: this.constId({ t: 'bool', v: true }) });
-          fb.emit({ op: 'break', levels: fb.depth - d0 - 1 });
+      // the terms OPA evaluates before the negation run first: when one is undefined, so is the body
+      const { support, core } = hoistFromNegation(e, (n) => !this.isLocal(ctx, n), () => `$neg${this.freshVars++}`);
+      const negate = (env1: Env): void => {
+        // not: succeeds when the expression has no solution. A flag records a solution; break leaves early.
+        const flag = fb.local();
+        fb.emit({ op: 'reset', dst: flag });
+        const d0 = fb.depth;
+        fb.block(() => {
+          this.lowerPositive(ctx, core, env1, () => {
+            fb.emit({ op: 'const', dst: flag, c: this.constId({ t: 'bool', v: true }) });
+            fb.emit({ op: 'break', levels: fb.depth - d0 - 1 });
+          });
         });
-      });
-      fb.emit({ op: 'is_undefined', a: flag });
-      return k(env);
+        fb.emit({ op: 'is_undefined', a: flag });
+        k(env1);
+      };
+      const step = (i: number, env1: Env): void => (i === support.length ? negate(env1) : this.lowerPositive(ctx, support[i], env1, (env2) => step(i + 1, env2)));
+      return step(0, env);
     }
     this.lowerPositive(ctx, e, env, k);
   }
