@@ -5,12 +5,25 @@
  */
 import { runCase, type Case } from '../../src/cli/commands/conformance';
 import { runTests } from '../../src/testing/runner';
+import { compile } from '../../src/compiler';
+import { RegoErrors } from '../../src/compiler/errors';
 
 const run = (c: Omit<Case, 'note'>) => runCase({ note: 'semantics', ...c });
 const gen = (body: string) => [`package generated\n\n${body}\n`];
 /** the value of data.generated.p for each input (undefined: []) */
 const p = (body: string, input: unknown, want: unknown[]) => run({ query: 'data.generated.p = x', modules: gen(body), input, want_result: want.map((x) => ({ x })) });
 const PASS = { kind: 'pass' };
+
+/** The compile errors of one module (empty when it compiles). */
+function compileErrors(source: string, entrypoint = 'generated/p'): string[] {
+  try {
+    compile({ modules: [{ file: 'g.rego', source }], entrypoints: [entrypoint] });
+  } catch (e) {
+    if (e instanceof RegoErrors) return e.errors.map((x) => x.message);
+    throw e;
+  }
+  return [];
+}
 
 describe('RewriteDynamicTerms / RewriteExprTerms: what is evaluated before a negation', () => {
   test('RewriteDynamicTerms: not f(input.missing) is undefined, not true', () => {
@@ -74,6 +87,13 @@ describe('RewriteDynamicTerms / RewriteExprTerms: what is evaluated before a neg
     const body = 'f(x) if x == 1\nq if not f(input.a)\np if q with input.a as 2';
     expect(p(body, {}, [true])).toEqual(PASS);
     expect(p('f(x) if x == 1\nq if not f(input.a)\np if { not q with input as {} }', {}, [true])).toEqual(PASS);
+  });
+
+  test('CheckSafetyRuleBodies: a wildcard in a negation is unsafe (a negation cannot iterate)', () => {
+    expect(compileErrors('package generated\np if not input.steps[_].tool == "go-test"')).toEqual(['g.rego:2:22: var _ is unsafe']);
+    expect(compileErrors('package generated\nf(x) if x == 1\np if not f(input.xs[_])')).toEqual(['g.rego:3:21: var _ is unsafe']);
+    // inside a comprehension the wildcard iterates the comprehension's own body
+    expect(p('p if not [x | x := input.xs[_]; x > 1] == []', { xs: [1, 2] }, [true])).toEqual(PASS);
   });
 
   test('the Rego test package of the report: allow is undefined without a user', async () => {

@@ -16,7 +16,7 @@ import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
 import { hoistFromNegation } from './negation';
-import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm } from './vars';
+import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
 
 /**
  * A `with` replacement of a function or built-in: another function (user function or built-in) or a
@@ -687,6 +687,12 @@ export class Planner {
   private lowerExprCore(ctx: Ctx, e: A.Expr, env: Env, k: K): void {
     const fb = ctx.fb;
     if (e.negated) {
+      // a negation cannot iterate: OPA's safety check refuses a wildcard in one (CheckSafetyRuleBodies)
+      if (e.value.type === 'term') {
+        visitScopeVars(e.value.term, (v) => {
+          if (v.name === '_') throw unsafeVar(v.loc, '_');
+        });
+      }
       // the terms OPA evaluates before the negation run first: when one is undefined, so is the body
       const { support, core } = hoistFromNegation(e, (n) => !this.isLocal(ctx, n), () => `$neg${this.freshVars++}`);
       const negate = (env1: Env): void => {

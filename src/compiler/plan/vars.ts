@@ -2,7 +2,7 @@
  * Variable analysis used for safety ordering: which variables a term needs bound before it can be
  * evaluated, and which it can bind itself (reference keys, unification patterns).
  */
-import type { Body, Expr, Term } from '../ast';
+import type { Body, Expr, Term, VarTerm } from '../ast';
 
 /** How a name in a body resolves: a local variable or a global (rule, import, input, data). */
 export interface NameResolver {
@@ -135,32 +135,39 @@ export function allVarsBody(b: Body, out: Set<string>): void {
   for (const e of b) allVarsExpr(e, out);
 }
 
-/** Variables occurring in a term outside comprehension bodies (the enclosing body's own scope). */
-export function scopeVarsTerm(t: Term, out: Set<string>): void {
+/** Visit each variable occurring in a term outside comprehension bodies (the enclosing body's own scope). */
+export function visitScopeVars(t: Term, fn: (v: VarTerm) => void): void {
   switch (t.type) {
     case 'var':
-      if (t.name !== '_') out.add(t.name);
+      fn(t);
       return;
     case 'ref':
-      scopeVarsTerm(t.head, out);
-      for (const k of t.path) scopeVarsTerm(k, out);
+      visitScopeVars(t.head, fn);
+      for (const k of t.path) visitScopeVars(k, fn);
       return;
     case 'array':
     case 'set':
-      for (const i of t.items) scopeVarsTerm(i, out);
+      for (const i of t.items) visitScopeVars(i, fn);
       return;
     case 'object':
       for (const [k, v] of t.items) {
-        scopeVarsTerm(k, out);
-        scopeVarsTerm(v, out);
+        visitScopeVars(k, fn);
+        visitScopeVars(v, fn);
       }
       return;
     case 'call':
-      for (const a of t.args) scopeVarsTerm(a, out);
+      for (const a of t.args) visitScopeVars(a, fn);
       return;
     default:
       return;
   }
+}
+
+/** Variables occurring in a term outside comprehension bodies (the enclosing body's own scope). */
+export function scopeVarsTerm(t: Term, out: Set<string>): void {
+  visitScopeVars(t, (v) => {
+    if (v.name !== '_') out.add(v.name);
+  });
 }
 
 export function scopeVarsExpr(e: Expr, out: Set<string>): void {
