@@ -116,3 +116,34 @@ test_allow_defined_user if allow with input as {"user": {"name": "alice"}}
     ]);
   });
 });
+
+describe('ResolveRefs / RewriteLocalVars: a declared name shadows a rule only where it is declared', () => {
+  const doc = (body: string, want: unknown) => run({ query: 'data.generated = x', modules: gen(body), want_result: [{ x: want }] });
+
+  test('ResolveRefs: := inside a comprehension declares a local that shadows the rule', () => {
+    expect(p('r := 7\np := [r | some x in [1, 7]; r := x]', {}, [[1, 7]])).toEqual(PASS);
+    expect(p('r := 7\np := {r: 1 | some x in [1, 7]; r := x}', {}, [{ 1: 1, 7: 1 }])).toEqual(PASS);
+    expect(p('r := 7\np := [y | some x in [1, 7]; r := x; y := r + 1]', {}, [[2, 8]])).toEqual(PASS);
+  });
+
+  test('ResolveRefs: some x in xs inside a comprehension shadows the rule', () => {
+    expect(p('r := 7\np := [r | some r in [1, 2]]', {}, [[1, 2]])).toEqual(PASS);
+  });
+
+  test('ResolveRefs: a function name declared in a comprehension is a local, not a use of the function', () => {
+    expect(p('f(a) := a\np := [f | some x in [1, 7]; f := x]', {}, [[1, 7]])).toEqual(PASS);
+  });
+
+  test('ResolveRefs: outside the comprehension the name is the rule again', () => {
+    expect(p('r := 7\np if { xs := [r | r := 1]; r == 7; xs == [1] }', {}, [true])).toEqual(PASS);
+    expect(p('r := 7\np := [r | r := 1] if { r == 7 }', {}, [[1]])).toEqual(PASS);
+  });
+
+  test('ResolveRefs: an every key or value shadows the rule only in the every body', () => {
+    expect(p('r := 7\np if { every r in [1] { r == 1 }; r == 7 }', {}, [true])).toEqual(PASS);
+  });
+
+  test('ResolveRefs: each else branch has its own declarations', () => {
+    expect(doc('r := 7\np := r if { false } else := y if { r := 5; y := r + 1 }\nq if { r == 7 } else if { r := 1 }', { r: 7, p: 6, q: true })).toEqual(PASS);
+  });
+});

@@ -16,7 +16,7 @@ import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
 import { hoistFromNegation } from './negation';
-import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
+import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
 
 /**
  * A `with` replacement of a function or built-in: another function (user function or built-in) or a
@@ -311,12 +311,12 @@ export class Planner {
     }
   }
 
-  private ruleCtx(fb: FuncBuilder, def: RuleDef): Ctx {
+  /** The context of one rule (or one `else` branch of it: each branch has its own declarations). */
+  private ruleCtx(fb: FuncBuilder, def: RuleDef, branch: A.Rule = def.rule): Ctx {
     const scope = this.scopes.get(def.module)!;
     const locals = new Set<string>();
-    const rule = def.rule;
-    for (const a of rule.head.args ?? []) allVarsTerm(a, locals);
-    for (let r: A.Rule | undefined = rule; r; r = r.else) declaredNames(r.body, locals);
+    for (const a of def.rule.head.args ?? []) allVarsTerm(a, locals);
+    declaredNames(branch.body, locals);
     // head variables that are not rule names resolve locally as well (checked for safety later)
     return { fb, scope, locals, outer: new Set() };
   }
@@ -350,7 +350,7 @@ export class Planner {
             fb.block(() => {
               if (guard) fb.emit({ op: 'is_undefined', a: tmp });
               const v = value(branch);
-              const c2: Ctx = { ...ctx, outer: headOuter([v, ...args]) };
+              const c2: Ctx = { ...this.ruleCtx(fb, def, branch), outer: headOuter([v, ...args]) };
               this.lowerBody(c2, branch.body, envA, (env2) =>
                 this.evalTerm(c2, v, env2, (l) => fb.emit({ op: 'assign_once', dst: tmp, src: l, kind })),
               );
@@ -752,9 +752,11 @@ export class Planner {
     }
   }
 
-  private lowerEvery(ctx: Ctx, e: A.Expr, v: Extract<A.ExprValue, { type: 'every' }>, env: Env, k: K): void {
-    const fb = ctx.fb;
-    this.evalTerm(ctx, v.domain, env, (dom, env1) => {
+  private lowerEvery(ctx0: Ctx, e: A.Expr, v: Extract<A.ExprValue, { type: 'every' }>, env: Env, k: K): void {
+    const fb = ctx0.fb;
+    // the domain is the enclosing body's; key and value are the every body's own names
+    const ctx: Ctx = { ...ctx0, locals: everyLocals(ctx0.locals, v.key, v.value) };
+    this.evalTerm(ctx0, v.domain, env, (dom, env1) => {
       const failed = fb.local();
       fb.emit({ op: 'reset', dst: failed });
       const d0 = fb.depth;
@@ -1211,8 +1213,9 @@ export class Planner {
       scopeVarsTerm(t.key, head);
       scopeVarsTerm(t.value, head);
     } else scopeVarsTerm(t.term, head);
-    // variables bound outside stay bound; everything else is local to the comprehension
-    const inner: Ctx = { ...ctx, outer: head };
+    // variables bound outside stay bound; everything else is local to the comprehension, and what
+    // it declares shadows rules of the same name only inside it
+    const inner: Ctx = { ...ctx, locals: comprehensionLocals(ctx.locals, t.body), outer: head };
     fb.block(() => {
       this.lowerBody(inner, t.body, env, (env2) => {
         if (t.type === 'objectcompr') {

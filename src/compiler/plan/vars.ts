@@ -192,7 +192,12 @@ export function scopeVarsExpr(e: Expr, out: Set<string>): void {
   for (const w of e.with) scopeVarsTerm(w.value, out);
 }
 
-/** Names a body declares (`:=`, `some`, `some … in`, `every`), anywhere inside it. */
+/**
+ * Names a body declares (`:=`, `some`, `some … in`), which shadow rules and imports of the same name
+ * throughout that body. As in OPA (declaredVars in v1/ast/compile.go), declarations inside an `every`
+ * body count for the enclosing body too, those inside a comprehension only for the comprehension
+ * (see comprehensionLocals), and an `every`'s own key and value only for its body (everyLocals).
+ */
 export function declaredNames(b: Body, out: Set<string>): void {
   for (const e of b) declaredExpr(e, out);
 }
@@ -202,7 +207,6 @@ function declaredExpr(e: Expr, out: Set<string>): void {
   switch (v.type) {
     case 'term':
       if (v.term.type === 'call' && isOp(v.term, 'assign')) allVarsTerm(v.term.args[0], out);
-      declaredTerm(v.term, out);
       break;
     case 'some':
       for (const x of v.vars) out.add(x.name);
@@ -210,43 +214,26 @@ function declaredExpr(e: Expr, out: Set<string>): void {
     case 'some_in':
       if (v.key) allVarsTerm(v.key, out);
       allVarsTerm(v.value, out);
-      declaredTerm(v.collection, out);
       break;
     case 'every':
-      if (v.key) allVarsTerm(v.key, out);
-      allVarsTerm(v.value, out);
       declaredNames(v.body, out);
       break;
   }
 }
 
-function declaredTerm(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case 'arraycompr':
-    case 'setcompr':
-    case 'objectcompr':
-      declaredNames(t.body, out);
-      return;
-    case 'call':
-      for (const a of t.args) declaredTerm(a, out);
-      return;
-    case 'array':
-    case 'set':
-      for (const i of t.items) declaredTerm(i, out);
-      return;
-    case 'object':
-      for (const [k, v] of t.items) {
-        declaredTerm(k, out);
-        declaredTerm(v, out);
-      }
-      return;
-    case 'ref':
-      declaredTerm(t.head, out);
-      for (const k of t.path) declaredTerm(k, out);
-      return;
-    default:
-      return;
-  }
+/** The names local to a comprehension: the enclosing ones plus those its body declares. */
+export function comprehensionLocals(outer: ReadonlySet<string>, body: Body): Set<string> {
+  const out = new Set(outer);
+  declaredNames(body, out);
+  return out;
+}
+
+/** The names local to an `every` body: the enclosing ones plus its key and value. */
+export function everyLocals(outer: ReadonlySet<string>, key: Term | undefined, value: Term): Set<string> {
+  const out = new Set(outer);
+  if (key) allVarsTerm(key, out);
+  allVarsTerm(value, out);
+  return out;
 }
 
 /** Whether a call term calls the operator/built-in `name` (a one-segment ref). */
