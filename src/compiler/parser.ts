@@ -1288,7 +1288,8 @@ function forEachVar(t: Term, fn: (v: VarTerm) => void, other?: (t: Term) => void
 type RuleKind = 'function' | 'set' | 'value';
 
 function ruleKind(r: Rule): RuleKind {
-  if (r.head.args) return 'function';
+  // a zero-argument "function" is a plain rule (see check/tree.ts)
+  if (r.head.args?.length) return 'function';
   if (r.head.key !== undefined) return 'set';
   return 'value';
 }

@@ -147,3 +147,27 @@ describe('ResolveRefs / RewriteLocalVars: a declared name shadows a rule only wh
     expect(doc('r := 7\np := r if { false } else := y if { r := 5; y := r + 1 }\nq if { r == 7 } else if { r := 1 }', { r: 7, p: 6, q: true })).toEqual(PASS);
   });
 });
+
+describe('zero-argument functions and with targets through imports', () => {
+  test('RuleKind: f() := v is the rule f (OPA issue #6315): a value, part of its package', () => {
+    expect(run({ query: 'data.generated = x', modules: gen('f() := 1\nx := f'), want_result: [{ x: { f: 1, x: 1 } }] })).toEqual(PASS);
+    expect(p('default f() := 2\nf() := 1 if input.a\np := f', {}, [2])).toEqual(PASS);
+    // calling it is OPA's type error, as for any rule
+    expect(compileErrors('package generated\nf() := 1\np := f()')).toEqual(['g.rego:3:6: undefined function data.generated.f']);
+  });
+
+  const lib = 'package lib\nr := 1\nf(x) := x\n';
+  const withLib = (body: string) => run({ query: 'data.generated.p = x', modules: [...gen(body), lib], input: { user: { name: 'b' } }, want_result: [{ x: true }] });
+
+  test('ResolveRefs: a with target written through an import alias replaces what the alias stands for', () => {
+    expect(withLib('import data.lib\nq if lib.r == 5\np if { q with lib.r as 5 }')).toEqual(PASS);
+    expect(withLib('import data.lib.r as limit\nq if data.lib.r == 5\np if { q with limit as 5 }')).toEqual(PASS);
+    expect(withLib('import input.user\nq if user.name == "a"\np if { q with user.name as "a" }')).toEqual(PASS);
+    expect(withLib('import data.lib\nq if lib.f(1) == 5\np if { q with lib.f as 5 }')).toEqual(PASS);
+  });
+
+  test('ResolveRefs: a with target naming a rule of the package replaces that rule', () => {
+    expect(withLib('q if r == 5\nr := 1\np if { q with r as 5 }')).toEqual(PASS);
+    expect(withLib('q if data.lib.f(1) == 5\np if { q with data.lib.f as 5 }')).toEqual(PASS);
+  });
+});

@@ -121,7 +121,8 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
   while (i < terms.length && terms[i].type === 'string') i++;
   const staticPath = terms.slice(0, i).map((t) => (t as { value: string }).value);
   const rest = terms.slice(i);
-  const isFn = rule.head.args !== undefined;
+  // `f() := v` is the rule `f := v` in OPA (issue #6315): in its package's document, read as `f`
+  const isFn = (rule.head.args?.length ?? 0) > 0;
   const isSet = rule.head.key !== undefined;
   let kind: GroupKind;
   if (isFn) {

@@ -602,7 +602,7 @@ export class Planner {
   /** Whether an expression can be lowered with the variables bound in env. */
   private exprReady(ctx: Ctx, e: A.Expr, env: Env): boolean {
     // a with on anything but input/data is refused when lowered: let it be reached
-    if (e.with.some((w) => !isInputOrData(ctx, w.target))) return true;
+    if (e.with.some((w) => !this.isDocumentTarget(ctx, this.withTarget(ctx, w.target)))) return true;
     for (const w of e.with) if (!this.canEval(ctx, w.value, env)) return false;
     const v = e.value;
     if (e.negated) {
@@ -805,8 +805,8 @@ export class Planner {
       return this.lowerExprCore(ctx, e, envW, (env3) => k({ ...env3, input: env0.input, data: env0.data, mocks: env0.mocks, mockVals: env0.mockVals }));
     }
     const w = e.with[i];
-    const tgt = w.target;
-    if (!isInputOrData(ctx, tgt)) {
+    const tgt = this.withTarget(ctx, w.target);
+    if (!this.isDocumentTarget(ctx, tgt)) {
       const [key, arity] = this.mockTarget(ctx, tgt, w.loc);
       const repl = this.mockReplacement(ctx, w.value, arity, w.loc);
       return this.withReplacement(ctx, e, i, env0, envW, key, repl, k);
@@ -870,6 +870,32 @@ export class Planner {
       mockVals.set(key, val);
       this.lowerWith(ctx, e, i + 1, env0, { ...env1, input: envW.input, data: envW.data, mocks, mockVals }, k);
     });
+  }
+
+  /**
+   * A `with` target as OPA's ResolveRefs leaves it: an import alias or a rule of the package is
+   * written out as the `input…` / `data…` reference it stands for (`import data.lib` makes
+   * `with lib.r as 1` replace data.lib.r). Locals and built-in names stay as written.
+   */
+  private withTarget(ctx: Ctx, tgt: A.RefTerm): A.RefTerm {
+    const h = tgt.head;
+    if (h.type !== 'var' || ctx.locals.has(h.name)) return tgt;
+    const g = ctx.scope.globals.get(h.name);
+    if (!g) return tgt;
+    const path: A.Term[] = g.slice(1).map((k) => ({ type: 'string', value: k, loc: h.loc }) as A.Term);
+    return { ...tgt, head: { type: 'var', name: g[0], loc: h.loc }, path: [...path, ...tgt.path] };
+  }
+
+  /** Whether a (resolved) `with` target replaces part of input or data, not a function. */
+  private isDocumentTarget(ctx: Ctx, tgt: A.RefTerm): boolean {
+    if (!isInputOrData(ctx, tgt)) return false;
+    if (tgt.head.type !== 'var' || tgt.head.name !== 'data') return true;
+    const path: string[] = [];
+    for (const p of tgt.path) {
+      if (p.type !== 'string') return true;
+      path.push(p.value);
+    }
+    return nodeAt(this.tree, path)?.group?.kind !== 'function';
   }
 
   /** The key and arity of a function or built-in named as a `with` target. */
