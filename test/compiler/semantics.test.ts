@@ -171,3 +171,22 @@ describe('zero-argument functions and with targets through imports', () => {
     expect(withLib('q if data.lib.f(1) == 5\np if { q with data.lib.f as 5 }')).toEqual(PASS);
   });
 });
+
+describe('CheckSafetyRuleBodies: variables in a reference argument\'s brackets are outputs', () => {
+  test('CheckSafetyRuleBodies: foo == input.foos[foo] iterates the reference to bind foo (key/value fixpoint)', () => {
+    expect(p('p := foo if { some foo; foo == input.foos[foo] }', { foos: [2, 1, 0] }, [1])).toEqual(PASS);
+    expect(p('p if { some foo; foo == input.foos[foo] }', { foos: ['foo'] }, [])).toEqual(PASS);
+  });
+
+  test('CheckSafetyRuleBodies: a call, an operator and a nested call bind through a reference argument', () => {
+    const a = { a: { k: 'k', j: 'z' } };
+    expect(p('f(a, b) if a == b\np contains x if f(x, input.a[x])', a, [['k']])).toEqual(PASS);
+    expect(p('p contains x if x != input.a[x]', a, [['j']])).toEqual(PASS);
+    expect(p('p contains x if lower(input.a[x]) == x', { a: { k: 'K', j: 'z' } }, [['k']])).toEqual(PASS);
+  });
+
+  test('CheckSafetyRuleBodies: a variable only outside brackets stays unsafe', () => {
+    expect(compileErrors('package generated\np if x == 1')).toEqual(['g.rego:2:6: var x is unsafe']);
+    expect(compileErrors('package generated\nf(y) := y\np if f(x)')).toEqual(['g.rego:3:6: var x is unsafe']);
+  });
+});

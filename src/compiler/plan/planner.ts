@@ -15,7 +15,7 @@ import type { Block, Const, ConstId, Func, Local, Plan, Program, Stmt } from '..
 import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
-import { hoistFromNegation } from './negation';
+import { hoistDynamicTerms } from './dynamic-terms';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
 
 /**
@@ -137,7 +137,7 @@ export class Planner {
   private funcs: Func[] = [];
   private specialized = new Map<object, Map<string, number>>();
   private inProgress = new Map<object, Set<string>>();
-  /** counter for the variables of terms moved out of negations (`$neg0`, …: no Rego name can collide) */
+  /** counter for the variables of terms moved out of an expression (`$dyn0`, …: no Rego name can collide) */
   private freshVars = 0;
 
   private cached(o: object, key: string): number | undefined {
@@ -627,7 +627,7 @@ export class Planner {
         return true;
       }
       case 'term':
-        return this.termStmtReady(ctx, v.term, env);
+        return this.termStmtReady(ctx, v.term, env) || this.hoistedReady(ctx, e, env);
     }
   }
 
@@ -694,7 +694,7 @@ export class Planner {
         });
       }
       // the terms OPA evaluates before the negation run first: when one is undefined, so is the body
-      const { support, core } = hoistFromNegation(e, (n) => !this.isLocal(ctx, n), () => `$neg${this.freshVars++}`);
+      const { support, core } = this.hoist(ctx, e);
       const negate = (env1: Env): void => {
         // not: succeeds when the expression has no solution. A flag records a solution; break leaves early.
         const flag = fb.local();
@@ -709,10 +709,47 @@ export class Planner {
         fb.emit({ op: 'is_undefined', a: flag });
         k(env1);
       };
-      const step = (i: number, env1: Env): void => (i === support.length ? negate(env1) : this.lowerPositive(ctx, support[i], env1, (env2) => step(i + 1, env2)));
-      return step(0, env);
+      return this.lowerSupport(ctx, support, 0, env, negate);
+    }
+    // a call whose reference arguments bind its variables: those references first (see exprReady)
+    if (e.value.type === 'term' && !this.termStmtReady(ctx, e.value.term, env) && this.hoistedReady(ctx, e, env)) {
+      const { support, core } = this.hoist(ctx, e);
+      return this.lowerSupport(ctx, support, 0, env, (env1) => this.lowerPositive(ctx, core, env1, k));
     }
     this.lowerPositive(ctx, e, env, k);
+  }
+
+  /** Split e as OPA's RewriteExprTerms / RewriteDynamicTerms do (see dynamic-terms.ts). */
+  private hoist(ctx: Ctx, e: A.Expr, fresh = () => `$dyn${this.freshVars++}`) {
+    return hoistDynamicTerms(e, (n) => !this.isLocal(ctx, n), fresh);
+  }
+
+  private lowerSupport(ctx: Ctx, support: A.Expr[], i: number, env: Env, k: K): void {
+    if (i === support.length) return k(env);
+    this.lowerPositive(ctx, support[i], env, (env2) => this.lowerSupport(ctx, support, i + 1, env2, k));
+  }
+
+  /**
+   * Whether a call statement is safe once its moved-out terms run first: the variables in the brackets
+   * of a reference argument are outputs of that reference (OPA's safety rule for calls).
+   */
+  private hoistedReady(ctx: Ctx, e: A.Expr, env: Env): boolean {
+    if (e.negated || e.value.type !== 'term' || e.value.term.type !== 'call') return false;
+    const t = e.value.term;
+    if (isOp(t, 'eq') || isOp(t, 'assign')) return false;
+    let n = 0;
+    const { support, core } = this.hoist(ctx, e, () => `$probe${n++}`);
+    if (support.length === 0 || core.value.type !== 'term') return false;
+    const vars = new Map(env.vars);
+    for (const s of support) {
+      const [v, term] = (s.value as { term: A.CallTerm }).term.args;
+      if (!this.canEval(ctx, term, { ...env, vars })) return false;
+      const bound = new Set<string>();
+      scopeVarsTerm(term, bound);
+      scopeVarsTerm(v, bound);
+      for (const x of bound) if (this.isLocal(ctx, x) && !vars.has(x)) vars.set(x, -1);
+    }
+    return this.termStmtReady(ctx, core.value.term, { ...env, vars });
   }
 
   private lowerPositive(ctx: Ctx, e: A.Expr, env: Env, k: K): void {

@@ -18,22 +18,29 @@
  *      arguments when the term is a composite.
  * References in brackets move out before the reference holding them. Comprehensions stay: they always
  * have a value, so evaluating one inside or outside the negation answers the same.
+ *
+ * The same split serves a positive call whose arguments bind their own variables: OPA's safety check
+ * counts the variables in a reference argument's brackets as outputs (`f(x, input.a[x])`,
+ * `foo == input.foos[foo]`), which is sound because the reference is evaluated first. For a positive
+ * statement moving terms out changes no answer, so `==` is treated as a call there (its reference
+ * operands move out too) and the planner keeps lowering it as a comparison.
  */
 import type { Expr, Term, VarTerm } from '../ast';
 import { isOp } from './vars';
 
-export interface HoistedNegation {
+export interface HoistedTerms {
   /** positive `v = term` expressions to evaluate first, in order */
   support: Expr[];
-  /** the negated expression, its moved terms replaced by their variables */
+  /** the expression, its moved terms replaced by their variables */
   core: Expr;
 }
 
 /**
- * Split `not …` as OPA's compiler does. `isGlobal(name)` tells whether a variable name is not a local
- * (a rule, an import, `input`, `data`): OPA sees those as references. `fresh()` names a new variable.
+ * Split an expression as OPA's compiler does. `isGlobal(name)` tells whether a variable name is not a
+ * local (a rule, an import, `input`, `data`): OPA sees those as references. `fresh()` names a new
+ * variable.
  */
-export function hoistFromNegation(e: Expr, isGlobal: (name: string) => boolean, fresh: () => string): HoistedNegation {
+export function hoistDynamicTerms(e: Expr, isGlobal: (name: string) => boolean, fresh: () => string): HoistedTerms {
   const support: Expr[] = [];
   const v = e.value;
   if (v.type !== 'term') return { support, core: e };
@@ -95,7 +102,7 @@ export function hoistFromNegation(e: Expr, isGlobal: (name: string) => boolean, 
   const t0 = v.term;
   if (t0.type === 'call') {
     const call = { ...t0, args: t0.args.map(expand) };
-    const unification = isOp(call, 'eq') || (isOp(call, 'equal') && call.args.length === 2);
+    const unification = isOp(call, 'eq') || (e.negated && isOp(call, 'equal') && call.args.length === 2);
     term = { ...call, args: call.args.map(unification ? dynInPlace : dynOne) };
   } else {
     term = dynInPlace(expand(t0));
