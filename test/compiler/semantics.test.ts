@@ -143,6 +143,11 @@ describe('ResolveRefs / RewriteLocalVars: a declared name shadows a rule only wh
     expect(p('r := 7\np if { every r in [1] { r == 1 }; r == 7 }', {}, [true])).toEqual(PASS);
   });
 
+  test('RewriteLocalVars: a comprehension declaring a name does not close over the outer one', () => {
+    expect(p('p := x if [x | x := 1][0] = x', {}, [1])).toEqual(PASS);
+    expect(p('p := [ys, x] if { ys := [x | x := 2]; x := 1 }', {}, [[[2], 1]])).toEqual(PASS);
+  });
+
   test('ResolveRefs: each else branch has its own declarations', () => {
     expect(doc('r := 7\np := r if { false } else := y if { r := 5; y := r + 1 }\nq if { r == 7 } else if { r := 1 }', { r: 7, p: 6, q: true })).toEqual(PASS);
   });

@@ -38,10 +38,12 @@ export function needs(t: Term, r: NameResolver, outer: Set<string>, out: Set<str
     case 'arraycompr':
     case 'setcompr':
     case 'objectcompr': {
-      // a comprehension closes over the variables it shares with the enclosing body
+      // a comprehension closes over the variables it shares with the enclosing body, except those it
+      // declares itself (`:=` / `some` there make a new local)
       const vs = new Set<string>();
       allVarsTerm(t, vs);
-      for (const v of vs) if (outer.has(v) && r.isLocal(v) && !r.declaredHere?.has(v)) out.add(v);
+      const own = comprehensionLocals(new Set(), t.body);
+      for (const v of vs) if (!own.has(v) && outer.has(v) && r.isLocal(v) && !r.declaredHere?.has(v)) out.add(v);
       return;
     }
     default:
