@@ -195,3 +195,17 @@ describe('CheckSafetyRuleBodies: variables in a reference argument\'s brackets a
     expect(compileErrors('package generated\nf(y) := y\np if f(x)')).toEqual(['g.rego:3:6: var x is unsafe']);
   });
 });
+
+describe('checks OPA makes at compile time that we made at run time or not at all', () => {
+  test('CheckDeprecatedBuiltins: a Rego v1 module may not call any, all, set_diff, re_match, …', () => {
+    expect(compileErrors('package generated\np := any([true])')).toEqual(['g.rego:2:6: deprecated built-in function calls in expression: any']);
+    expect(compileErrors('package generated\np if re_match("a", "a")')).toEqual(['g.rego:2:6: deprecated built-in function calls in expression: re_match']);
+    // a function of the package with that name is not the built-in
+    expect(p('all(xs) if { every x in xs { x } }\np := all([true])', {}, [true])).toEqual(PASS);
+  });
+
+  test('CheckDuplicateImports: two imports binding one name are refused', () => {
+    expect(compileErrors('package generated\nimport data.a\nimport data.b as a\np := 1')).toEqual(['g.rego:3:1: import must not shadow import data.a']);
+    expect(compileErrors('package generated\nimport input.x\nimport data.x\np := 1')).toEqual(['g.rego:3:1: import must not shadow import input.x']);
+  });
+});

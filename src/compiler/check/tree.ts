@@ -179,15 +179,26 @@ export function moduleScope(m: Module, tree: RuleTree, errors: RegoError[]): Sco
   const globals = new Map<string, string[]>();
   const pkg = nodeAt(tree, m.package.path);
   if (pkg) for (const k of pkg.children.keys()) globals.set(k, ['data', ...m.package.path, k]);
+  // CheckDuplicateImports: two imports may not bind the same name (the last path element or the alias)
+  const imported = new Map<string, Import>();
   for (const imp of m.imports) {
     const p = importPath(imp, errors);
     if (!p) continue;
+    const name = imp.alias ?? p[p.length - 1];
+    const prev = imported.get(name);
+    if (prev) errors.push(new RegoError('rego_compile_error', imp.loc, `import must not shadow import ${importText(prev)}`));
+    else imported.set(name, imp);
     if (p[0] === 'future' || p[0] === 'rego') continue;
     const alias = imp.alias ?? p[p.length - 1];
     if (p.length === 1 && !imp.alias) continue; // `import data` / `import input`: nothing new
     globals.set(alias, p);
   }
   return { module: m, globals };
+}
+
+function importText(imp: Import): string {
+  const parts = [imp.path.head.type === 'var' ? imp.path.head.name : '?', ...imp.path.path.map((t) => (t.type === 'string' ? t.value : '?'))];
+  return parts.join('.') + (imp.alias ? ` as ${imp.alias}` : '');
 }
 
 function importPath(imp: Import, errors: RegoError[]): string[] | undefined {

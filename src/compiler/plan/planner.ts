@@ -1416,6 +1416,10 @@ export class Planner {
     const fb = ctx.fb;
     if (isOp(t, 'eq') || isOp(t, 'assign')) throw unsupported(t.loc, 'unification used as a value');
     const r = this.resolveCall(ctx, t);
+    // CheckDeprecatedBuiltins: a Rego v1 module may not call them
+    if ('builtin' in r && lookupBuiltinInfo(r.builtin)?.deprecated) {
+      throw new RegoError('rego_type_error', t.loc, `deprecated built-in function calls in expression: ${r.builtin}`);
+    }
     const arity = 'group' in r ? r.group.arity : r.arity;
     if (t.args.length === arity + 1) {
       // f(x, out) used as a value: the result is whether out matches
