@@ -204,6 +204,11 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(p('all(xs) if { every x in xs { x } }\np := all([true])', {}, [true])).toEqual(PASS);
   });
 
+  test('CheckKeywordOverrides: a rule named input or data is refused', () => {
+    expect(compileErrors('package generated\ninput := 1\np := 2')).toEqual(['g.rego:2:1: rules must not shadow input (use a different rule name)']);
+    expect(compileErrors('package generated\ndata.x := 1\np := 2')).toEqual(['g.rego:2:1: rules must not shadow data (use a different rule name)']);
+  });
+
   test('CheckDuplicateImports: two imports binding one name are refused', () => {
     expect(compileErrors('package generated\nimport data.a\nimport data.b as a\np := 1')).toEqual(['g.rego:3:1: import must not shadow import data.a']);
     expect(compileErrors('package generated\nimport input.x\nimport data.x\np := 1')).toEqual(['g.rego:3:1: import must not shadow import input.x']);

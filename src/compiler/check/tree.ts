@@ -120,6 +120,10 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
   let i = 0;
   while (i < terms.length && terms[i].type === 'string') i++;
   const staticPath = terms.slice(0, i).map((t) => (t as { value: string }).value);
+  // CheckKeywordOverrides (checkRootDocumentOverrides): a rule named input or data would hide the document
+  if (staticPath[0] === 'input' || staticPath[0] === 'data') {
+    throw new RegoError('rego_compile_error', rule.loc, `rules must not shadow ${staticPath[0]} (use a different rule name)`);
+  }
   const rest = terms.slice(i);
   // `f() := v` is the rule `f := v` in OPA (issue #6315): in its package's document, read as `f`
   const isFn = (rule.head.args?.length ?? 0) > 0;
