@@ -209,6 +209,13 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(compileErrors('package generated\ndata.x := 1\np := 2')).toEqual(['g.rego:2:1: rules must not shadow data (use a different rule name)']);
   });
 
+  test('RewriteLocalVars: a some-declared variable used nowhere is refused', () => {
+    expect(compileErrors('package generated\np if { some x; true }')).toEqual(['g.rego:2:8: declared var x unused']);
+    expect(compileErrors('package generated\np := [1 | some y; true]')).toEqual(['g.rego:2:11: declared var y unused']);
+    // used by the head, the comprehension term or another expression: fine
+    expect(run({ query: 'data.generated = x', modules: gen('p contains x if { some x; x = 1 }\nq := [y | some y; y = 2]\nw if { some k; input[k] }'), input: { a: 1 }, want_result: [{ x: { p: [1], q: [2], w: true } }] })).toEqual(PASS);
+  });
+
   test('CheckDuplicateImports: two imports binding one name are refused', () => {
     expect(compileErrors('package generated\nimport data.a\nimport data.b as a\np := 1')).toEqual(['g.rego:3:1: import must not shadow import data.a']);
     expect(compileErrors('package generated\nimport input.x\nimport data.x\np := 1')).toEqual(['g.rego:3:1: import must not shadow import input.x']);

@@ -563,6 +563,7 @@ export class Planner {
   // ------------------------------------------------------------ bodies
 
   lowerBody(ctx: Ctx, body: A.Body, env: Env, k: K): void {
+    checkDeclaredUsed(body, ctx.outer);
     const outer = new Set(ctx.outer);
     const declaredHere = new Set<string>();
     for (const e of body) {
@@ -1510,6 +1511,26 @@ export class Planner {
       fb.emit({ op: 'const', dst: res, c: this.constId({ t: 'bool', v: false }) });
     });
     return res;
+  }
+}
+
+/**
+ * RewriteLocalVars: a variable declared with `some x` must be used by another expression of its body or
+ * by what the body produces (`used`: the rule head, the comprehension term), else OPA refuses the body.
+ */
+function checkDeclaredUsed(body: A.Body, used: ReadonlySet<string>): void {
+  for (const e of body) {
+    if (e.value.type !== 'some') continue;
+    for (const x of e.value.vars) {
+      if (x.name === '_' || used.has(x.name)) continue;
+      const elsewhere = body.some((o) => {
+        if (o === e) return false;
+        const vs = new Set<string>();
+        allVarsExpr(o, vs);
+        return vs.has(x.name);
+      });
+      if (!elsewhere) throw new RegoError('rego_compile_error', e.loc, `declared var ${x.name} unused`);
+    }
   }
 }
 
