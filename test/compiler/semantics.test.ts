@@ -216,6 +216,16 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(run({ query: 'data.generated = x', modules: gen('p contains x if { some x; x = 1 }\nq := [y | some y; y = 2]\nw if { some k; input[k] }'), input: { a: 1 }, want_result: [{ x: { p: [1], q: [2], w: true } }] })).toEqual(PASS);
   });
 
+  test('RewriteRefsInHead: a function argument input.x is a value the call must match', () => {
+    expect(p('f(input.x) := 1\np := [f(2)]', { x: 2 }, [[1]])).toEqual(PASS);
+    expect(p('f(input.x) := 1\np := [f(3)]', { x: 2 }, [])).toEqual(PASS);
+  });
+
+  test('ResolveRefs: a function argument named input or data is refused', () => {
+    expect(compileErrors('package generated\nf(input) := 1\np := f(2)')).toEqual(['g.rego:2:3: args must not shadow input (use a different variable name)']);
+    expect(compileErrors('package generated\nf([data, 1]) := 1\np := f(2)')).toEqual(['g.rego:2:4: args must not shadow data (use a different variable name)']);
+  });
+
   test('CheckDuplicateImports: two imports binding one name are refused', () => {
     expect(compileErrors('package generated\nimport data.a\nimport data.b as a\np := 1')).toEqual(['g.rego:3:1: import must not shadow import data.a']);
     expect(compileErrors('package generated\nimport input.x\nimport data.x\np := 1')).toEqual(['g.rego:3:1: import must not shadow import input.x']);

@@ -106,6 +106,16 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
   return { root, groups };
 }
 
+/** OPA's ResolveRefs: a function argument may not be named input or data (in any pattern position). */
+function rejectRootDocumentArg(t: Term): void {
+  const v = t.type === 'ref' && t.path.length === 0 ? t.head : t;
+  if (v.type === 'var' && (v.name === 'input' || v.name === 'data')) {
+    throw new RegoError('rego_compile_error', t.loc, `args must not shadow ${v.name} (use a different variable name)`);
+  }
+  if (t.type === 'array') t.items.forEach(rejectRootDocumentArg);
+  if (t.type === 'object') for (const [, v] of t.items) rejectRootDocumentArg(v);
+}
+
 /** A partial-object group whose children are all complete rules with nothing below them. */
 export function isMergeableOverlap(g: RuleGroup, n: TreeNode): boolean {
   if (g.kind !== 'object') return false;
@@ -125,6 +135,7 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
     throw new RegoError('rego_compile_error', rule.loc, `rules must not shadow ${staticPath[0]} (use a different rule name)`);
   }
   const rest = terms.slice(i);
+  for (const a of rule.head.args ?? []) rejectRootDocumentArg(a);
   // `f() := v` is the rule `f := v` in OPA (issue #6315): in its package's document, read as `f`
   const isFn = (rule.head.args?.length ?? 0) > 0;
   const isSet = rule.head.key !== undefined;

@@ -316,6 +316,9 @@ export class Planner {
     const scope = this.scopes.get(def.module)!;
     const locals = new Set<string>();
     for (const a of def.rule.head.args ?? []) allVarsTerm(a, locals);
+    // an argument `input.x` is a value to match (OPA's RewriteRefsInHead), not a variable named input
+    locals.delete('input');
+    locals.delete('data');
     declaredNames(branch.body, locals);
     // head variables that are not rule names resolve locally as well (checked for safety later)
     return { fb, scope, locals, outer: new Set() };
