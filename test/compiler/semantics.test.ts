@@ -226,6 +226,15 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(compileErrors('package generated\nf([data, 1]) := 1\np := f(2)')).toEqual(['g.rego:2:4: args must not shadow data (use a different variable name)']);
   });
 
+  test('CheckTypes: a built-in called with a literal of a type it does not take is refused', () => {
+    expect(compileErrors('package generated\np := "a" + "b"')).toEqual(['g.rego:2:6: plus: invalid argument(s): argument 1 is a string, plus takes number']);
+    expect(compileErrors('package generated\np := count(5)')).toEqual(['g.rego:2:6: count: invalid argument(s): argument 1 is a number, count takes string or array or set or object']);
+    expect(compileErrors('package generated\np := sprintf("%s", "a")')).toEqual(['g.rego:2:6: sprintf: invalid argument(s): argument 2 is a string, sprintf takes array']);
+    // literals it does take, and values whose type needs inference, compile
+    expect(p('p := [count([x | some x in [1]]), concat(",", {"a"}), {1, 2} - {1}]', {}, [[1, 'a', [2]]])).toEqual(PASS);
+    expect(p('p := count(input.x)', { x: 'ab' }, [2])).toEqual(PASS);
+  });
+
   test('CheckDuplicateImports: two imports binding one name are refused', () => {
     expect(compileErrors('package generated\nimport data.a\nimport data.b as a\np := 1')).toEqual(['g.rego:3:1: import must not shadow import data.a']);
     expect(compileErrors('package generated\nimport input.x\nimport data.x\np := 1')).toEqual(['g.rego:3:1: import must not shadow import input.x']);

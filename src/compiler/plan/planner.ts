@@ -16,6 +16,7 @@ import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
 import { hoistDynamicTerms } from './dynamic-terms';
+import { checkLiteralArgs } from './literal-types';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
 
 /**
@@ -1462,7 +1463,9 @@ export class Planner {
     }
     const name = r.builtin;
     if (name === 'print') throw unsupported(t.loc, 'print');
-    if (lookupBuiltinInfo(name)?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
+    const info = lookupBuiltinInfo(name);
+    if (info?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
+    if (info) checkLiteralArgs(info, t.args, t.loc);
     if (name === 'equal' || name === 'neq') {
       return this.evalTerms(ctx, t.args, env, ([a, b], env2) => k(this.boolOf(fb, (): void => {
         fb.emit(name === 'equal' ? { op: 'equal', a, b } : { op: 'not_equal', a, b });
