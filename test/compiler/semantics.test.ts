@@ -89,6 +89,13 @@ describe('RewriteDynamicTerms / RewriteExprTerms: what is evaluated before a neg
     expect(p('f(x) if x == 1\nq if not f(input.a)\np if { not q with input as {} }', {}, [true])).toEqual(PASS);
   });
 
+  test('RewriteWithValues: a with value is evaluated before, and outside, the negation', () => {
+    const body = 'q if input.y == 1\np if not q with input as input.x';
+    expect(p(body, {}, [])).toEqual(PASS);
+    expect(p(body, { x: { y: 2 } }, [true])).toEqual(PASS);
+    expect(p(body, { x: { y: 1 } }, [])).toEqual(PASS);
+  });
+
   test('CheckSafetyRuleBodies: a wildcard in a negation is unsafe (a negation cannot iterate)', () => {
     expect(compileErrors('package generated\np if not input.steps[_].tool == "go-test"')).toEqual(['g.rego:2:22: var _ is unsafe']);
     expect(compileErrors('package generated\nf(x) if x == 1\np if not f(input.xs[_])')).toEqual(['g.rego:3:21: var _ is unsafe']);
