@@ -219,6 +219,9 @@ describe('checks OPA makes at compile time that we made at run time or not at al
   test('RewriteLocalVars: a some-declared variable used nowhere is refused', () => {
     expect(compileErrors('package generated\np if { some x; true }')).toEqual(['g.rego:2:8: declared var x unused']);
     expect(compileErrors('package generated\np := [1 | some y; true]')).toEqual(['g.rego:2:11: declared var y unused']);
+    // an every's key and value must be used by its body
+    expect(compileErrors('package generated\np if every x in [] { false }')).toEqual(['g.rego:2:6: declared var x unused']);
+    expect(p('p if every _, x in [1] { x > 0 }', {}, [true])).toEqual(PASS);
     // used by the head, the comprehension term or another expression: fine
     expect(run({ query: 'data.generated = x', modules: gen('p contains x if { some x; x = 1 }\nq := [y | some y; y = 2]\nw if { some k; input[k] }'), input: { a: 1 }, want_result: [{ x: { p: [1], q: [2], w: true } }] })).toEqual(PASS);
   });

@@ -796,6 +796,7 @@ export class Planner {
 
   private lowerEvery(ctx0: Ctx, e: A.Expr, v: Extract<A.ExprValue, { type: 'every' }>, env: Env, k: K): void {
     const fb = ctx0.fb;
+    checkEveryVarsUsed(v, e.loc);
     // the domain is the enclosing body's; key and value are the every body's own names
     const ctx: Ctx = { ...ctx0, locals: everyLocals(ctx0.locals, v.key, v.value) };
     this.evalTerm(ctx0, v.domain, env, (dom, env1) => {
@@ -1537,6 +1538,15 @@ function checkDeclaredUsed(body: A.Body, used: ReadonlySet<string>): void {
       });
       if (!elsewhere) throw new RegoError('rego_compile_error', e.loc, `declared var ${x.name} unused`);
     }
+  }
+}
+
+/** RewriteLocalVars: an every's key and value are declared for its body, which must use them. */
+function checkEveryVarsUsed(v: Extract<A.ExprValue, { type: 'every' }>, loc: A.Location): void {
+  const inBody = new Set<string>();
+  for (const b of v.body) allVarsExpr(b, inBody);
+  for (const t of v.key ? [v.key, v.value] : [v.value]) {
+    if (t.type === 'var' && t.name !== '_' && !inBody.has(t.name)) throw new RegoError('rego_compile_error', loc, `declared var ${t.name} unused`);
   }
 }
 
