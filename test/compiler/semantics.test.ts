@@ -245,6 +245,21 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(p('p := count(input.x)', { x: 'ab' }, [2])).toEqual(PASS);
   });
 
+  test('CheckRuleConflicts: a rule whose ref is another module\'s package is refused', () => {
+    const errs = (mods: Array<[string, string]>): string[] => {
+      try {
+        compile({ modules: mods.map(([file, source]) => ({ file, source })), entrypoints: ['a'] });
+      } catch (e) {
+        if (e instanceof RegoErrors) return e.errors.map((x) => x.message);
+        throw e;
+      }
+      return [];
+    };
+    expect(errs([['a.rego', 'package a\nb := 1'], ['b.rego', 'package a.b\n']])).toEqual(['a.rego:1:1: package a.b conflicts with rule b defined at a.rego:2']);
+    // a rule with a variable in its ref is left to evaluation, as in OPA
+    expect(errs([['a.rego', 'package a\nb[x] := 1 if x := 1'], ['b.rego', 'package a.b\n']])).toEqual([]);
+  });
+
   test('CheckDuplicateImports: two imports binding one name are refused', () => {
     expect(compileErrors('package generated\nimport data.a\nimport data.b as a\np := 1')).toEqual(['g.rego:3:1: import must not shadow import data.a']);
     expect(compileErrors('package generated\nimport input.x\nimport data.x\np := 1')).toEqual(['g.rego:3:1: import must not shadow import input.x']);

@@ -91,6 +91,19 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
       }
     }
   }
+  // CheckRuleConflicts: a rule whose whole ref is a package of another module (`b := 1` in package a,
+  // and a module `package a.b`) is refused, even when that package has no rules.
+  const packages = new Map<string, Module>();
+  for (const m of modules) packages.set(m.package.path.join('.'), m);
+  for (const g of groups) {
+    if (g.kind === 'object' || g.kind === 'nested') continue; // a dynamic ref: only evaluation can tell
+    const other = packages.get(g.path.join('.'));
+    const d = g.defs[0] ?? g.defaults[0];
+    if (other && d) {
+      const rel = g.path.slice(d.module.package.path.length).join('.');
+      errors.push(new RegoError('rego_type_error', d.module.package.loc, `package ${g.path.join('.')} conflicts with rule ${rel} defined at ${d.rule.loc.file}:${d.rule.loc.line}`));
+    }
+  }
   // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`), with one exception the
   // planner merges exactly: a partial object `p[k] := v` whose children are complete leaf rules
   // (`p.foo := "bar"`). Both define a key one level below p, so a key produced by both is the same
