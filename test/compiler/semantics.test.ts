@@ -178,6 +178,10 @@ describe('zero-argument functions and with targets through imports', () => {
     expect(withLib('import data.lib\nq if lib.f(1) == 5\np if { q with lib.f as 5 }')).toEqual(PASS);
   });
 
+  test('RewriteWithValues: a with target that is neither a document nor a function is OPA\'s error', () => {
+    expect(compileErrors('package generated\nq := input.a\np if { x := 1; q with x as 2 }')).toEqual(['g.rego:3:18: with keyword target must reference existing input, data, or a function']);
+  });
+
   test('ResolveRefs: a with target naming a rule of the package replaces that rule', () => {
     expect(withLib('q if r == 5\nr := 1\np if { q with r as 5 }')).toEqual(PASS);
     expect(withLib('q if data.lib.f(1) == 5\np if { q with data.lib.f as 5 }')).toEqual(PASS);

@@ -946,7 +946,11 @@ export class Planner {
     let r;
     try {
       r = this.resolveCall(ctx, { type: 'call', fn: tgt, args: [], loc });
-    } catch {
+    } catch (e) {
+      // neither a document nor a function or built-in: OPA's RewriteWithValues refuses it too
+      if (e instanceof RegoError && e.code === 'rego_type_error') {
+        throw new RegoError('rego_type_error', loc, 'with keyword target must reference existing input, data, or a function');
+      }
       throw unsupported(loc, `with on ${refText(tgt)}`);
     }
     if ('group' in r) return ['data.' + r.group.path.join('.'), r.group.arity];
