@@ -96,7 +96,8 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
   const packages = new Map<string, Module>();
   for (const m of modules) packages.set(m.package.path.join('.'), m);
   for (const g of groups) {
-    if (g.kind === 'object' || g.kind === 'nested') continue; // a dynamic ref: only evaluation can tell
+    // a ref with a variable: only evaluation can tell
+    if (g.kind === 'object' || g.kind === 'nested' || g.defs.some((d) => d.rest.length > 0)) continue;
     const other = packages.get(g.path.join('.'));
     const d = g.defs[0] ?? g.defaults[0];
     if (other && d) {
