@@ -1,5 +1,5 @@
 /**
- * What OPA evaluates outside a negation. OPA's compiler rewrites every expression before evaluation
+ * What OPA evaluates before an expression, and so outside a negation. OPA's compiler rewrites every expression before evaluation
  * (stages RewriteExprTerms, RewriteEquals and RewriteDynamicTerms of v1/ast/compile.go), and for a
  * negated expression that rewriting decides the answer: the terms it moves out become positive
  * expressions that run *before* the `not`, so when one of them is undefined the whole body is
