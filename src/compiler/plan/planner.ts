@@ -1426,7 +1426,8 @@ export class Planner {
     const fb = ctx.fb;
     if (isOp(t, 'eq') || isOp(t, 'assign')) throw unsupported(t.loc, 'unification used as a value');
     const r = this.resolveCall(ctx, t);
-    // CheckDeprecatedBuiltins: a Rego v1 module may not call them
+    // CheckDeprecatedBuiltins: a Rego v1 module may not call them (OPA allows them in v0 modules: once
+    // those are parsed, this check must look at the module's version)
     if ('builtin' in r && lookupBuiltinInfo(r.builtin)?.deprecated) {
       throw new RegoError('rego_type_error', t.loc, `deprecated built-in function calls in expression: ${r.builtin}`);
     }
