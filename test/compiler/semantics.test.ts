@@ -264,6 +264,16 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(errs([['a.rego', 'package a\nb[x] := 1 if x := 1'], ['b.rego', 'package a.b\n']])).toEqual([]);
   });
 
+  test('CheckTypes: a missing key of a constant object rule is an undefined ref', () => {
+    const config = 'config := {"max_depth": 2, "nested": {"a": 1}, "list": [1]}\n';
+    expect(compileErrors(`package generated\n${config}p if input.d > config.max_depht`)).toEqual(['g.rego:3:16: undefined ref: data.generated.config.max_depht']);
+    expect(compileErrors(`package generated\n${config}p if config.nested.b`)).toEqual(['g.rego:3:6: undefined ref: data.generated.config.nested.b']);
+    expect(compileErrors(`package generated\n${config}p := config.max_depth.x`)).toEqual(['g.rego:3:6: undefined ref: data.generated.config.max_depth.x']);
+    expect(p(`${config}p := [config.max_depth, config.nested.a, config.list[0]]`, {}, [[2, 1, 1]])).toEqual(PASS);
+    // a rule with a body (or several definitions) has no static keys to check
+    expect(p('config := {"a": 1} if true\np := 1 if config.b', {}, [])).toEqual(PASS);
+  });
+
   test('CheckDuplicateImports: two imports binding one name are refused', () => {
     expect(compileErrors('package generated\nimport data.a\nimport data.b as a\np := 1')).toEqual(['g.rego:3:1: import must not shadow import data.a']);
     expect(compileErrors('package generated\nimport input.x\nimport data.x\np := 1')).toEqual(['g.rego:3:1: import must not shadow import input.x']);

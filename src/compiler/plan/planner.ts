@@ -1340,6 +1340,7 @@ export class Planner {
   private dataPath(ctx: Ctx, node: TreeNode, keys: A.Term[], i: number, env: Env, k: KV, loc: A.Location): void {
     const fb = ctx.fb;
     if (node.group) {
+      checkConstantRef(node, keys, i, loc);
       const l = this.nodeValue(fb, node, env, loc);
       return this.dynamicPath(ctx, l, keys, i, env, k);
     }
@@ -1543,6 +1544,32 @@ function checkDeclaredUsed(body: A.Body, used: ReadonlySet<string>): void {
       });
       if (!elsewhere) throw new RegoError('rego_compile_error', e.loc, `declared var ${x.name} unused`);
     }
+  }
+}
+
+/**
+ * The part of OPA's CheckTypes that needs no inference for references: a rule defined once, without a
+ * body, as an object literal has exactly those keys, so `config.missing` is OPA's `undefined ref` type
+ * error (a typo there would otherwise make a condition silently undefined).
+ */
+function checkConstantRef(node: TreeNode, keys: A.Term[], i: number, loc: A.Location): void {
+  const g = node.group!;
+  const def = g.defs[0];
+  if (g.kind !== 'complete' || g.defs.length !== 1 || g.defaults.length || node.children.size) return;
+  if (def.rule.body.length || def.rule.else || !def.rule.head.value) return;
+  let cur: A.Term = def.rule.head.value;
+  for (let j = i; j < keys.length; j++) {
+    const key = keys[j];
+    if (key.type !== 'string') return;
+    // a scalar or an array has no string keys; an object literal has exactly its own
+    const noKeys = ['null', 'boolean', 'number', 'string', 'array'].includes(cur.type);
+    if (!noKeys && (cur.type !== 'object' || cur.items.some(([kt]) => kt.type !== 'string'))) return;
+    const hit = cur.type === 'object' ? cur.items.find(([kt]) => (kt as A.StringTerm).value === key.value) : undefined;
+    if (!hit) {
+      const text = ['data', ...node.path, ...keys.slice(i, j + 1).map((t) => (t as A.StringTerm).value)].join('.');
+      throw new RegoError('rego_type_error', loc, `undefined ref: ${text}`);
+    }
+    cur = hit[1];
   }
 }
 
