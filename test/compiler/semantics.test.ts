@@ -72,7 +72,7 @@ describe('RewriteDynamicTerms / RewriteExprTerms: what is evaluated before a neg
     expect(p('p if not count(input.xs) > 0', {}, [])).toEqual(PASS);
     expect(p('p if not count(input.xs) > 0', { xs: [] }, [true])).toEqual(PASS);
     // lower(5) is undefined (a built-in error outside strict mode), so the body is
-    expect(p('p if { x := 5; not lower(x) == "a" }', {}, [])).toEqual(PASS);
+    expect(p('p if { x := input.n; not lower(x) == "a" }', { n: 5 }, [])).toEqual(PASS);
   });
 
   test('negations that stay whole: a plain reference, a local, a lone rule', () => {
@@ -244,6 +244,8 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(compileErrors('package generated\np := "a" + "b"')).toEqual(['g.rego:2:6: plus: invalid argument(s): argument 1 is a string, plus takes number']);
     expect(compileErrors('package generated\np := count(5)')).toEqual(['g.rego:2:6: count: invalid argument(s): argument 1 is a number, count takes string or array or set or object']);
     expect(compileErrors('package generated\np := sprintf("%s", "a")')).toEqual(['g.rego:2:6: sprintf: invalid argument(s): argument 2 is a string, sprintf takes array']);
+    // a local bound to a literal has the literal's type
+    expect(compileErrors('package generated\np if { x := 5; count(x) > 0 }')).toEqual(['g.rego:2:16: count: invalid argument(s): argument 1 is a number, count takes string or array or set or object']);
     // literals it does take, and values whose type needs inference, compile
     expect(p('p := [count([x | some x in [1]]), concat(",", {"a"}), {1, 2} - {1}]', {}, [[1, 'a', [2]]])).toEqual(PASS);
     expect(p('p := count(input.x)', { x: 'ab' }, [2])).toEqual(PASS);

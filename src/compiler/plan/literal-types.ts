@@ -1,17 +1,19 @@
 /**
- * The part of OPA's type checker (stage CheckTypes) that needs no type inference: a built-in called
- * with a literal of a type it does not take (`"a" + 1`, `count(5)`, `lower(["A"])`) is a compile-time
- * `rego_type_error` in OPA, where we would only fail at run time (undefined, or an error in strict
- * mode). Arguments whose type needs inference (variables, references, calls) are not checked here.
+ * The part of OPA's type checker (stage CheckTypes) that needs no real inference: a built-in called
+ * with a literal of a type it does not take (`"a" + 1`, `count(5)`, `lower(["A"])`), or with a local
+ * bound to such a literal (`x := 5; count(x)`), is a compile-time `rego_type_error` in OPA, where we
+ * would only fail at run time (undefined, or an error in strict mode). The planner records the kind
+ * of each local it fills from a literal written in the policy; other values (references, calls, `with`
+ * replacements) have no kind here and are not checked.
  */
 import type { Location, Term } from '../ast';
 import { RegoError } from '../errors';
 import type { BuiltinInfo } from './builtins';
 
-type Kind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'set' | 'object';
+export type Kind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'set' | 'object';
 
 /** The type of a term that is known without inference, if any. */
-function literalKind(t: Term): Kind | undefined {
+export function literalKind(t: Term): Kind | undefined {
   switch (t.type) {
     case 'null':
     case 'boolean':
@@ -39,11 +41,10 @@ function admits(declared: string, k: Kind): boolean {
   return declared.split('|').includes(k);
 }
 
-/** Refuse a call of built-in `info` whose literal arguments it cannot take. */
-export function checkLiteralArgs(info: BuiltinInfo, args: Term[], loc: Location): void {
+/** Refuse a call of built-in `info` with arguments of these kinds (undefined: not known) it cannot take. */
+export function checkArgKinds(info: BuiltinInfo, kinds: Array<Kind | undefined>, loc: Location): void {
   if (!info.args) return;
-  args.forEach((a, i) => {
-    const k = literalKind(a);
+  kinds.forEach((k, i) => {
     const want = info.args![i];
     if (k && want && !admits(want, k)) {
       throw new RegoError('rego_type_error', loc, `${info.name}: invalid argument(s): argument ${i + 1} is ${k === 'array' || k === 'object' ? 'an' : 'a'} ${k}, ${info.name} takes ${want.split('|').join(' or ')}`);

@@ -16,7 +16,7 @@ import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
 import { hoistDynamicTerms } from './dynamic-terms';
-import { checkLiteralArgs } from './literal-types';
+import { type Kind, checkArgKinds, literalKind } from './literal-types';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
 
 /**
@@ -75,6 +75,8 @@ class FuncBuilder {
   nlocals: number;
   cur: Stmt[] = [];
   depth = 0;
+  /** locals filled from a literal of the policy, by kind (for the built-in argument type check) */
+  kinds = new Map<Local, Kind>();
   constructor(params: number) {
     this.nlocals = params;
   }
@@ -1226,8 +1228,13 @@ export class Planner {
     }
   }
 
-  private evalTerm(ctx: Ctx, t: A.Term, env: Env, k: KV): void {
+  private evalTerm(ctx: Ctx, t: A.Term, env: Env, k0: KV): void {
     const fb = ctx.fb;
+    const kind = literalKind(t);
+    const k: KV = (l, env2) => {
+      if (kind) fb.kinds.set(l, kind);
+      k0(l, env2);
+    };
     const c = this.constOf(t);
     if (c) return k(this.emitConst(fb, c), env);
     switch (t.type) {
@@ -1472,7 +1479,7 @@ export class Planner {
     if (name === 'print') throw unsupported(t.loc, 'print');
     const info = lookupBuiltinInfo(name);
     if (info?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
-    if (info) checkLiteralArgs(info, t.args, t.loc);
+
     if (name === 'equal' || name === 'neq') {
       return this.evalTerms(ctx, t.args, env, ([a, b], env2) => k(this.boolOf(fb, (): void => {
         fb.emit(name === 'equal' ? { op: 'equal', a, b } : { op: 'not_equal', a, b });
@@ -1505,6 +1512,7 @@ export class Planner {
     }
     if (!this.usedBuiltins.has(name)) this.usedBuiltins.set(name, t.loc);
     this.evalTerms(ctx, t.args, env, (ls, env2) => {
+      if (info) checkArgKinds(info, ls.map((l) => fb.kinds.get(l)), t.loc);
       const dst = fb.local();
       fb.emit({ op: 'call_builtin', dst, name, args: ls });
       k(dst, env2);
