@@ -150,8 +150,7 @@ export interface Module {
   /** all METADATA blocks in the file, in order (also attached to their package / rule) */
   annotations: Annotations[];
   /**
-   * 0: read as Rego v0 (and not importing rego.v1), so the checks v1 added (deprecated built-ins, rules
-   * or variables named input/data, duplicate imports) do not apply; absent: v1
+   * 0: read as Rego v0 (and not importing rego.v1): v0 syntax, deprecated built-ins allowed; absent: v1
    */
   regoVersion?: 0;
 }

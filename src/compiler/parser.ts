@@ -1209,33 +1209,9 @@ export function checkModule(module: Module): RegoError[] {
     for (let r: Rule | undefined = rule; r; r = r.else) checkRuleBody(r, rule.head.args, errors, version);
   }
   checkConflicts(module, errors);
-  if (version === 1) checkV1Strictness(module, errors);
+  // rules named input/data and two imports binding one name are refused in check/tree.ts, in v0 too
+  // (OPA accepts them in v0; what they would mean there is not worth guessing)
   return errors;
-}
-
-/**
- * Checks OPA 1.x makes in v1 (formerly its strict mode) and skips in v0: no rule named `input` or `data`,
- * no two imports binding one name.
- */
-function checkV1Strictness(module: Module, errors: RegoError[]): void {
-  for (const rule of module.rules) {
-    const h = rule.head.ref.head;
-    if (h.type === 'var' && (h.name === 'input' || h.name === 'data') && rule.head.ref.path.length === 0) {
-      errors.push(new RegoError('rego_compile_error', rule.loc, `rules must not shadow ${h.name} (use a different rule name)`));
-    }
-  }
-  const bound = new Map<string, Import>();
-  for (const imp of module.imports) {
-    const root = (imp.path.head as VarTerm).name;
-    if (root === 'future' || root === 'rego') continue;
-    const parts = imp.path.path.map((p) => (p as StringTerm).value);
-    const name = imp.alias ?? (parts.length > 0 ? parts[parts.length - 1] : root);
-    const prev = bound.get(name);
-    if (prev) {
-      const prevText = [(prev.path.head as VarTerm).name, ...prev.path.path.map((p) => (p as StringTerm).value)].join('.');
-      errors.push(new RegoError('rego_compile_error', imp.loc, `import must not shadow import ${prevText}`));
-    } else bound.set(name, imp);
-  }
 }
 
 type Occurrence = 'seen' | 'assigned' | 'declared' | 'arg';
@@ -1382,7 +1358,8 @@ function forEachVar(t: Term, fn: (v: VarTerm) => void, other?: (t: Term) => void
 type RuleKind = 'function' | 'set' | 'value';
 
 function ruleKind(r: Rule): RuleKind {
-  if (r.head.args) return 'function';
+  // a zero-argument "function" is a plain rule (see check/tree.ts)
+  if (r.head.args?.length) return 'function';
   if (r.head.key !== undefined) return 'set';
   return 'value';
 }

@@ -94,8 +94,11 @@ describe('compile() to a module the SDK loads', () => {
     ].join('\n');
     const p = await loadPolicy(compile({ modules: [{ file: 'lib.rego', source: lib }, { file: 'd.rego', source: src }], entrypoints: ['d/c'] }).wasm);
     expect(p.evaluate({ v: { z: 9 } }, 'd/c')).toEqual([{ result: ['const', 'orig', { z: 9 }, [3, 4]] }]);
-    const refused = errorsOf(() => compile({ modules: [{ file: 'd.rego', source: 'package d\nf(x) := x\nt if { f(1) with data.d.f as 2 }' }], entrypoints: ['d/t'] }));
-    expect(refused[0]).toMatch(/^d\.rego:3:\d+: unsupported: with on data\.d\.f \(replacing rules\)/);
+    // a function named by its data path is replaced like one named directly
+    const f = await loadPolicy(compile({ modules: [{ file: 'd.rego', source: 'package d\nf(x) := x\nt := y if { y := f(1) with data.d.f as 2 }' }], entrypoints: ['d/t'] }).wasm);
+    expect(f.evaluate({}, 'd/t')).toEqual([{ result: 2 }]);
+    const refused = errorsOf(() => compile({ modules: [{ file: 'lib.rego', source: lib }, { file: 'd.rego', source: 'package d\nt if { data.lib.q with data.lib as {} }' }], entrypoints: ['d/t'] }));
+    expect(refused[0]).toMatch(/^d\.rego:2:\d+: unsupported: with on data\.lib \(replacing rules\)/);
   });
 
   test('a built-in we lack is fine when every reachable call to it is replaced by with', async () => {

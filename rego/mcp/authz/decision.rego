@@ -128,9 +128,13 @@ deny contains {"code": "catalog.unknown_tool", "message": msg} if {
 	msg := sprintf("%s is not in the tool catalog", [tool_label])
 }
 
+# A negation evaluates its reference arguments first (OPA's rule): `not catalog_tool.access in […]`
+# would be undefined, not true, for an entry without an access class, so it is asked positively.
+catalog_access_valid if catalog_tool.access in ["read", "write", "destructive"]
+
 deny contains {"code": "catalog.bad_access", "message": msg} if {
 	catalog_tool
-	not catalog_tool.access in ["read", "write", "destructive"]
+	not catalog_access_valid
 	msg := sprintf("the catalog entry of %s has no valid access class", [tool_label])
 }
 

@@ -13,9 +13,13 @@ delegation_malformed if {
 	not is_array(chain)
 }
 
+# (`not is_string(link.sub)` would be undefined, not true, for a link without a subject: a negation
+# evaluates its reference arguments first.)
+link_has_subject(link) if is_string(link.sub)
+
 delegation_malformed if {
 	some link in delegation
-	not is_string(link.sub)
+	not link_has_subject(link)
 }
 
 # The current actor: the outermost `act`, or the agent itself when there is no chain.
@@ -45,12 +49,14 @@ agent_assurance_accepted if {
 }
 
 # The tighter of the estate-wide and the agent's own limit.
+agent_depth_limited if is_number(registration.max_delegation_depth)
+
 max_delegation_depth := min([data.estate.settings.max_delegation_depth, registration.max_delegation_depth]) if {
-	is_number(registration.max_delegation_depth)
+	agent_depth_limited
 }
 
 max_delegation_depth := data.estate.settings.max_delegation_depth if {
-	not is_number(registration.max_delegation_depth)
+	not agent_depth_limited
 }
 
 delegation_within_depth if count(delegation) <= max_delegation_depth
@@ -65,12 +71,14 @@ actor_acts_for_user if {
 	not user_verified
 }
 
+server_registered if input.tool.server in registration.servers
+
 agent_permitted if {
 	agent_present
 	not delegation_malformed
 	registration
 	agent_assurance_accepted
-	input.tool.server in registration.servers
+	server_registered
 	delegation_within_depth
 	actor_acts_for_user
 }
@@ -100,7 +108,7 @@ deny contains {"code": "agent.unregistered", "message": msg} if {
 
 deny contains {"code": "agent.server_not_allowed", "message": msg} if {
 	registration
-	not input.tool.server in registration.servers
+	not server_registered
 	msg := sprintf("%s is not registered for the %v server", [actor_label, input.tool.server])
 }
 

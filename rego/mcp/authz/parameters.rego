@@ -48,6 +48,12 @@ matches_pattern(pattern, value) if {
 	regex.match(pattern, value)
 }
 
+# The task's cap of that name, when it is a number.
+scope_limit(cap) := limit if {
+	limit := scope_constraints[cap]
+	is_number(limit)
+}
+
 record_in_user_tenant(kind, id) if {
 	is_string(id)
 	data.estate.directory[kind][id].tenant == user_tenant
@@ -131,7 +137,7 @@ deny contains {"code": "parameters.scope_limit_missing", "message": msg} if {
 	some name, _ in call_arguments
 	spec := param_specs[name]
 	cap := spec.bounded_by
-	not is_number(scope_constraints[cap])
+	not scope_limit(cap)
 	msg := sprintf("%v needs a %v constraint in %s, and it sets none", [name, cap, task_label])
 }
 

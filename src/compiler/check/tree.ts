@@ -91,6 +91,20 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
       }
     }
   }
+  // CheckRuleConflicts: a rule whose whole ref is a package of another module (`b := 1` in package a,
+  // and a module `package a.b`) is refused, even when that package has no rules.
+  const packages = new Map<string, Module>();
+  for (const m of modules) packages.set(m.package.path.join('.'), m);
+  for (const g of groups) {
+    // a ref with a variable: only evaluation can tell
+    if (g.kind === 'object' || g.kind === 'nested' || g.defs.some((d) => d.rest.length > 0)) continue;
+    const other = packages.get(g.path.join('.'));
+    const d = g.defs[0] ?? g.defaults[0];
+    if (other && d) {
+      const rel = g.path.slice(d.module.package.path.length).join('.');
+      errors.push(new RegoError('rego_type_error', d.module.package.loc, `package ${g.path.join('.')} conflicts with rule ${rel} defined at ${d.rule.loc.file}:${d.rule.loc.line}`));
+    }
+  }
   // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`), with one exception the
   // planner merges exactly: a partial object `p[k] := v` whose children are complete leaf rules
   // (`p.foo := "bar"`). Both define a key one level below p, so a key produced by both is the same
@@ -104,6 +118,16 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
     }
   }
   return { root, groups };
+}
+
+/** OPA's ResolveRefs: a function argument may not be named input or data (in any pattern position). */
+function rejectRootDocumentArg(t: Term): void {
+  const v = t.type === 'ref' && t.path.length === 0 ? t.head : t;
+  if (v.type === 'var' && (v.name === 'input' || v.name === 'data')) {
+    throw new RegoError('rego_compile_error', t.loc, `args must not shadow ${v.name} (use a different variable name)`);
+  }
+  if (t.type === 'array') t.items.forEach(rejectRootDocumentArg);
+  if (t.type === 'object') for (const [, v] of t.items) rejectRootDocumentArg(v);
 }
 
 /** A partial-object group whose children are all complete rules with nothing below them. */
@@ -120,8 +144,14 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
   let i = 0;
   while (i < terms.length && terms[i].type === 'string') i++;
   const staticPath = terms.slice(0, i).map((t) => (t as { value: string }).value);
+  // CheckKeywordOverrides (checkRootDocumentOverrides): a rule named input or data would hide the document
+  if (staticPath[0] === 'input' || staticPath[0] === 'data') {
+    throw new RegoError('rego_compile_error', rule.loc, `rules must not shadow ${staticPath[0]} (use a different rule name)`);
+  }
   const rest = terms.slice(i);
-  const isFn = rule.head.args !== undefined;
+  for (const a of rule.head.args ?? []) rejectRootDocumentArg(a);
+  // `f() := v` is the rule `f := v` in OPA (issue #6315): in its package's document, read as `f`
+  const isFn = (rule.head.args?.length ?? 0) > 0;
   const isSet = rule.head.key !== undefined;
   let kind: GroupKind;
   if (isFn) {
@@ -178,15 +208,26 @@ export function moduleScope(m: Module, tree: RuleTree, errors: RegoError[]): Sco
   const globals = new Map<string, string[]>();
   const pkg = nodeAt(tree, m.package.path);
   if (pkg) for (const k of pkg.children.keys()) globals.set(k, ['data', ...m.package.path, k]);
+  // CheckDuplicateImports: two imports may not bind the same name (the last path element or the alias)
+  const imported = new Map<string, Import>();
   for (const imp of m.imports) {
     const p = importPath(imp, errors);
     if (!p) continue;
-    if (p[0] === 'future' || p[0] === 'rego') continue;
+    if (p[0] === 'future' || p[0] === 'rego') continue; // keyword imports bind no name
+    const name = imp.alias ?? p[p.length - 1];
+    const prev = imported.get(name);
+    if (prev) errors.push(new RegoError('rego_compile_error', imp.loc, `import must not shadow import ${importText(prev)}`));
+    else imported.set(name, imp);
     const alias = imp.alias ?? p[p.length - 1];
     if (p.length === 1 && !imp.alias) continue; // `import data` / `import input`: nothing new
     globals.set(alias, p);
   }
   return { module: m, globals };
+}
+
+function importText(imp: Import): string {
+  const parts = [imp.path.head.type === 'var' ? imp.path.head.name : '?', ...imp.path.path.map((t) => (t.type === 'string' ? t.value : '?'))];
+  return parts.join('.') + (imp.alias ? ` as ${imp.alias}` : '');
 }
 
 function importPath(imp: Import, errors: RegoError[]): string[] | undefined {

@@ -8,8 +8,10 @@ export interface BuiltinInfo {
   arity: number;
   /** may produce several results (walk): not a plain call */
   relation?: boolean;
-  /** removed from Rego v1 (any, all, re_match, set_diff, cast_*, net.cidr_overlap); v0 still has it */
+  /** not available to Rego v1 (`any`, `all`, `re_match`, …): OPA refuses calls to it */
   deprecated?: boolean;
+  /** declared argument types ('number', 'string|array|set', 'any', …), when the registry knows them */
+  args?: string[];
 }
 
 const CORE: Record<string, number> = {
@@ -28,7 +30,7 @@ const CORE: Record<string, number> = {
   'net.cidr_contains': 2, 'http.send': 1, 'io.jwt.decode_verify': 2, 'io.jwt.decode': 1,
 };
 
-let registry: { lookupBuiltin?: (name: string) => { arity?: number; relation?: boolean; deprecated?: boolean } | undefined } | null | undefined;
+let registry: { lookupBuiltin?: (name: string) => { arity?: number; relation?: boolean; deprecated?: boolean; args?: string[] } | undefined } | null | undefined;
 
 function loadRegistry(): typeof registry {
   if (registry !== undefined) return registry;
@@ -44,7 +46,7 @@ function loadRegistry(): typeof registry {
 export function lookupBuiltinInfo(name: string): BuiltinInfo | undefined {
   const r = loadRegistry();
   const d = r?.lookupBuiltin?.(name);
-  if (d && typeof d.arity === 'number') return { name, arity: d.arity, relation: !!d.relation, ...(d.deprecated ? { deprecated: true } : {}) };
+  if (d && typeof d.arity === 'number') return { name, arity: d.arity, relation: !!d.relation, deprecated: !!d.deprecated, args: d.args };
   if (name in CORE) return { name, arity: CORE[name] };
   return undefined;
 }

@@ -15,7 +15,9 @@ import type { Block, Const, ConstId, Func, Local, Plan, Program, Stmt } from '..
 import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
-import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm } from './vars';
+import { hoistDynamicTerms } from './dynamic-terms';
+import { type Kind, checkArgKinds, literalKind } from './literal-types';
+import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
 
 /**
  * A `with` replacement of a function or built-in: another function (user function or built-in) or a
@@ -73,6 +75,8 @@ class FuncBuilder {
   nlocals: number;
   cur: Stmt[] = [];
   depth = 0;
+  /** locals filled from a literal of the policy, by kind (for the built-in argument type check) */
+  kinds = new Map<Local, Kind>();
   constructor(params: number) {
     this.nlocals = params;
   }
@@ -136,6 +140,8 @@ export class Planner {
   private funcs: Func[] = [];
   private specialized = new Map<object, Map<string, number>>();
   private inProgress = new Map<object, Set<string>>();
+  /** counter for the variables of terms moved out of an expression (`$dyn0`, …: no Rego name can collide) */
+  private freshVars = 0;
 
   private cached(o: object, key: string): number | undefined {
     return this.specialized.get(o)?.get(key);
@@ -308,12 +314,15 @@ export class Planner {
     }
   }
 
-  private ruleCtx(fb: FuncBuilder, def: RuleDef): Ctx {
+  /** The context of one rule (or one `else` branch of it: each branch has its own declarations). */
+  private ruleCtx(fb: FuncBuilder, def: RuleDef, branch: A.Rule = def.rule): Ctx {
     const scope = this.scopes.get(def.module)!;
     const locals = new Set<string>();
-    const rule = def.rule;
-    for (const a of rule.head.args ?? []) allVarsTerm(a, locals);
-    for (let r: A.Rule | undefined = rule; r; r = r.else) declaredNames(r.body, locals);
+    for (const a of def.rule.head.args ?? []) allVarsTerm(a, locals);
+    // an argument `input.x` is a value to match (OPA's RewriteRefsInHead), not a variable named input
+    locals.delete('input');
+    locals.delete('data');
+    declaredNames(branch.body, locals);
     // head variables that are not rule names resolve locally as well (checked for safety later)
     return { fb, scope, locals, outer: new Set() };
   }
@@ -347,7 +356,7 @@ export class Planner {
             fb.block(() => {
               if (guard) fb.emit({ op: 'is_undefined', a: tmp });
               const v = value(branch);
-              const c2: Ctx = { ...ctx, outer: headOuter([v, ...args]) };
+              const c2: Ctx = { ...this.ruleCtx(fb, def, branch), outer: headOuter([v, ...args]) };
               this.lowerBody(c2, branch.body, envA, (env2) =>
                 this.evalTerm(c2, v, env2, (l) => fb.emit({ op: 'assign_once', dst: tmp, src: l, kind })),
               );
@@ -560,6 +569,7 @@ export class Planner {
   // ------------------------------------------------------------ bodies
 
   lowerBody(ctx: Ctx, body: A.Body, env: Env, k: K): void {
+    checkDeclaredUsed(body, ctx.outer);
     const outer = new Set(ctx.outer);
     const declaredHere = new Set<string>();
     for (const e of body) {
@@ -599,7 +609,7 @@ export class Planner {
   /** Whether an expression can be lowered with the variables bound in env. */
   private exprReady(ctx: Ctx, e: A.Expr, env: Env): boolean {
     // a with on anything but input/data is refused when lowered: let it be reached
-    if (e.with.some((w) => !isInputOrData(ctx, w.target))) return true;
+    if (e.with.some((w) => !this.isDocumentTarget(ctx, this.withTarget(ctx, w.target)))) return true;
     for (const w of e.with) if (!this.canEval(ctx, w.value, env)) return false;
     const v = e.value;
     if (e.negated) {
@@ -624,7 +634,7 @@ export class Planner {
         return true;
       }
       case 'term':
-        return this.termStmtReady(ctx, v.term, env);
+        return this.termStmtReady(ctx, v.term, env) || this.hoistedReady(ctx, e, env);
     }
   }
 
@@ -684,20 +694,69 @@ export class Planner {
   private lowerExprCore(ctx: Ctx, e: A.Expr, env: Env, k: K): void {
     const fb = ctx.fb;
     if (e.negated) {
-      // not: succeeds when the expression has no solution. A flag records a solution; break leaves early.
-      const flag = fb.local();
-      fb.emit({ op: 'reset', dst: flag });
-      const d0 = fb.depth;
-      fb.block(() => {
-        this.lowerPositive(ctx, e, env, () => {
-          fb.emit({ op: 'const', dst: flag, c: this.constId({ t: 'bool', v: true }) });
-          fb.emit({ op: 'break', levels: fb.depth - d0 - 1 });
+      // a negation cannot iterate: OPA's safety check refuses a wildcard in one (CheckSafetyRuleBodies)
+      if (e.value.type === 'term') {
+        visitScopeVars(e.value.term, (v) => {
+          if (v.name === '_') throw unsafeVar(v.loc, '_');
         });
-      });
-      fb.emit({ op: 'is_undefined', a: flag });
-      return k(env);
+      }
+      // the terms OPA evaluates before the negation run first: when one is undefined, so is the body
+      const { support, core } = this.hoist(ctx, e);
+      const negate = (env1: Env): void => {
+        // not: succeeds when the expression has no solution. A flag records a solution; break leaves early.
+        const flag = fb.local();
+        fb.emit({ op: 'reset', dst: flag });
+        const d0 = fb.depth;
+        fb.block(() => {
+          this.lowerPositive(ctx, core, env1, () => {
+            fb.emit({ op: 'const', dst: flag, c: this.constId({ t: 'bool', v: true }) });
+            fb.emit({ op: 'break', levels: fb.depth - d0 - 1 });
+          });
+        });
+        fb.emit({ op: 'is_undefined', a: flag });
+        k(env1);
+      };
+      return this.lowerSupport(ctx, support, 0, env, negate);
+    }
+    // a call whose reference arguments bind its variables: those references first (see exprReady)
+    if (e.value.type === 'term' && !this.termStmtReady(ctx, e.value.term, env) && this.hoistedReady(ctx, e, env)) {
+      const { support, core } = this.hoist(ctx, e);
+      return this.lowerSupport(ctx, support, 0, env, (env1) => this.lowerPositive(ctx, core, env1, k));
     }
     this.lowerPositive(ctx, e, env, k);
+  }
+
+  /** Split e as OPA's RewriteExprTerms / RewriteDynamicTerms do (see dynamic-terms.ts). */
+  private hoist(ctx: Ctx, e: A.Expr, fresh = () => `$dyn${this.freshVars++}`) {
+    return hoistDynamicTerms(e, (n) => !this.isLocal(ctx, n), fresh);
+  }
+
+  private lowerSupport(ctx: Ctx, support: A.Expr[], i: number, env: Env, k: K): void {
+    if (i === support.length) return k(env);
+    this.lowerPositive(ctx, support[i], env, (env2) => this.lowerSupport(ctx, support, i + 1, env2, k));
+  }
+
+  /**
+   * Whether a call statement is safe once its moved-out terms run first: the variables in the brackets
+   * of a reference argument are outputs of that reference (OPA's safety rule for calls).
+   */
+  private hoistedReady(ctx: Ctx, e: A.Expr, env: Env): boolean {
+    if (e.negated || e.value.type !== 'term' || e.value.term.type !== 'call') return false;
+    const t = e.value.term;
+    if (isOp(t, 'eq') || isOp(t, 'assign')) return false;
+    let n = 0;
+    const { support, core } = this.hoist(ctx, e, () => `$probe${n++}`);
+    if (support.length === 0 || core.value.type !== 'term') return false;
+    const vars = new Map(env.vars);
+    for (const s of support) {
+      const [v, term] = (s.value as { term: A.CallTerm }).term.args;
+      if (!this.canEval(ctx, term, { ...env, vars })) return false;
+      const bound = new Set<string>();
+      scopeVarsTerm(term, bound);
+      scopeVarsTerm(v, bound);
+      for (const x of bound) if (this.isLocal(ctx, x) && !vars.has(x)) vars.set(x, -1);
+    }
+    return this.termStmtReady(ctx, core.value.term, { ...env, vars });
   }
 
   private lowerPositive(ctx: Ctx, e: A.Expr, env: Env, k: K): void {
@@ -737,9 +796,12 @@ export class Planner {
     }
   }
 
-  private lowerEvery(ctx: Ctx, e: A.Expr, v: Extract<A.ExprValue, { type: 'every' }>, env: Env, k: K): void {
-    const fb = ctx.fb;
-    this.evalTerm(ctx, v.domain, env, (dom, env1) => {
+  private lowerEvery(ctx0: Ctx, e: A.Expr, v: Extract<A.ExprValue, { type: 'every' }>, env: Env, k: K): void {
+    const fb = ctx0.fb;
+    checkEveryVarsUsed(v, e.loc);
+    // the domain is the enclosing body's; key and value are the every body's own names
+    const ctx: Ctx = { ...ctx0, locals: everyLocals(ctx0.locals, v.key, v.value) };
+    this.evalTerm(ctx0, v.domain, env, (dom, env1) => {
       const failed = fb.local();
       fb.emit({ op: 'reset', dst: failed });
       const d0 = fb.depth;
@@ -788,8 +850,8 @@ export class Planner {
       return this.lowerExprCore(ctx, e, envW, (env3) => k({ ...env3, input: env0.input, data: env0.data, mocks: env0.mocks, mockVals: env0.mockVals }));
     }
     const w = e.with[i];
-    const tgt = w.target;
-    if (!isInputOrData(ctx, tgt)) {
+    const tgt = this.withTarget(ctx, w.target);
+    if (!this.isDocumentTarget(ctx, tgt)) {
       const [key, arity] = this.mockTarget(ctx, tgt, w.loc);
       const repl = this.mockReplacement(ctx, w.value, arity, w.loc);
       return this.withReplacement(ctx, e, i, env0, envW, key, repl, k);
@@ -855,12 +917,42 @@ export class Planner {
     });
   }
 
+  /**
+   * A `with` target as OPA's ResolveRefs leaves it: an import alias or a rule of the package is
+   * written out as the `input…` / `data…` reference it stands for (`import data.lib` makes
+   * `with lib.r as 1` replace data.lib.r). Locals and built-in names stay as written.
+   */
+  private withTarget(ctx: Ctx, tgt: A.RefTerm): A.RefTerm {
+    const h = tgt.head;
+    if (h.type !== 'var' || ctx.locals.has(h.name)) return tgt;
+    const g = ctx.scope.globals.get(h.name);
+    if (!g) return tgt;
+    const path: A.Term[] = g.slice(1).map((k) => ({ type: 'string', value: k, loc: h.loc }) as A.Term);
+    return { ...tgt, head: { type: 'var', name: g[0], loc: h.loc }, path: [...path, ...tgt.path] };
+  }
+
+  /** Whether a (resolved) `with` target replaces part of input or data, not a function. */
+  private isDocumentTarget(ctx: Ctx, tgt: A.RefTerm): boolean {
+    if (!isInputOrData(ctx, tgt)) return false;
+    if (tgt.head.type !== 'var' || tgt.head.name !== 'data') return true;
+    const path: string[] = [];
+    for (const p of tgt.path) {
+      if (p.type !== 'string') return true;
+      path.push(p.value);
+    }
+    return nodeAt(this.tree, path)?.group?.kind !== 'function';
+  }
+
   /** The key and arity of a function or built-in named as a `with` target. */
   private mockTarget(ctx: Ctx, tgt: A.RefTerm, loc: A.Location): [string, number] {
     let r;
     try {
       r = this.resolveCall(ctx, { type: 'call', fn: tgt, args: [], loc });
-    } catch {
+    } catch (e) {
+      // neither a document nor a function or built-in: OPA's RewriteWithValues refuses it too
+      if (e instanceof RegoError && e.code === 'rego_type_error') {
+        throw new RegoError('rego_type_error', loc, 'with keyword target must reference existing input, data, or a function');
+      }
       throw unsupported(loc, `with on ${refText(tgt)}`);
     }
     if ('group' in r) return ['data.' + r.group.path.join('.'), r.group.arity];
@@ -1136,8 +1228,13 @@ export class Planner {
     }
   }
 
-  private evalTerm(ctx: Ctx, t: A.Term, env: Env, k: KV): void {
+  private evalTerm(ctx: Ctx, t: A.Term, env: Env, k0: KV): void {
     const fb = ctx.fb;
+    const kind = literalKind(t);
+    const k: KV = (l, env2) => {
+      if (kind) fb.kinds.set(l, kind);
+      k0(l, env2);
+    };
     const c = this.constOf(t);
     if (c) return k(this.emitConst(fb, c), env);
     switch (t.type) {
@@ -1196,8 +1293,9 @@ export class Planner {
       scopeVarsTerm(t.key, head);
       scopeVarsTerm(t.value, head);
     } else scopeVarsTerm(t.term, head);
-    // variables bound outside stay bound; everything else is local to the comprehension
-    const inner: Ctx = { ...ctx, outer: head };
+    // variables bound outside stay bound; everything else is local to the comprehension, and what
+    // it declares shadows rules of the same name only inside it
+    const inner: Ctx = { ...ctx, locals: comprehensionLocals(ctx.locals, t.body), outer: head };
     fb.block(() => {
       this.lowerBody(inner, t.body, env, (env2) => {
         if (t.type === 'objectcompr') {
@@ -1249,6 +1347,7 @@ export class Planner {
   private dataPath(ctx: Ctx, node: TreeNode, keys: A.Term[], i: number, env: Env, k: KV, loc: A.Location): void {
     const fb = ctx.fb;
     if (node.group) {
+      checkConstantRef(node, keys, i, loc);
       const l = this.nodeValue(fb, node, env, loc);
       return this.dynamicPath(ctx, l, keys, i, env, k);
     }
@@ -1338,6 +1437,7 @@ export class Planner {
     const fb = ctx.fb;
     if (isOp(t, 'eq') || isOp(t, 'assign')) throw unsupported(t.loc, 'unification used as a value');
     const r = this.resolveCall(ctx, t);
+    // CheckDeprecatedBuiltins is in resolveCall (v1 modules only; v0 keeps them)
     const arity = 'group' in r ? r.group.arity : r.arity;
     if (t.args.length === arity + 1) {
       // f(x, out) used as a value: the result is whether out matches
@@ -1376,7 +1476,9 @@ export class Planner {
     }
     const name = r.builtin;
     if (name === 'print') throw unsupported(t.loc, 'print');
-    if (lookupBuiltinInfo(name)?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
+    const info = lookupBuiltinInfo(name);
+    if (info?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
+
     if (name === 'equal' || name === 'neq') {
       return this.evalTerms(ctx, t.args, env, ([a, b], env2) => k(this.boolOf(fb, (): void => {
         fb.emit(name === 'equal' ? { op: 'equal', a, b } : { op: 'not_equal', a, b });
@@ -1409,6 +1511,7 @@ export class Planner {
     }
     if (!this.usedBuiltins.has(name)) this.usedBuiltins.set(name, t.loc);
     this.evalTerms(ctx, t.args, env, (ls, env2) => {
+      if (info) checkArgKinds(info, ls.map((l) => fb.kinds.get(l)), t.loc);
       const dst = fb.local();
       fb.emit({ op: 'call_builtin', dst, name, args: ls });
       k(dst, env2);
@@ -1428,6 +1531,61 @@ export class Planner {
       fb.emit({ op: 'const', dst: res, c: this.constId({ t: 'bool', v: false }) });
     });
     return res;
+  }
+}
+
+/**
+ * RewriteLocalVars: a variable declared with `some x` must be used by another expression of its body or
+ * by what the body produces (`used`: the rule head, the comprehension term), else OPA refuses the body.
+ */
+function checkDeclaredUsed(body: A.Body, used: ReadonlySet<string>): void {
+  for (const e of body) {
+    if (e.value.type !== 'some') continue;
+    for (const x of e.value.vars) {
+      if (x.name === '_' || used.has(x.name)) continue;
+      const elsewhere = body.some((o) => {
+        if (o === e) return false;
+        const vs = new Set<string>();
+        allVarsExpr(o, vs);
+        return vs.has(x.name);
+      });
+      if (!elsewhere) throw new RegoError('rego_compile_error', e.loc, `declared var ${x.name} unused`);
+    }
+  }
+}
+
+/**
+ * The part of OPA's CheckTypes that needs no inference for references: a rule defined once, without a
+ * body, as an object literal has exactly those keys, so `config.missing` is OPA's `undefined ref` type
+ * error (a typo there would otherwise make a condition silently undefined).
+ */
+function checkConstantRef(node: TreeNode, keys: A.Term[], i: number, loc: A.Location): void {
+  const g = node.group!;
+  const def = g.defs[0];
+  if (g.kind !== 'complete' || g.defs.length !== 1 || g.defaults.length || node.children.size) return;
+  if (def.rule.body.length || def.rule.else || !def.rule.head.value) return;
+  let cur: A.Term = def.rule.head.value;
+  for (let j = i; j < keys.length; j++) {
+    const key = keys[j];
+    if (key.type !== 'string') return;
+    // a scalar or an array has no string keys; an object literal has exactly its own
+    const noKeys = ['null', 'boolean', 'number', 'string', 'array'].includes(cur.type);
+    if (!noKeys && (cur.type !== 'object' || cur.items.some(([kt]) => kt.type !== 'string'))) return;
+    const hit = cur.type === 'object' ? cur.items.find(([kt]) => (kt as A.StringTerm).value === key.value) : undefined;
+    if (!hit) {
+      const text = ['data', ...node.path, ...keys.slice(i, j + 1).map((t) => (t as A.StringTerm).value)].join('.');
+      throw new RegoError('rego_type_error', loc, `undefined ref: ${text}`);
+    }
+    cur = hit[1];
+  }
+}
+
+/** RewriteLocalVars: an every's key and value are declared for its body, which must use them. */
+function checkEveryVarsUsed(v: Extract<A.ExprValue, { type: 'every' }>, loc: A.Location): void {
+  const inBody = new Set<string>();
+  for (const b of v.body) allVarsExpr(b, inBody);
+  for (const t of v.key ? [v.key, v.value] : [v.value]) {
+    if (t.type === 'var' && t.name !== '_' && !inBody.has(t.name)) throw new RegoError('rego_compile_error', loc, `declared var ${t.name} unused`);
   }
 }
 

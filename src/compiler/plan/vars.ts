@@ -2,7 +2,7 @@
  * Variable analysis used for safety ordering: which variables a term needs bound before it can be
  * evaluated, and which it can bind itself (reference keys, unification patterns).
  */
-import type { Body, Expr, Term } from '../ast';
+import type { Body, Expr, Term, VarTerm } from '../ast';
 
 /** How a name in a body resolves: a local variable or a global (rule, import, input, data). */
 export interface NameResolver {
@@ -38,10 +38,12 @@ export function needs(t: Term, r: NameResolver, outer: Set<string>, out: Set<str
     case 'arraycompr':
     case 'setcompr':
     case 'objectcompr': {
-      // a comprehension closes over the variables it shares with the enclosing body
+      // a comprehension closes over the variables it shares with the enclosing body, except those it
+      // declares itself (`:=` / `some` there make a new local)
       const vs = new Set<string>();
       allVarsTerm(t, vs);
-      for (const v of vs) if (outer.has(v) && r.isLocal(v) && !r.declaredHere?.has(v)) out.add(v);
+      const own = comprehensionLocals(new Set(), t.body);
+      for (const v of vs) if (!own.has(v) && outer.has(v) && r.isLocal(v) && !r.declaredHere?.has(v)) out.add(v);
       return;
     }
     default:
@@ -135,32 +137,39 @@ export function allVarsBody(b: Body, out: Set<string>): void {
   for (const e of b) allVarsExpr(e, out);
 }
 
-/** Variables occurring in a term outside comprehension bodies (the enclosing body's own scope). */
-export function scopeVarsTerm(t: Term, out: Set<string>): void {
+/** Visit each variable occurring in a term outside comprehension bodies (the enclosing body's own scope). */
+export function visitScopeVars(t: Term, fn: (v: VarTerm) => void): void {
   switch (t.type) {
     case 'var':
-      if (t.name !== '_') out.add(t.name);
+      fn(t);
       return;
     case 'ref':
-      scopeVarsTerm(t.head, out);
-      for (const k of t.path) scopeVarsTerm(k, out);
+      visitScopeVars(t.head, fn);
+      for (const k of t.path) visitScopeVars(k, fn);
       return;
     case 'array':
     case 'set':
-      for (const i of t.items) scopeVarsTerm(i, out);
+      for (const i of t.items) visitScopeVars(i, fn);
       return;
     case 'object':
       for (const [k, v] of t.items) {
-        scopeVarsTerm(k, out);
-        scopeVarsTerm(v, out);
+        visitScopeVars(k, fn);
+        visitScopeVars(v, fn);
       }
       return;
     case 'call':
-      for (const a of t.args) scopeVarsTerm(a, out);
+      for (const a of t.args) visitScopeVars(a, fn);
       return;
     default:
       return;
   }
+}
+
+/** Variables occurring in a term outside comprehension bodies (the enclosing body's own scope). */
+export function scopeVarsTerm(t: Term, out: Set<string>): void {
+  visitScopeVars(t, (v) => {
+    if (v.name !== '_') out.add(v.name);
+  });
 }
 
 export function scopeVarsExpr(e: Expr, out: Set<string>): void {
@@ -185,7 +194,12 @@ export function scopeVarsExpr(e: Expr, out: Set<string>): void {
   for (const w of e.with) scopeVarsTerm(w.value, out);
 }
 
-/** Names a body declares (`:=`, `some`, `some … in`, `every`), anywhere inside it. */
+/**
+ * Names a body declares (`:=`, `some`, `some … in`), which shadow rules and imports of the same name
+ * throughout that body. As in OPA (declaredVars in v1/ast/compile.go), declarations inside an `every`
+ * body count for the enclosing body too, those inside a comprehension only for the comprehension
+ * (see comprehensionLocals), and an `every`'s own key and value only for its body (everyLocals).
+ */
 export function declaredNames(b: Body, out: Set<string>): void {
   for (const e of b) declaredExpr(e, out);
 }
@@ -195,7 +209,6 @@ function declaredExpr(e: Expr, out: Set<string>): void {
   switch (v.type) {
     case 'term':
       if (v.term.type === 'call' && isOp(v.term, 'assign')) allVarsTerm(v.term.args[0], out);
-      declaredTerm(v.term, out);
       break;
     case 'some':
       for (const x of v.vars) out.add(x.name);
@@ -203,43 +216,26 @@ function declaredExpr(e: Expr, out: Set<string>): void {
     case 'some_in':
       if (v.key) allVarsTerm(v.key, out);
       allVarsTerm(v.value, out);
-      declaredTerm(v.collection, out);
       break;
     case 'every':
-      if (v.key) allVarsTerm(v.key, out);
-      allVarsTerm(v.value, out);
       declaredNames(v.body, out);
       break;
   }
 }
 
-function declaredTerm(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case 'arraycompr':
-    case 'setcompr':
-    case 'objectcompr':
-      declaredNames(t.body, out);
-      return;
-    case 'call':
-      for (const a of t.args) declaredTerm(a, out);
-      return;
-    case 'array':
-    case 'set':
-      for (const i of t.items) declaredTerm(i, out);
-      return;
-    case 'object':
-      for (const [k, v] of t.items) {
-        declaredTerm(k, out);
-        declaredTerm(v, out);
-      }
-      return;
-    case 'ref':
-      declaredTerm(t.head, out);
-      for (const k of t.path) declaredTerm(k, out);
-      return;
-    default:
-      return;
-  }
+/** The names local to a comprehension: the enclosing ones plus those its body declares. */
+export function comprehensionLocals(outer: ReadonlySet<string>, body: Body): Set<string> {
+  const out = new Set(outer);
+  declaredNames(body, out);
+  return out;
+}
+
+/** The names local to an `every` body: the enclosing ones plus its key and value. */
+export function everyLocals(outer: ReadonlySet<string>, key: Term | undefined, value: Term): Set<string> {
+  const out = new Set(outer);
+  if (key) allVarsTerm(key, out);
+  allVarsTerm(value, out);
+  return out;
 }
 
 /** Whether a call term calls the operator/built-in `name` (a one-segment ref). */
