@@ -100,7 +100,7 @@ export function loadConfig(over: ConfigOverrides = {}, env: NodeJS.ProcessEnv = 
     const raw = readConfigFile(file) as Partial<PdpConfig>;
     if (raw.server) cfg.server = { ...cfg.server, ...raw.server };
     if (raw.decision_logs) cfg.decision_logs = { ...cfg.decision_logs, ...raw.decision_logs };
-    for (const k of ['decision_entrypoint', 'authzen', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication'] as const) {
+    for (const k of ['decision_entrypoint', 'authzen', 'data_api', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication'] as const) {
       if (raw[k] !== undefined) (cfg as unknown as Record<string, unknown>)[k] = raw[k];
     }
   }

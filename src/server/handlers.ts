@@ -13,7 +13,7 @@ import { isAnswered, writeJsonSoon } from './response-batch';
 import { getKey, setKey } from '../util/own-keys';
 import type { DecisionService } from './decide';
 import type { PdpMetrics } from './metrics';
-import type { CallerAuth, CallerIdentity, DecideRequest, DecisionResult, IdentityResolver, RequestHeaders } from './types';
+import type { CallerAuth, CallerIdentity, DecideRequest, DecisionMeta, DecisionResult, IdentityResolver, RequestHeaders } from './types';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateDecide = ajv.compile(decideSchema);
@@ -25,9 +25,12 @@ export interface HandlerDeps {
   callerAuth?: CallerAuth;
   metrics?: PdpMetrics;
   bodyLimit: number;
+  /** `data_api.raw_input`: the Data API evaluates its input as given, OPA-style, without identity resolution */
+  dataApiRawInput?: boolean;
 }
 
 type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function details(errors: ErrorObject[] | null | undefined, prefix = ''): unknown[] {
   return (errors ?? []).map((e) => {
@@ -166,7 +169,20 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
         }
       }
     }
-    const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined) });
+    // One door for identity (docs/identity.md): an object input is resolved like a decide body, so
+    // tokens are verified and the reserved fields come from verification only, never from the caller.
+    let deny: DecisionMeta['deny'];
+    if (!deps.dataApiRawInput && isObj(input)) {
+      const resolved = await deps.resolver.resolve(input as DecideRequest, req.headers as RequestHeaders, caller);
+      input = resolved.input;
+      deny = resolved.deny;
+    }
+    const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined), deny });
+    if (ans.deny) {
+      // a token that failed is a deny, as on /v1/decide; no `result` (undefined), so an OPA client denies too
+      send(res, 200, { decision_id: ans.decision_id, allow: false, reasons: [ans.deny] });
+      return 200;
+    }
     if (ans.error) {
       send(res, 500, { allow: false, code: ans.error.code === 'evaluation_error' ? 'internal_error' : ans.error.code, message: ans.error.message, decision_id: ans.decision_id });
       return 500;

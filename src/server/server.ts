@@ -130,7 +130,11 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics });
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
-  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes };
+  const dataApiRawInput = config.data_api?.raw_input === true;
+  if (dataApiRawInput) {
+    log('warn', 'data_api.raw_input is on: /v1/data evaluates its input as sent, without verifying tokens; any caller can claim any identity there');
+  }
+  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes, dataApiRawInput };
 
   const app = express();
   app.disable('x-powered-by');

@@ -142,6 +142,12 @@ export interface PdpConfig {
   };
   /** the entrypoint /v1/decide evaluates */
   decision_entrypoint: string;
+  /**
+   * OPA's Data API (/v1/data). `raw_input: true` evaluates `input` as sent, with no identity resolution
+   * (OPA's behaviour; any caller can then claim any identity). Default false: `input` is resolved like
+   * a /v1/decide body (docs/identity.md).
+   */
+  data_api?: { raw_input?: boolean };
   /** AuthZEN endpoints: the entrypoint they evaluate (default: decision_entrypoint) */
   authzen?: { entrypoint?: string };
   bundles: BundleSourceConfig[];

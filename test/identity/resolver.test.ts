@@ -33,6 +33,22 @@ describe('assurance and claims', () => {
     expect(input.tool).toEqual({ name: 't' });
   });
 
+  test('every field the resolver sets is dropped from the body first (delegation_source, task expiry/subject/jti)', async () => {
+    const { input } = await r.resolve(
+      {
+        agent: { id: 'bot', delegation_source: 'agent_token', on_behalf_of: 'u-1', delegation_form: 'rfc8693' },
+        task: { id: 't-7', expires_at: '2099-01-01T00:00:00Z', subject: 'u-1', jti: 'j', asserted_scope_ignored: true, verified: true, assurance: 'verified' },
+        tool: { name: 't' },
+      },
+      {},
+      caller,
+    );
+    expect(input.agent).not.toHaveProperty('delegation_source');
+    expect(input.agent).toMatchObject({ delegation_form: 'none', assurance: 'asserted' });
+    expect(input.agent).not.toHaveProperty('on_behalf_of');
+    expect(input.task).toEqual({ id: 't-7', claims: {}, verified: false, assurance: 'asserted', scope: {} });
+  });
+
   test('a caller cannot inject input.caller or input.txn through the body', async () => {
     const { input } = await r.resolve({ caller: { id: 'root' }, txn: { verified: true }, tool: { name: 't' } }, {}, caller);
     expect(input.caller).toEqual(caller);
