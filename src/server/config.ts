@@ -17,10 +17,16 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_DECISION_ENTRYPOINT = 'mcp/authz/decision';
+/**
+ * How deep a request's JSON may nest. A decide body is ~5 levels and tool arguments rarely 20; recursive
+ * serialisation (policy input, decision log) fails a few thousand levels down, so the limit sits well
+ * below that and well above any real request.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 export function defaultConfig(): PdpConfig {
   return {
-    server: { addr: '127.0.0.1', port: 8181, body_limit_bytes: 1024 * 1024 },
+    server: { addr: '127.0.0.1', port: 8181, body_limit_bytes: 1024 * 1024, max_json_depth: DEFAULT_MAX_JSON_DEPTH },
     decision_entrypoint: DEFAULT_DECISION_ENTRYPOINT,
     bundles: [],
     decision_logs: { output: 'stdout', mask: [], buffer_size_limit_events: 10000 },

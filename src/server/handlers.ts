@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import Ajv, { type ErrorObject } from 'ajv';
 import decideSchema from './schemas/decide-request.schema.json';
 import batchSchema from './schemas/decide-batch.schema.json';
-import { readJsonBody, HttpError } from './body';
+import { readJsonBody, HttpError, type BodyLimits } from './body';
+import { deeperThan, tooDeepMessage } from '../util/json-depth';
 import { isAnswered, writeJsonSoon } from './response-batch';
 import { getKey, setKey } from '../util/own-keys';
 import type { DecisionService } from './decide';
@@ -25,12 +26,16 @@ export interface HandlerDeps {
   callerAuth?: CallerAuth;
   metrics?: PdpMetrics;
   bodyLimit: number;
+  /** server.max_json_depth: deeper bodies (and ?input=) are refused with 400 before anything else */
+  maxJsonDepth: number;
   /** `data_api.raw_input`: the Data API evaluates its input as given, OPA-style, without identity resolution */
   dataApiRawInput?: boolean;
 }
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const limitsOf = (deps: HandlerDeps): BodyLimits => ({ bytes: deps.bodyLimit, depth: deps.maxJsonDepth });
 
 function details(errors: ErrorObject[] | null | undefined, prefix = ''): unknown[] {
   return (errors ?? []).map((e) => {
@@ -88,7 +93,7 @@ export async function handleDecide(deps: HandlerDeps, req: IncomingMessage, res:
   try {
     const caller = await authenticate(deps, req, res);
     if (caller === false) return 401;
-    const body = await readJsonBody(req, deps.bodyLimit);
+    const body = await readJsonBody(req, limitsOf(deps));
     if (!validateDecide(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the decide schema', details(validateDecide.errors));
     const out = await decideOne(deps, body as DecideRequest, req, caller, '/v1/decide');
     const status = statusOf(out.result);
@@ -115,7 +120,7 @@ export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage,
   try {
     const caller = await authenticate(deps, req, res);
     if (caller === false) return 401;
-    const body = await readJsonBody(req, deps.bodyLimit);
+    const body = await readJsonBody(req, limitsOf(deps));
     if (!validateBatch(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the batch schema', details(validateBatch.errors));
     const b = body as { items: Obj[]; defaults?: Obj };
     const items = b.items.map((it) => mergeDefaults(b.defaults, it));
@@ -149,7 +154,7 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
     let input: unknown;
     let hasInput = false;
     if (req.method === 'POST') {
-      const body = await readJsonBody(req, deps.bodyLimit, false);
+      const body = await readJsonBody(req, limitsOf(deps), false);
       if (body !== undefined) {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new HttpError(400, 'invalid_parameter', 'request body must be an object like {"input": …}');
@@ -167,6 +172,7 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
         } catch (err) {
           throw new HttpError(400, 'invalid_parameter', `input query parameter is not valid JSON: ${(err as Error).message}`);
         }
+        if (deeperThan(input, deps.maxJsonDepth)) throw new HttpError(400, 'too_deep', tooDeepMessage('the input query parameter', deps.maxJsonDepth));
       }
     }
     // One door for identity (docs/identity.md): an object input is resolved like a decide body, so

@@ -15,6 +15,7 @@ import { DecisionLogger } from './decision-log';
 import { PdpMetrics } from './metrics';
 import { handleDecide, handleDecideBatch, handleData, send, type HandlerDeps } from './handlers';
 import { tlsServerOptions } from './caller-auth';
+import { DEFAULT_MAX_JSON_DEPTH } from './config';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
 import type { AuthzenDeps, CallerAuth, IdentityResolver, PdpConfig } from './types';
@@ -134,7 +135,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   if (dataApiRawInput) {
     log('warn', 'data_api.raw_input is on: /v1/data evaluates its input as sent, without verifying tokens; any caller can claim any identity there');
   }
-  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes, dataApiRawInput };
+  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes, maxJsonDepth: config.server.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH, dataApiRawInput };
 
   const app = express();
   app.disable('x-powered-by');

@@ -137,6 +137,8 @@ export interface PdpConfig {
     port: number;
     /** body limit of the JSON APIs, in bytes (default 1 MiB) */
     body_limit_bytes: number;
+    /** nesting limit of every JSON request (body, ?input=), refused with 400 `too_deep` (default 64) */
+    max_json_depth?: number;
     /** listen with HTTPS (and client certificates when client_ca_file is set) */
     tls?: { cert_file: string; key_file: string; client_ca_file?: string; require_client_cert?: boolean };
   };
