@@ -59,6 +59,7 @@ export const identityConfigSchema = {
     issuers: { type: 'array', items: issuerSchema },
     clock_skew_seconds: { type: 'number', minimum: 0, maximum: 600 },
     require_exp: { type: 'boolean' },
+    require_low_s: { type: 'boolean' },
   },
 } as const;
 

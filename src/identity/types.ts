@@ -50,6 +50,8 @@ export interface IdentityConfig {
   clock_skew_seconds?: number;
   /** Require `exp` on every token (default true). A token that never expires is a standing credential. */
   require_exp?: boolean;
+  /** Refuse ES* tokens whose signature is not low-S (default false: most signers do not normalise; ecdsa.ts). */
+  require_low_s?: boolean;
 }
 
 export type Assurance = 'verified' | 'asserted' | 'invalid';

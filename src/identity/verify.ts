@@ -13,6 +13,7 @@
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { createKeyResolver, IdentityConfigError, KeyResolver } from './key-sources';
+import { isHighS } from './ecdsa';
 import { IdentityConfig, IssuerConfig, TokenFailure, TokenKind, ASYMMETRIC_ALGORITHMS } from './types';
 
 export const TXN_TOKEN_TYP = 'txntoken+jwt';
@@ -42,10 +43,12 @@ export class TokenVerifier {
   private readonly issuers = new Map<string, TrustedIssuer>();
   private readonly clockSkew: number;
   private readonly requireExp: boolean;
+  private readonly requireLowS: boolean;
 
   constructor(config: IdentityConfig = {}, opts: { baseDir?: string; defaultUseFor?: TokenKind[] } = {}) {
     this.clockSkew = config.clock_skew_seconds ?? 30;
     this.requireExp = config.require_exp ?? true;
+    this.requireLowS = config.require_low_s ?? false;
     for (const cfg of config.issuers ?? []) {
       const withDefaults: IssuerConfig = { ...cfg, use_for: cfg.use_for ?? opts.defaultUseFor ?? ['user', 'agent', 'task', 'txn'] };
       if (this.issuers.has(cfg.issuer)) throw new Error(`identity issuer ${cfg.issuer} is configured twice`);
@@ -67,7 +70,8 @@ export class TokenVerifier {
     if (parts.length !== 3) return fail('malformed', 'token is not a compact JWS (three dot-separated parts)');
     // Only the canonical base64url form (RFC 7515: no padding, no stray bits) is accepted: a decoder that is
     // lenient about "=" or the unused low bits of the last character would accept many spellings of one
-    // token, and any deny list or replay check keyed on the token text would be bypassed.
+    // token. That alone does not make the text unique: an ECDSA signature has a second valid form
+    // (ecdsa.ts), refused only with require_low_s. Key any replay or deny list on `jti`, not on the text.
     for (const p of parts) {
       if (!/^[A-Za-z0-9_-]*$/.test(p) || Buffer.from(p, 'base64url').toString('base64url') !== p) {
         return fail('malformed', 'token is not canonical base64url (padding, stray characters or non-zero unused bits)');
@@ -88,6 +92,9 @@ export class TokenVerifier {
       return fail('algorithm_not_allowed', `algorithm ${JSON.stringify(header.alg ?? null)} is never accepted`);
     }
     if (header.crit !== undefined) return fail('malformed', 'token has a "crit" header, which is not supported');
+    if (this.requireLowS && isHighS(alg, parts[2])) {
+      return fail('malformed', 'ECDSA signature is not in low-S form (identity.require_low_s): s must be at most n/2');
+    }
 
     const iss = unverified.iss;
     if (typeof iss !== 'string') return fail('missing_claim', 'token has no "iss" claim');
@@ -113,6 +120,11 @@ export class TokenVerifier {
         clockTolerance: this.clockSkew,
         requiredClaims: [...new Set(required)],
       });
+      // jose checks iat only against maxTokenAge: a token issued in the future (beyond the skew) is
+      // refused here, as nbf is (docs/identity.md: not_yet_valid)
+      if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + this.clockSkew) {
+        return fail('not_yet_valid', 'token was issued in the future (iat)');
+      }
       return { ok: true, claims: payload as JWTPayload & Record<string, unknown>, header, issuer: iss };
     } catch (e) {
       return mapJoseError(e, iss);
@@ -203,6 +215,8 @@ function acceptedAudiences(cfg: IssuerConfig): string[] {
 /** Turn jose's typed errors into our stable reasons. Anything unrecognised is a refusal, never a pass. */
 export function mapJoseError(e: unknown, iss: string): VerifyResult {
   if (e instanceof joseErrors.JWTExpired) return fail('expired', 'token has expired');
+  // a weak key from a remote key set (key-sources.ts): the keys are unusable, never a pass
+  if (e instanceof IdentityConfigError) return fail('keys_unavailable', e.message);
   if (e instanceof joseErrors.JWTClaimValidationFailed) {
     const claim = e.claim;
     if (claim === 'aud') return fail('wrong_audience', 'token audience is not accepted by this PDP');

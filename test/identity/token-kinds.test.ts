@@ -8,6 +8,7 @@ import * as path from 'path';
 import { decodeProtectedHeader, generateKeyPair, exportPKCS8, exportJWK } from 'jose';
 import { createIdentityResolver, IdentityConfig, IssuerConfig } from '../../src/identity';
 import { run as pdpToken } from '../../src/cli/commands/token';
+import { isHighS } from '../../src/identity/ecdsa';
 import { makeKey, now, sign, signAs, TestKey, tmpDir, writeJwks } from './helpers';
 
 const ISS = 'https://idp.example.com';
@@ -128,5 +129,7 @@ describe('pdp token --kind sets the typ of the kind', () => {
       spy.mockRestore();
     }
     expect(out.map((t) => decodeProtectedHeader(t.trim()).typ)).toEqual(['user+jwt', 'agent+jwt', 'task+jwt', 'txntoken+jwt']);
+    // and signed low-S, so they pass identity.require_low_s
+    for (const t of out) expect(isHighS('ES256', t.trim().split('.')[2])).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import { randomUUID, createPrivateKey } from 'crypto';
 import { SignJWT } from 'jose';
 import { KIND_TYP } from '../../identity/verify';
+import { toLowS } from '../../identity/ecdsa';
 import type { TokenKind } from '../../identity/types';
 
 export const summary = 'mint a signed user/agent/task/txn token for local testing (--sub, --act, --scope)';
@@ -121,7 +122,8 @@ export async function run(args: string[]): Promise<number> {
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
       .sign(createPrivateKey(keyPem));
-    process.stdout.write(jwt + '\n');
+    // one text per token: low-S, so it passes identity.require_low_s too (src/identity/ecdsa.ts)
+    process.stdout.write(toLowS(alg, jwt) + '\n');
     return 0;
   } catch (e) {
     process.stderr.write(`pdp token: cannot sign: ${(e as Error).message}\n`);
