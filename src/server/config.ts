@@ -23,10 +23,12 @@ export const DEFAULT_DECISION_ENTRYPOINT = 'mcp/authz/decision';
  * below that and well above any real request.
  */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
+/** A request (headers and body) not received in full within this is answered 408 and closed. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export function defaultConfig(): PdpConfig {
   return {
-    server: { addr: '127.0.0.1', port: 8181, body_limit_bytes: 1024 * 1024, max_json_depth: DEFAULT_MAX_JSON_DEPTH },
+    server: { addr: '127.0.0.1', port: 8181, body_limit_bytes: 1024 * 1024, max_json_depth: DEFAULT_MAX_JSON_DEPTH, request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS },
     decision_entrypoint: DEFAULT_DECISION_ENTRYPOINT,
     bundles: [],
     decision_logs: { output: 'stdout', mask: [], buffer_size_limit_events: 10000 },

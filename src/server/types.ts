@@ -139,6 +139,8 @@ export interface PdpConfig {
     body_limit_bytes: number;
     /** nesting limit of every JSON request (body, ?input=), refused with 400 `too_deep` (default 64) */
     max_json_depth?: number;
+    /** a request not received in full (headers and body) within this many ms gets 408 (default 30000) */
+    request_timeout_ms?: number;
     /** listen with HTTPS (and client certificates when client_ca_file is set) */
     tls?: { cert_file: string; key_file: string; client_ca_file?: string; require_client_cert?: boolean };
   };
