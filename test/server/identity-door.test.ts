@@ -37,6 +37,7 @@ let key: TestKey;
 let pdp: PdpServer;
 let raw: PdpServer;
 let valid: Record<string, unknown>;
+const rawLog: string[] = [];
 
 async function tokens(): Promise<Record<string, unknown>> {
   const exp = now() + 600;
@@ -58,7 +59,7 @@ beforeAll(async () => {
   const identity = { issuers: [{ issuer: ISS, audiences: ['pdp'], algorithms: ['ES256'], jwks_file: writeJwks(tmpDir(), 'idp', [key]), use_for: ['user', 'agent', 'task', 'txn'] }] };
   // resolver: undefined → the real identity resolver built from `identity`
   pdp = await startWith([REGO], { identity }, { resolver: undefined });
-  raw = await startWith([REGO], { identity, data_api: { raw_input: true } }, { resolver: undefined });
+  raw = await startWith([REGO], { identity, data_api: { raw_input: true } }, { resolver: undefined, log: (level, msg) => rawLog.push(`${level} ${msg}`) });
   valid = await tokens();
 });
 afterAll(async () => {
@@ -147,5 +148,9 @@ describe('data_api.raw_input: true (explicit opt-in)', () => {
     expect(r.json.result).toEqual({ allow: true, reasons: [], obligations: {} });
     expect((await getData(raw.url(), forged)).json.result.allow).toBe(true);
     expect((await post(raw.url(), '/v1/decide', forged)).json.allow).toBe(false);
+  });
+
+  it('is announced with a warning at start', () => {
+    expect(rawLog).toContainEqual(expect.stringMatching(/^warn data_api\.raw_input is on: .*without verifying tokens/));
   });
 });
