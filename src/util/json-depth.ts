@@ -21,11 +21,22 @@ export function deeperThan(value: unknown, max: number): boolean {
     const d = depths.pop() as number;
     if (v === null || typeof v !== 'object') continue;
     if (d >= max) return true;
-    const children = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
-    for (const c of children) {
-      if (c !== null && typeof c === 'object') {
-        values.push(c);
-        depths.push(d + 1);
+    // indexed loop / for-in rather than Object.values: no array per object on the hot path
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const c = v[i];
+        if (c !== null && typeof c === 'object') {
+          values.push(c);
+          depths.push(d + 1);
+        }
+      }
+    } else {
+      for (const k in v as Record<string, unknown>) {
+        const c = (v as Record<string, unknown>)[k];
+        if (c !== null && typeof c === 'object') {
+          values.push(c);
+          depths.push(d + 1);
+        }
       }
     }
   }
