@@ -3,7 +3,7 @@
  *
  * Order matters for clear, stable failure reasons and for safety: the unverified header and payload are
  * read only to pick the issuer and refuse early (untrusted issuer, issuer not allowed for this slot,
- * algorithm not allowed, wrong `typ`); the signature and every time/audience claim are then checked by
+ * algorithm not allowed, a token of another kind: checkKind); the signature and every time/audience claim are then checked by
  * jose's `jwtVerify` with the issuer's own algorithm list, so nothing from the unverified read is trusted.
  *
  * @example
