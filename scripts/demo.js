@@ -157,16 +157,17 @@ async function main() {
   stopAll.push(() => gw.close());
 
   // 4. Tokens: alice (support, tenant acme) lets support-bot act for her on a refunds task.
-  const sign = (claims, ttl = 3600) =>
+  // one issuer signs every kind, so each token's typ names its kind (docs/identity.md, "Token kinds")
+  const sign = (claims, typ, ttl = 3600) =>
     new jose.SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', kid: 'demo-1' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'demo-1', typ })
       .setIssuer(ISSUER)
       .setAudience('pdp')
       .setIssuedAt()
       .setExpirationTime(`${ttl}s`)
       .sign(privateKey);
-  const userToken = await sign({ sub: 'u-alice', tenant: 'acme', roles: ['support_agent'], may_act: { sub: 'support-bot' } });
-  const agentToken = await sign({ sub: 'support-bot' });
+  const userToken = await sign({ sub: 'u-alice', tenant: 'acme', roles: ['support_agent'], may_act: { sub: 'support-bot' } }, 'user+jwt');
+  const agentToken = await sign({ sub: 'support-bot' }, 'agent+jwt');
   const taskToken = await sign({
     sub: 'u-alice',
     jti: 't-7',
@@ -176,7 +177,7 @@ async function main() {
       constraints: { max_amount: 200 },
       grants: ['write'],
     },
-  });
+  }, 'task+jwt');
   const headers = { authorization: `Bearer ${userToken}`, 'x-agent-token': agentToken, 'x-task-token': taskToken };
 
   // 5. A few calls, to show the decisions.

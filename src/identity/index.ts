@@ -5,7 +5,7 @@
 export { createIdentityResolver } from './resolver';
 export type { IdentityResolver } from './resolver';
 export { identityConfigSchema, issuerSchema } from './schema';
-export { TokenVerifier, TXN_TOKEN_TYP } from './verify';
+export { TokenVerifier, TXN_TOKEN_TYP, KIND_TYP } from './verify';
 export type { VerifyResult } from './verify';
 export { flattenAct, MAX_DELEGATION_DEPTH } from './delegation';
 export { IdentityConfigError } from './key-sources';

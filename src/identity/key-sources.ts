@@ -19,6 +19,22 @@ export class IdentityConfigError extends Error {
   }
 }
 
+/** RSA moduli below this are refused (NIST SP 800-131A; RFC 7518 §3.3 requires at least 2048 bits). */
+export const MIN_RSA_BITS = 2048;
+
+/** The modulus size of an RSA public key, undefined for other key types. */
+function rsaBits(key: KeyObject): number | undefined {
+  return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss' ? key.asymmetricKeyDetails?.modulusLength : undefined;
+}
+
+/** Throws when `key` is an RSA key under MIN_RSA_BITS; `which` names it (issuer, file, kid). */
+function assertRsaStrength(key: KeyObject, which: string): void {
+  const bits = rsaBits(key);
+  if (bits !== undefined && bits < MIN_RSA_BITS) {
+    throw new IdentityConfigError(`${which} is a ${bits}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`);
+  }
+}
+
 function resolvePath(p: string, baseDir: string | undefined): string {
   return path.isAbsolute(p) ? p : path.resolve(baseDir ?? process.cwd(), p);
 }
@@ -40,14 +56,24 @@ function loadJwksFile(file: string, issuer: string): JSONWebKeySet {
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new IdentityConfigError(`identity issuer ${issuer}: jwks_file ${file} has no "keys" array`);
   }
-  for (const k of keys) {
+  keys.forEach((k, i) => {
     // A private or symmetric key in a trust store is a configuration mistake that would also leak secrets.
     if (k && typeof k === 'object' && ('d' in k || (k as { kty?: string }).kty === 'oct')) {
       throw new IdentityConfigError(
         `identity issuer ${issuer}: jwks_file ${file} contains a private or symmetric key; publish public keys only`,
       );
     }
-  }
+    if (k && typeof k === 'object' && (k as { kty?: string }).kty === 'RSA') {
+      const kid = typeof (k as { kid?: unknown }).kid === 'string' ? `kid ${JSON.stringify((k as { kid: string }).kid)}` : `keys[${i}]`;
+      let key: KeyObject;
+      try {
+        key = createPublicKey({ key: k as import('crypto').JsonWebKey, format: 'jwk' });
+      } catch (e) {
+        throw new IdentityConfigError(`identity issuer ${issuer}: jwks_file ${file} ${kid} is not a valid RSA key: ${(e as Error).message}`);
+      }
+      assertRsaStrength(key, `identity issuer ${issuer}: jwks_file ${file} ${kid}`);
+    }
+  });
   return jwks as JSONWebKeySet;
 }
 
@@ -60,6 +86,7 @@ function loadPem(value: string, issuer: string, baseDir: string | undefined): Ke
     throw new IdentityConfigError(`identity issuer ${issuer}: public_key_pem is not a public key: ${(e as Error).message}`);
   }
   if (key.type !== 'public') throw new IdentityConfigError(`identity issuer ${issuer}: public_key_pem must be a public key`);
+  assertRsaStrength(key, `identity issuer ${issuer}: public_key_pem${value.includes('-----BEGIN') ? '' : ` ${value}`}`);
   return key;
 }
 
@@ -92,11 +119,17 @@ export function createKeyResolver(cfg: IssuerConfig, baseDir?: string): KeyResol
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new IdentityConfigError(`identity issuer ${cfg.issuer}: jwks_uri must be http(s)`);
     }
-    return createRemoteJWKSet(url, {
+    const remote = createRemoteJWKSet(url, {
       cooldownDuration: (cfg.jwks_cooldown_seconds ?? 30) * 1000,
       cacheMaxAge: (cfg.jwks_cache_max_age_seconds ?? 600) * 1000,
       timeoutDuration: cfg.jwks_timeout_ms ?? 5000,
     });
+    // remote keys arrive after the start: a weak one is refused when a token picks it
+    return async (header, token) => {
+      const key = await remote(header, token);
+      if (key instanceof KeyObject) assertRsaStrength(key, `identity issuer ${cfg.issuer}: jwks_uri key ${JSON.stringify(header.kid ?? null)}`);
+      return key;
+    };
   }
   return loadPem(cfg.public_key_pem as string, cfg.issuer, baseDir);
 }

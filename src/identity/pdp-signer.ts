@@ -103,7 +103,7 @@ export class PdpSigner {
     } catch (e) {
       // jose says "unexpected "typ" JWT header value" as a claim failure on "typ"
       if (e instanceof Error && (e as { claim?: string }).claim === 'typ') {
-        return { ok: false, reason: 'wrong_type', message: `token is not of type ${opts.typ}` };
+        return { ok: false, reason: 'wrong_kind', message: `token is not of type ${opts.typ}` };
       }
       return mapJoseError(e, this.issuer);
     }

@@ -20,11 +20,16 @@ type Slot = IdentityDeny['token'];
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 
-/** Fields the PDP computes; a caller may never supply them. */
+/**
+ * Fields the PDP computes; a caller may never supply them. Every field this file sets on an identity is
+ * here (a body's copy is dropped before the PDP's own is set), so a policy can trust each of them.
+ */
 const RESERVED_IDENTITY_FIELDS = new Set([
   'token', 'claims', 'verified', 'assurance', 'issuer', 'delegation', 'delegation_form', 'delegation_assurance',
-  'on_behalf_of', 'may_act', 'error', 'act',
+  'delegation_source', 'on_behalf_of', 'may_act', 'error', 'act',
 ]);
+/** Task fields set from a verified task token only (`scope` is handled on its own: asserted or signed). */
+const RESERVED_TASK_FIELDS = new Set(['scope', 'subject', 'jti', 'expires_at', 'asserted_scope_ignored']);
 /** Top-level input fields the PDP computes from headers/authentication/approval verification, never from the body. */
 const RESERVED_TOP_LEVEL = new Set(['user', 'agent', 'task', 'txn', 'caller', 'approval']);
 
@@ -166,7 +171,7 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
     if (isObj(b.task)) {
       const raw = b.task;
       const task: Obj = {};
-      for (const [k, v] of Object.entries(raw)) if (k !== 'token' && !RESERVED_IDENTITY_FIELDS.has(k) && k !== 'scope') setKey(task, k, v);
+      for (const [k, v] of Object.entries(raw)) if (!RESERVED_IDENTITY_FIELDS.has(k) && !RESERVED_TASK_FIELDS.has(k)) setKey(task, k, v);
       task.claims = {};
       task.verified = false;
       if (raw.token !== undefined) {

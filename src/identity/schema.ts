@@ -6,6 +6,22 @@ import Ajv from 'ajv';
 import { ASYMMETRIC_ALGORITHMS } from './types';
 import { IdentityConfigError } from './key-sources';
 
+const kindRuleSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    typ: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] },
+    claim: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'value'],
+      properties: { name: { type: 'string', minLength: 1 }, value: { type: ['string', 'number', 'boolean'] } },
+    },
+    audience: { type: 'string', minLength: 1 },
+  },
+} as const;
+
 export const issuerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -26,6 +42,11 @@ export const issuerSchema = {
     jwks_cooldown_seconds: { type: 'number', minimum: 0 },
     jwks_cache_max_age_seconds: { type: 'number', minimum: 0 },
     jwks_timeout_ms: { type: 'integer', minimum: 1 },
+    kinds: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { user: kindRuleSchema, agent: kindRuleSchema, task: kindRuleSchema, txn: kindRuleSchema, caller: kindRuleSchema },
+    },
   },
   oneOf: [{ required: ['jwks_file'] }, { required: ['jwks_uri'] }, { required: ['public_key_pem'] }],
 } as const;
@@ -38,6 +59,7 @@ export const identityConfigSchema = {
     issuers: { type: 'array', items: issuerSchema },
     clock_skew_seconds: { type: 'number', minimum: 0, maximum: 600 },
     require_exp: { type: 'boolean' },
+    require_low_s: { type: 'boolean' },
   },
 } as const;
 

@@ -31,6 +31,18 @@ export interface IssuerConfig {
   jwks_cache_max_age_seconds?: number;
   /** Remote JWKS only: HTTP timeout in ms (default 5000). */
   jwks_timeout_ms?: number;
+  /**
+   * How this issuer's tokens of each kind are told apart, for IdPs that cannot set our `typ` values
+   * (docs/identity.md, "Token kinds"). Default: each kind's own `typ` (verify.ts KIND_TYP).
+   */
+  kinds?: Partial<Record<TokenKind, KindRuleConfig>>;
+}
+
+/** One `kinds` entry: every part given must match (`typ` any of the list). */
+export interface KindRuleConfig {
+  typ?: string | string[];
+  claim?: { name: string; value: string | number | boolean };
+  audience?: string;
 }
 
 export interface IdentityConfig {
@@ -38,6 +50,8 @@ export interface IdentityConfig {
   clock_skew_seconds?: number;
   /** Require `exp` on every token (default true). A token that never expires is a standing credential. */
   require_exp?: boolean;
+  /** Refuse ES* tokens whose signature is not low-S (default false: most signers do not normalise; ecdsa.ts). */
+  require_low_s?: boolean;
 }
 
 export type Assurance = 'verified' | 'asserted' | 'invalid';
@@ -70,7 +84,7 @@ export type TokenFailure =
   | 'algorithm_not_allowed'
   | 'issuer_not_allowed_for_kind'
   | 'unknown_kid'
-  | 'wrong_type'
+  | 'wrong_kind'
   | 'missing_claim'
   | 'invalid_claim'
   | 'subject_mismatch'

@@ -69,7 +69,7 @@ export async function verifyTxnToken(header: string | string[] | undefined, call
     });
     claims = r.payload as Record<string, unknown>;
   } catch (e) {
-    if ((e as { claim?: string }).claim === 'typ') return refuse('wrong_type', `the token is not a ${TXN_TOKEN_TYP}`);
+    if ((e as { claim?: string }).claim === 'typ') return refuse('wrong_kind', `the token is not a ${TXN_TOKEN_TYP}`);
     const m = mapJoseError(e, opts.issuer);
     return m.ok ? refuse('bad_signature', 'token could not be verified') : refuse(m.reason, m.message);
   }

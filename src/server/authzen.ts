@@ -15,6 +15,8 @@
 import express from 'express';
 import type { Request, Response, NextFunction } from 'express';
 import type { CallerAuth, DecisionMeta, DecisionResult, IdentityResolver, PdpConfig, CallerIdentity } from './types';
+import { DEFAULT_MAX_JSON_DEPTH } from './config';
+import { deeperThan, tooDeepMessage } from '../util/json-depth';
 
 export interface MountAuthzenDeps {
   decide(input: Record<string, unknown>, meta: DecisionMeta): Promise<DecisionResult>;
@@ -163,7 +165,11 @@ export function mountAuthzen(app: express.Application, deps: MountAuthzenDeps): 
     });
   });
 
-  const json = express.json({ limit });
+  const maxDepth = deps.config?.server?.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH;
+  // a body nested too deep is refused before anything reads it (src/util/json-depth.ts)
+  const depthGuard = (req: Request, _res: Response, next: NextFunction) =>
+    next(deeperThan(req.body, maxDepth) ? new HttpError(400, 'too_deep', tooDeepMessage('request body', maxDepth)) : undefined);
+  const json = [express.json({ limit }), depthGuard];
 
   /** Authenticate, then return the caller or answer 401 and return undefined. */
   async function authenticate(req: Request, res: Response): Promise<CallerIdentity | undefined> {

@@ -1,8 +1,9 @@
 /**
  * Reading a JSON request body on the hot path without a framework: content type check (415),
- * declared and actual size limit (413), parse (400). Every failure is an HttpError with a JSON body.
+ * declared and actual size limit (413), parse (400), nesting depth (400 `too_deep`). Every failure is an HttpError with a JSON body.
  */
 import type { IncomingMessage } from 'http';
+import { deeperThan, tooDeepMessage } from '../util/json-depth';
 
 export class HttpError extends Error {
   constructor(
@@ -21,8 +22,15 @@ export function isJsonContentType(ct: string | undefined): boolean {
   return base === 'application/json' || (base.startsWith('application/') && base.endsWith('+json'));
 }
 
+/** What a body may be: at most `bytes` long and `depth` levels deep (server.max_json_depth). */
+export interface BodyLimits {
+  bytes: number;
+  depth: number;
+}
+
 /** Read and parse the body. `requireBody: false` lets an empty body stand for undefined. */
-export function readJsonBody(req: IncomingMessage, limit: number, requireBody = true): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limits: BodyLimits, requireBody = true): Promise<unknown> {
+  const limit = limits.bytes;
   return new Promise((resolve, reject) => {
     const len = req.headers['content-length'];
     if (len !== undefined && Number(len) > limit) {
@@ -58,11 +66,15 @@ export function readJsonBody(req: IncomingMessage, limit: number, requireBody = 
         else resolve(undefined);
         return;
       }
+      let value: unknown;
       try {
-        resolve(JSON.parse(text));
+        value = JSON.parse(text);
       } catch (err) {
         reject(new HttpError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`));
+        return;
       }
+      if (deeperThan(value, limits.depth)) reject(new HttpError(400, 'too_deep', tooDeepMessage('request body', limits.depth)));
+      else resolve(value);
     });
     req.on('error', (err) => {
       if (done) return;

@@ -17,10 +17,18 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_DECISION_ENTRYPOINT = 'mcp/authz/decision';
+/**
+ * How deep a request's JSON may nest. A decide body is ~5 levels and tool arguments rarely 20; recursive
+ * serialisation (policy input, decision log) fails a few thousand levels down, so the limit sits well
+ * below that and well above any real request.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
+/** A request (headers and body) not received in full within this is answered 408 and closed. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export function defaultConfig(): PdpConfig {
   return {
-    server: { addr: '127.0.0.1', port: 8181, body_limit_bytes: 1024 * 1024 },
+    server: { addr: '127.0.0.1', port: 8181, body_limit_bytes: 1024 * 1024, max_json_depth: DEFAULT_MAX_JSON_DEPTH, request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS },
     decision_entrypoint: DEFAULT_DECISION_ENTRYPOINT,
     bundles: [],
     decision_logs: { output: 'stdout', mask: [], buffer_size_limit_events: 10000 },
@@ -104,7 +112,7 @@ export function loadConfig(over: ConfigOverrides = {}, env: NodeJS.ProcessEnv = 
     const raw = readConfigFile(file) as Partial<PdpConfig>;
     if (raw.server) cfg.server = { ...cfg.server, ...raw.server };
     if (raw.decision_logs) cfg.decision_logs = { ...cfg.decision_logs, ...raw.decision_logs };
-    for (const k of ['decision_entrypoint', 'authzen', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication', 'builtins', 'signing', 'approvals', 'txn_tokens'] as const) {
+    for (const k of ['decision_entrypoint', 'authzen', 'data_api', 'bundles', 'keys', 'persistence_directory', 'workers', 'identity', 'authentication', 'builtins', 'signing', 'approvals', 'txn_tokens'] as const) {
       if (raw[k] !== undefined) (cfg as unknown as Record<string, unknown>)[k] = raw[k];
     }
   }

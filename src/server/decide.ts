@@ -18,6 +18,8 @@ export interface DataAnswer {
   result?: unknown;
   error?: { code: string; message: string };
   bundle?: string;
+  /** identity resolution refused a token (DecisionMeta.deny): nothing was evaluated */
+  deny?: DecisionMeta['deny'];
 }
 
 export class DecisionService implements DecisionServiceApi {
@@ -213,7 +215,10 @@ export class DecisionService implements DecisionServiceApi {
     let evalNs: number | undefined;
     // serialised once, for the policy and for the log line
     let inputJson: string | undefined;
-    if (bundle) {
+    if (meta.deny) {
+      // an identity that failed verification never reaches the policy (as in decideText)
+      ans.deny = meta.deny;
+    } else if (bundle) {
       ans.bundle = bundle.name;
       try {
         inputJson = input === undefined ? undefined : JSON.stringify(input);
@@ -239,7 +244,8 @@ export class DecisionService implements DecisionServiceApi {
     if (m && ans.error) m.evalErrors.labels(bundle?.name ?? '').inc();
     const logger = this.opts.logger;
     if (logger?.enabled) {
-      const ev = this.event(decision_id, entrypoint, input, ans.result, undefined, snapshot, meta, evalNs);
+      const denied = ans.deny ? { allow: false, reasons: [{ ...ans.deny }], obligations: {} } : undefined;
+      const ev = this.event(decision_id, entrypoint, input, ans.result, denied, snapshot, meta, evalNs);
       if (ans.error) ev.error = ans.error;
       logger.log(ev, bundle, { input: inputJson, bundles: this.bundlesOf(snapshot).json });
     }

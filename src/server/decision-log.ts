@@ -233,7 +233,7 @@ export class DecisionLogger {
         sink?.(line);
         out += line + '\n';
       } catch (err) {
-        this.opts.onError?.(err as Error);
+        out += this.fallbackLine(q.event, err as Error);
       }
     }
     if (!this.stream) return;
@@ -244,6 +244,28 @@ export class DecisionLogger {
         this.waitingDrain = false;
         if (this.queue.length > 0 && !this.scheduled) this.schedule();
       });
+    }
+  }
+
+  /**
+   * An event that cannot be serialised (e.g. a value nested past V8's stack) still leaves its audit
+   * record: the line without input and results, flat fields only. If even that fails, the drop is
+   * counted. Either way the error names the decision.
+   */
+  private fallbackLine(ev: DecisionEvent, err: Error): string {
+    try {
+      const line = JSON.stringify({
+        decision_id: ev.decision_id, timestamp: ev.timestamp, path: ev.path, bundles: ev.bundles,
+        request_id: ev.request_id, api_path: ev.api_path, erased: ['/input', '/result', '/mapped_result'],
+        log_error: `the event could not be serialised: ${err.message}`,
+      });
+      this.opts.onError?.(new Error(`decision ${ev.decision_id}: logged without input and result: ${err.message}`));
+      return line + '\n';
+    } catch (again) {
+      this.dropped++;
+      this.opts.onDrop?.();
+      this.opts.onError?.(new Error(`decision ${ev.decision_id}: log line dropped: ${(again as Error).message}`));
+      return '';
     }
   }
 

@@ -8,13 +8,14 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import Ajv, { type ErrorObject } from 'ajv';
 import decideSchema from './schemas/decide-request.schema.json';
 import batchSchema from './schemas/decide-batch.schema.json';
-import { readJsonBody, HttpError } from './body';
+import { readJsonBody, HttpError, type BodyLimits } from './body';
+import { deeperThan, tooDeepMessage } from '../util/json-depth';
 import { isAnswered, writeJsonSoon } from './response-batch';
 import { getKey, setKey } from '../util/own-keys';
 import type { DecisionService } from './decide';
 import type { PdpMetrics } from './metrics';
 import { APPROVALS_NOT_CONFIGURED, takeTokenAsks, type PdpTokens } from './pdp-tokens';
-import type { CallerAuth, CallerIdentity, DecideRequest, DecisionResult, IdentityResolver, RequestHeaders } from './types';
+import type { CallerAuth, CallerIdentity, DecideRequest, DecisionMeta, DecisionResult, IdentityResolver, RequestHeaders } from './types';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateDecide = ajv.compile(decideSchema);
@@ -28,9 +29,16 @@ export interface HandlerDeps {
   bodyLimit: number;
   /** the PDP's own signing key at work: approvals and transaction tokens (absent without `signing`) */
   tokens?: PdpTokens;
+  /** server.max_json_depth: deeper bodies (and ?input=) are refused with 400 before anything else */
+  maxJsonDepth: number;
+  /** `data_api.raw_input`: the Data API evaluates its input as given, OPA-style, without identity resolution */
+  dataApiRawInput?: boolean;
 }
 
 type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const limitsOf = (deps: HandlerDeps): BodyLimits => ({ bytes: deps.bodyLimit, depth: deps.maxJsonDepth });
 
 function details(errors: ErrorObject[] | null | undefined, prefix = ''): unknown[] {
   return (errors ?? []).map((e) => {
@@ -99,7 +107,7 @@ export async function handleDecide(deps: HandlerDeps, req: IncomingMessage, res:
   try {
     const caller = await authenticate(deps, req, res);
     if (caller === false) return 401;
-    const body = await readJsonBody(req, deps.bodyLimit);
+    const body = await readJsonBody(req, limitsOf(deps));
     if (!validateDecide(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the decide schema', details(validateDecide.errors));
     const out = await decideOne(deps, body as DecideRequest, req, caller, '/v1/decide');
     const status = statusOf(out.result);
@@ -126,7 +134,7 @@ export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage,
   try {
     const caller = await authenticate(deps, req, res);
     if (caller === false) return 401;
-    const body = await readJsonBody(req, deps.bodyLimit);
+    const body = await readJsonBody(req, limitsOf(deps));
     if (!validateBatch(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the batch schema', details(validateBatch.errors));
     const b = body as { items: Obj[]; defaults?: Obj };
     const items = b.items.map((it) => mergeDefaults(b.defaults, it));
@@ -160,7 +168,7 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
     let input: unknown;
     let hasInput = false;
     if (req.method === 'POST') {
-      const body = await readJsonBody(req, deps.bodyLimit, false);
+      const body = await readJsonBody(req, limitsOf(deps), false);
       if (body !== undefined) {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new HttpError(400, 'invalid_parameter', 'request body must be an object like {"input": …}');
@@ -178,9 +186,23 @@ export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: S
         } catch (err) {
           throw new HttpError(400, 'invalid_parameter', `input query parameter is not valid JSON: ${(err as Error).message}`);
         }
+        if (deeperThan(input, deps.maxJsonDepth)) throw new HttpError(400, 'too_deep', tooDeepMessage('the input query parameter', deps.maxJsonDepth));
       }
     }
-    const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined) });
+    // One door for identity (docs/identity.md): an object input is resolved like a decide body, so
+    // tokens are verified and the reserved fields come from verification only, never from the caller.
+    let deny: DecisionMeta['deny'];
+    if (!deps.dataApiRawInput && isObj(input)) {
+      const resolved = await deps.resolver.resolve(input as DecideRequest, req.headers as RequestHeaders, caller);
+      input = resolved.input;
+      deny = resolved.deny;
+    }
+    const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined), deny });
+    if (ans.deny) {
+      // a token that failed is a deny, as on /v1/decide; no `result` (undefined), so an OPA client denies too
+      send(res, 200, { decision_id: ans.decision_id, allow: false, reasons: [ans.deny] });
+      return 200;
+    }
     if (ans.error) {
       send(res, 500, { allow: false, code: ans.error.code === 'evaluation_error' ? 'internal_error' : ans.error.code, message: ans.error.message, decision_id: ans.decision_id });
       return 500;

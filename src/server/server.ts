@@ -18,6 +18,7 @@ import { tlsServerOptions } from './caller-auth';
 import { PdpTokens } from './pdp-tokens';
 import { mountApprovals } from './approvals-page';
 import { TokenVerifier } from '../identity/verify';
+import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
 import { OPENAPI_PATH, openApiDocument } from './openapi';
@@ -160,7 +161,11 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
   const tokens = PdpTokens.fromConfig(config, log);
-  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes, tokens };
+  const dataApiRawInput = config.data_api?.raw_input === true;
+  if (dataApiRawInput) {
+    log('warn', 'data_api.raw_input is on: /v1/data evaluates its input as sent, without verifying tokens; any caller can claim any identity there');
+  }
+  const deps: HandlerDeps = { service, resolver, callerAuth, metrics, bodyLimit: config.server.body_limit_bytes, maxJsonDepth: config.server.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH, dataApiRawInput, tokens };
 
   const app = express();
   app.disable('x-powered-by');
@@ -265,11 +270,20 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   };
   // TLS files are read (and checked) here, so a bad server.tls stops the start with the file named
   const tlsOptions = config.server.tls ? tlsServerOptions(config.server.tls, config.config_dir) : undefined;
-  const server = tlsOptions ? https.createServer(tlsOptions, handler) : http.createServer(handler);
+  // A slow sender (a body at 1 byte/s) must not hold a connection open: node answers a request not
+  // received in full within request_timeout_ms (clientError below → JSON 408). It checks connections
+  // every connectionsCheckingInterval, so that is kept to a fraction of the timeout.
+  const requestTimeout = config.server.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeouts = { requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))) };
+  const server = tlsOptions ? https.createServer({ ...tlsOptions, ...timeouts }, handler) : http.createServer(timeouts, handler);
   // Requests node's parser refuses (header block or URL over its 16 KiB limit, malformed request line)
   // never reach a handler; answer them with a JSON refusal too, not node's bare status line.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: import('stream').Duplex) => {
     if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') return void socket.destroy();
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      const body = JSON.stringify({ allow: false, decision: false, error: { code: 'request_timeout', message: `the request was not received within ${requestTimeout} ms (server.request_timeout_ms)` } });
+      return void socket.end(`HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const status = tooLarge ? 431 : 400;
     const body = JSON.stringify({
@@ -280,7 +294,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.headersTimeout = Math.min(66_000, requestTimeout);
 
   let boundPort = config.server.port;
   return {

@@ -158,11 +158,21 @@ export interface PdpConfig {
     port: number;
     /** body limit of the JSON APIs, in bytes (default 1 MiB) */
     body_limit_bytes: number;
+    /** nesting limit of every JSON request (body, ?input=), refused with 400 `too_deep` (default 64) */
+    max_json_depth?: number;
+    /** a request not received in full (headers and body) within this many ms gets 408 (default 30000) */
+    request_timeout_ms?: number;
     /** listen with HTTPS (and client certificates when client_ca_file is set) */
     tls?: { cert_file: string; key_file: string; client_ca_file?: string; require_client_cert?: boolean };
   };
   /** the entrypoint /v1/decide evaluates */
   decision_entrypoint: string;
+  /**
+   * OPA's Data API (/v1/data). `raw_input: true` evaluates `input` as sent, with no identity resolution
+   * (OPA's behaviour; any caller can then claim any identity). Default false: `input` is resolved like
+   * a /v1/decide body (docs/identity.md).
+   */
+  data_api?: { raw_input?: boolean };
   /** AuthZEN endpoints: the entrypoint they evaluate (default: decision_entrypoint) */
   authzen?: { entrypoint?: string };
   bundles: BundleSourceConfig[];

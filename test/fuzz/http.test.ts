@@ -10,7 +10,7 @@ import { decisionBundle } from '../bundles/fixtures/make-bundle';
 import { startWith, tmpDir } from '../server/helpers';
 import type { PdpServer } from '../../src/server/server';
 import { createIdentityResolver } from '../../src/identity';
-import { makeKey, now, sign, writeJwks, b64url, alterSignature, tamperPayload, type TestKey } from '../identity/helpers';
+import { makeKey, now, sign, signAs, writeJwks, b64url, alterSignature, tamperPayload, type TestKey } from '../identity/helpers';
 import { prng } from '../helpers/prng';
 import { deepNest, int, mangleText, mutate, pick, randJsonText, randString, randValue, type Rand } from './gen';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
   pdp = await startWith([path.join(dir, 'mcp.tar.gz')], {}, { resolver });
   base = pdp.url();
-  goodToken = await sign(idp, { iss: ISS, aud: 'pdp', sub: 'alice', exp: now() + 3600 });
+  goodToken = await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'alice', exp: now() + 3600 });
 });
 
 interface Answer { status: number; text: string; json: any; ct: string | null }

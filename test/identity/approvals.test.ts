@@ -80,9 +80,9 @@ describe('Approvals', () => {
   test('a request is not an approval and an approval is not a request', async () => {
     const req = await approvals.request(input(150), 'refund', 'd-1', 'http://pdp');
     const requestToken = req.url.split('/approvals/')[1];
-    expect(await approvals.verify(requestToken, input(150))).toMatchObject({ verified: false, error: { reason: 'wrong_type' } });
+    expect(await approvals.verify(requestToken, input(150))).toMatchObject({ verified: false, error: { reason: 'wrong_kind' } });
     const read = await approvals.readRequest(await approvedToken(150));
-    expect(read).toMatchObject({ ok: false, reason: 'wrong_type' });
+    expect(read).toMatchObject({ ok: false, reason: 'wrong_kind' });
     expect(JSON.parse(Buffer.from((await approvedToken(150)).split('.')[0], 'base64url').toString()).typ).toBe(APPROVAL_TYP);
   });
 

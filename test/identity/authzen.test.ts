@@ -6,7 +6,7 @@ import { mountAuthzen } from '../../src/server/authzen';
 import { createCallerAuth, hashApiKey } from '../../src/server/caller-auth';
 import { createIdentityResolver } from '../../src/identity';
 import type { DecisionMeta, DecisionResult } from '../../src/server/types';
-import { alterSignature, makeKey, now, sign, TestKey, tmpDir, writeJwks } from './helpers';
+import { alterSignature, makeKey, now, signAs, TestKey, tmpDir, writeJwks } from './helpers';
 
 const ISS = 'https://idp.example.com';
 const API_KEY = 'pdpk_test_0123456789abcdef';
@@ -120,7 +120,7 @@ describe('POST /access/v1/evaluation', () => {
   });
 
   test('verified user token: verified identity, token removed from input and input.authzen', async () => {
-    const token = await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 });
+    const token = await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 });
     const r = await post('/access/v1/evaluation', { subject: { ...subject, properties: { token } }, resource: tool('t'), action });
     expect(r.body).toEqual({ decision: true });
     const { input } = calls[0];
@@ -129,7 +129,7 @@ describe('POST /access/v1/evaluation', () => {
   });
 
   test('an altered user token is a deny with identity.invalid_token, whatever the policy says', async () => {
-    const token = alterSignature(await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 }));
+    const token = alterSignature(await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 }));
     const r = await post('/access/v1/evaluation', { subject: { ...subject, properties: { token } }, resource: tool('t'), action });
     expect(r.status).toBe(200);
     expect(r.body.decision).toBe(false);
@@ -138,7 +138,7 @@ describe('POST /access/v1/evaluation', () => {
   });
 
   test('an invalid token is a deny even if the pipeline would allow', async () => {
-    const token = alterSignature(await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 }));
+    const token = alterSignature(await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 }));
     const r = await post('/access/v1/evaluation', { subject: { ...subject, properties: { token } }, resource: tool('ignoredeny'), action });
     expect(r.body.decision).toBe(false);
     expect(r.body.context.reasons[0]).toMatchObject({ code: 'identity.invalid_token' });
@@ -230,8 +230,8 @@ describe('POST /access/v1/evaluations', () => {
   });
 
   test('one item with an invalid token is a deny for that item only', async () => {
-    const good = await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 });
-    const bad = await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() - 600 });
+    const good = await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 });
+    const bad = await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() - 600 });
     const r = await post('/access/v1/evaluations', {
       action, resource: tool('t'),
       evaluations: [{ subject: { ...subject, properties: { token: good } } }, { subject: { ...subject, properties: { token: bad } } }],

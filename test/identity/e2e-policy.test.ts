@@ -13,7 +13,7 @@ import { createIdentityResolver } from '../../src/identity';
 import { mountAuthzen } from '../../src/server/authzen';
 import { createCallerAuth, hashApiKey } from '../../src/server/caller-auth';
 import type { DecisionMeta, DecisionResult } from '../../src/server/types';
-import { alterSignature, makeKey, now, sign, TestKey, tmpDir, writeJwks } from './helpers';
+import { alterSignature, makeKey, now, signAs, TestKey, tmpDir, writeJwks } from './helpers';
 
 const POLICY = `package e2e
 import rego.v1
@@ -78,8 +78,8 @@ async function ask(userToken: string, agentToken: string) {
 }
 
 test('valid user + agent tokens are allowed and the log shows the verified user; an altered signature is denied', async () => {
-  const userToken = await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 });
-  const agentToken = await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', act: { sub: 'support-bot' }, exp: now() + 600 });
+  const userToken = await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 600 });
+  const agentToken = await signAs(idp, 'agent', { iss: ISS, aud: 'pdp', sub: 'u-42', act: { sub: 'support-bot' }, exp: now() + 600 });
 
   const ok = await ask(userToken, agentToken);
   expect(ok).toEqual({ status: 200, body: { decision: true } });

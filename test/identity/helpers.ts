@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, JWTPayload, KeyLike } from 'jose';
+import { KIND_TYP } from '../../src/identity/verify';
 
 export interface TestKey {
   alg: 'ES256' | 'RS256';
@@ -33,6 +34,11 @@ export const now = () => Math.floor(Date.now() / 1000);
 
 export async function sign(key: TestKey, claims: JWTPayload & Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header }).sign(key.privateKey);
+}
+
+/** A token of one kind, typed as the PDP expects from an issuer trusted for several kinds (KIND_TYP). */
+export function signAs(key: TestKey, kind: 'user' | 'agent' | 'task' | 'txn', claims: JWTPayload & Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+  return sign(key, claims, { typ: KIND_TYP[kind], ...header });
 }
 
 export function b64url(s: string | Buffer): string {

@@ -4,7 +4,11 @@
 import * as http from 'http';
 import { SignJWT } from 'jose';
 import { createIdentityResolver, IdentityConfig, TokenVerifier } from '../../src/identity';
-import { alterSignature, b64url, makeKey, now, sign, tamperPayload, TestKey, tmpDir, writeJwks } from './helpers';
+import { alterSignature, b64url, makeKey, now, sign as signRaw, tamperPayload, TestKey, tmpDir, writeJwks } from './helpers';
+
+// the tokens of this file are user tokens unless a test says otherwise: typed as such, since the main
+// issuer signs several kinds (docs/identity.md, "Token kinds")
+const sign = (key: TestKey, claims: Record<string, unknown>, header: Record<string, unknown> = {}) => signRaw(key, claims, { typ: 'user+jwt', ...header });
 
 const ISS = 'https://idp.example.com';
 let idp: TestKey;
@@ -77,7 +81,7 @@ describe('each failure mode is a deny with a stable reason', () => {
     ['RS256 token from an ES256-only issuer', () => sign(rsaIdp, base(), { kid: 'k1' }), 'algorithm_not_allowed'],
     ['issuer not allowed for user tokens (use_for)', () => sign(idp, { ...base(), iss: 'https://agents-only.example.com' }), 'issuer_not_allowed_for_kind'],
     ['no exp', async () => sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42' }), 'missing_claim'],
-    ['a Txn-Token presented as a user token', () => sign(idp, { ...base(), txn: 't1' }, { typ: 'txntoken+jwt' }), 'wrong_type'],
+    ['a Txn-Token presented as a user token', () => sign(idp, { ...base(), txn: 't1' }, { typ: 'txntoken+jwt' }), 'wrong_kind'],
     ['garbage', async () => 'not-a-jwt', 'malformed'],
     ['bad base64 header', async () => '!!!.e30.sig', 'malformed'],
   ];
@@ -97,10 +101,10 @@ describe('each failure mode is a deny with a stable reason', () => {
 
   test('an agent token is checked in the agent slot (use_for: an agent-only issuer signs agents)', async () => {
     const r = createIdentityResolver(config);
-    const ok = await r.resolve({ agent: { token: await sign(idp, { ...base(), iss: 'https://agents-only.example.com', sub: 'bot' }) } });
+    const ok = await r.resolve({ agent: { token: await signRaw(idp, { ...base(), iss: 'https://agents-only.example.com', sub: 'bot' }) } });
     expect(ok.deny).toBeUndefined();
     expect(ok.input.agent).toMatchObject({ id: 'bot', assurance: 'verified' });
-    const bad = await r.resolve({ agent: { token: await sign(idp, { ...base(), sub: 'bot', exp: now() - 100 }) } });
+    const bad = await r.resolve({ agent: { token: await sign(idp, { ...base(), sub: 'bot', exp: now() - 100 }, { typ: 'agent+jwt' }) } });
     expect(bad.deny).toMatchObject({ token: 'agent', reason: 'expired' });
   });
 });

@@ -240,7 +240,7 @@ describe('verifyTxnToken (the tool server\'s side)', () => {
     expect(await verifyTxnToken(await sign(claims, otherKey), call, opts())).toMatchObject({ ok: false, reason: expect.stringMatching(/bad_signature|unknown_kid/) });
     const now = Math.floor(Date.now() / 1000);
     expect(await verifyTxnToken(await sign({ ...claims, iat: now - 300, exp: now - 60 }, p.pdpKey), call, opts())).toMatchObject({ ok: false, reason: 'expired' });
-    expect(await verifyTxnToken(await sign(claims, p.pdpKey, 'JWT'), call, opts())).toMatchObject({ ok: false, reason: 'wrong_type' });
+    expect(await verifyTxnToken(await sign(claims, p.pdpKey, 'JWT'), call, opts())).toMatchObject({ ok: false, reason: 'wrong_kind' });
     // and the PDP's own key with the right claims is accepted (the forgeries above failed for their flaw only)
     expect(await verifyTxnToken(await sign(claims, p.pdpKey), call, opts())).toMatchObject({ ok: true });
   });

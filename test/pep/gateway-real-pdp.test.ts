@@ -69,16 +69,17 @@ describe('MCP gateway with the real PDP', () => {
     );
     pdp = await startRealPdp(path.join(dir, 'pdp.json'));
     await waitReady(pdp.url);
-    const sign = (claims: Record<string, unknown>) =>
-      new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISSUER).setAudience('pdp').setIssuedAt().setExpirationTime('10m').sign(privateKey);
+    // one issuer signs every kind, so each token is typed with its kind (docs/identity.md, "Token kinds")
+    const sign = (claims: Record<string, unknown>, typ: string) =>
+      new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ }).setIssuer(ISSUER).setAudience('pdp').setIssuedAt().setExpirationTime('10m').sign(privateKey);
     headers = {
-      authorization: `Bearer ${await sign({ sub: 'u-alice', tenant: 'acme', roles: ['support_agent'], may_act: { sub: 'support-bot' } })}`,
-      'x-agent-token': await sign({ sub: 'support-bot' }),
+      authorization: `Bearer ${await sign({ sub: 'u-alice', tenant: 'acme', roles: ['support_agent'], may_act: { sub: 'support-bot' } }, 'user+jwt')}`,
+      'x-agent-token': await sign({ sub: 'support-bot' }, 'agent+jwt'),
       'x-task-token': await sign({
         sub: 'u-alice',
         jti: 't-7',
         scope: { tools: ['support/*', 'crm/contacts.search', 'crm/contacts.delete'], data_domains: ['support', 'crm', 'public'], constraints: {}, grants: [] },
-      }),
+      }, 'task+jwt'),
     };
     demo = await startDemoMcpServer();
     gw = await startGateway({

@@ -188,7 +188,7 @@ describe('the approval given back with the call', () => {
     ['expired', async () => forge({}, { exp: Math.floor(Date.now() / 1000) - 120 }), /expired/],
     ['given by another person', async () => forge({ sub: 'u-alice' }), /given by "u-alice"/],
     ['signed by another key', async () => forge({}, { key: (await import('crypto')).generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }), /signature/],
-    ['of another token type', async () => forge({}, { typ: 'JWT' }), /wrong_type/],
+    ['of another token type', async () => forge({}, { typ: 'JWT' }), /wrong_kind/],
     ['from another issuer', async () => forge({}, { iss: 'https://idp.example' }), /untrusted_issuer|iss/],
   ])('an approval %s is refused', async (_what, make, why) => {
     const d = await decide(p, refundBody(p, 150, { approval: { token: await make() } }));
@@ -212,6 +212,6 @@ describe('the approval given back with the call', () => {
     const requestToken = d0.approval_request.url.split('/approvals/')[1];
     const d = await decide(p, refundBody(p, 150, { approval: { token: requestToken } }));
     expect(d.allow).toBe(false);
-    expect(d.reasons[0].message).toMatch(/wrong_type/);
+    expect(d.reasons[0].message).toMatch(/wrong_kind/);
   });
 });

@@ -8,7 +8,7 @@ import { decisionBundle } from '../bundles/fixtures/make-bundle';
 import { createPdpServer, type PdpServer } from '../../src/server/server';
 import { loadConfig, ConfigError, type ConfigOverrides } from '../../src/server/config';
 import { parseServeArgs } from '../../src/cli/commands/serve';
-import { makeKey, sign, now, type TestKey } from '../identity/helpers';
+import { makeKey, signAs, now, type TestKey } from '../identity/helpers';
 import { post, tmpDir } from './helpers';
 
 let dir: string;
@@ -50,11 +50,11 @@ identity:
   issuers: [{ issuer: '${ISS}', audiences: [pdp], jwks_file: keys/idp.jwks.json, algorithms: [ES256] }]
 `);
     try {
-      const good = await sign(idp, { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 60 });
+      const good = await signAs(idp, 'user', { iss: ISS, aud: 'pdp', sub: 'u-42', exp: now() + 60 });
       const ok = await post(pdp.url(), '/v1/decide', { user: { token: good }, tool: { name: 't' } }, { 'x-request-id': 'good' });
       expect(ok.status).toBe(200);
       expect(ok.json.allow).toBe(true);
-      const bad = await sign(idp, { iss: ISS, aud: 'someone-else', sub: 'u-42', exp: now() + 60 });
+      const bad = await signAs(idp, 'user', { iss: ISS, aud: 'someone-else', sub: 'u-42', exp: now() + 60 });
       const no = await post(pdp.url(), '/v1/decide', { user: { token: bad }, tool: { name: 't' } });
       expect(no.json.allow).toBe(false);
       expect(no.json.reasons[0]).toMatchObject({ code: 'identity.invalid_token', token: 'user' });

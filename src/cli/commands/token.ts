@@ -3,15 +3,18 @@
  *   pdp token --key ./keys/idp.private.pem --sub u-42 [--iss https://idp.example.com] [--aud pdp]
  *             [--kind user|agent|task|txn] [--act bot,planner] [--scope '{"tools":["billing/*"]}']
  *             [--tools a,b] [--data-domains billing] [--constraints '{"max_amount":200}']
- *             [--ttl 600 | --exp 1h] [--kid <kid>] [--alg ES256] [--claim name=value]...
+ *             [--ttl 600 | --exp 1h] [--kid <kid>] [--alg ES256] [--typ <typ>] [--claim name=value]...
  * `--act` lists actors current-first and becomes nested RFC 8693 `act` claims. `--kind task` needs a scope;
- * `--kind txn` sets `typ: txntoken+jwt` and a `txn` id. kid/alg default to the first key of the
+ * `--kind txn` adds a `txn` id. The header's `typ` names the kind (user+jwt, agent+jwt, task+jwt,
+ * txntoken+jwt; `--typ` overrides it). kid/alg default to the first key of the
  * `<name>.jwks.json` next to `<name>.private.pem`.
  */
 import * as fs from 'fs';
 import { randomUUID, createPrivateKey } from 'crypto';
 import { SignJWT } from 'jose';
-import { TXN_TOKEN_TYP } from '../../identity/verify';
+import { KIND_TYP } from '../../identity/verify';
+import { toLowS } from '../../identity/ecdsa';
+import type { TokenKind } from '../../identity/types';
 
 export const summary = 'mint a signed user/agent/task/txn token for local testing (--sub, --act, --scope)';
 
@@ -135,7 +138,8 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`pdp token: --${opts.exp !== undefined ? 'exp' : 'ttl'} must be seconds or a duration like 90s, 15m, 1h, 2d (got ${lifetime})\n`);
     return 2;
   }
-  const header: Record<string, unknown> = { alg, ...(kid ? { kid } : {}), typ: kind === 'txn' ? TXN_TOKEN_TYP : 'JWT' };
+  // each kind's own typ (docs/identity.md, "Token kinds"): an issuer trusted for several kinds needs it
+  const header: Record<string, unknown> = { alg, ...(kid ? { kid } : {}), typ: opts.typ ?? KIND_TYP[kind as TokenKind] ?? 'JWT' };
   try {
     const jwt = await new SignJWT(payload)
       .setProtectedHeader(header as { alg: string })
@@ -144,7 +148,8 @@ export async function run(args: string[]): Promise<number> {
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
       .sign(createPrivateKey(keyPem));
-    process.stdout.write(jwt + '\n');
+    // one text per token: low-S, so it passes identity.require_low_s too (src/identity/ecdsa.ts)
+    process.stdout.write(toLowS(alg, jwt) + '\n');
     return 0;
   } catch (e) {
     process.stderr.write(`pdp token: cannot sign: ${(e as Error).message}\n`);
