@@ -8,13 +8,15 @@
  *  - set:      `p contains x`
  *  - object:   `p[k] := v` (one dynamic key after the group path)
  *  - nested:   `a.b[k].c := v` (more than one term after the first dynamic key)
+ *  - set_tree: `p[x] contains y`, `a.b[x].c contains y` (a variable in the ref of a `contains` rule):
+ *              an object whose leaves, all at the depth of the ref, are sets
  *  - function: `f(x) := v`
  * Internal nodes (packages and rule-path prefixes) are objects whose keys are their children.
  */
 import type { Import, Module, Rule, RefTerm, Term } from '../ast';
 import { RegoError, unsupported } from '../errors';
 
-export type GroupKind = 'complete' | 'set' | 'object' | 'nested' | 'function';
+export type GroupKind = 'complete' | 'set' | 'object' | 'nested' | 'set_tree' | 'function';
 
 export interface RuleDef {
   rule: Rule;
@@ -128,8 +130,7 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
     if (rest.length) throw unsupported(rule.loc, 'function with a non-string ref head');
     kind = 'function';
   } else if (isSet) {
-    if (rest.length) throw unsupported(rule.loc, "'contains' rule with a variable in its ref head");
-    kind = 'set';
+    kind = rest.length ? 'set_tree' : 'set';
   } else if (rest.length === 0) kind = 'complete';
   else if (rest.length === 1) kind = 'object';
   else kind = 'nested';
@@ -142,7 +143,7 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
     throw new RegoError('rego_compile_error', rule.loc, 'default rules must not have a variable in their ref');
   }
   void unsupported;
-  if (rule.else && (kind === 'set' || kind === 'object' || kind === 'nested')) {
+  if (rule.else && kind !== 'complete' && kind !== 'function') {
     throw new RegoError('rego_compile_error', rule.loc, 'else keyword cannot be used on multi-value rules');
   }
   const path = [...m.package.path, ...staticPath];
@@ -159,6 +160,10 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
   }
   if (kind === 'function' && (rule.head.args?.length ?? 0) !== g.arity) {
     throw new RegoError('rego_compile_error', rule.loc, `conflicting rules ${name} found (functions must have the same arity)`);
+  }
+  if (kind === 'set_tree' && g.defs.length && g.defs[0].rest.length !== rest.length) {
+    // the sets would sit at different depths (one rule's set where another needs an object)
+    throw unsupported(rule.loc, `'contains' rules ${name} with refs of different lengths`);
   }
   const def: RuleDef = { rule, module: m, rest };
   if (rule.default) {

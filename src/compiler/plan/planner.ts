@@ -281,7 +281,7 @@ export class Planner {
       const r = fb.local();
       fb.emit({ op: 'reset', dst: r });
       if (g.kind === 'set') fb.emit({ op: 'make_set', dst: r });
-      if (g.kind === 'object' || g.kind === 'nested') fb.emit({ op: 'make_object', dst: r });
+      if (g.kind === 'object' || g.kind === 'nested' || g.kind === 'set_tree') fb.emit({ op: 'make_object', dst: r });
       const seen = g.kind === 'nested' ? fb.local() : -1;
       if (seen >= 0) fb.emit({ op: 'make_object', dst: seen });
       for (const def of g.defs) this.planDef(fb, g, def, r, seen, mocks);
@@ -369,6 +369,22 @@ export class Planner {
               this.evalTerm(c2, v, env3, (vl) => fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl })),
             ),
           );
+        } else if (g.kind === 'set_tree') {
+          // `p[x].q contains y`: find or create the objects along the keys (all built in this call,
+          // so they may be filled in place), then add the element to the set at the end.
+          const elem = rule.head.key!;
+          const c2: Ctx = { ...ctx, outer: headOuter([...def.rest, elem]) };
+          this.lowerBody(c2, rule.body, envA, (env2) =>
+            this.evalTerms(c2, def.rest, env2, (keys, env3) =>
+              this.evalTerm(c2, elem, env3, (el) => {
+                let cur = r;
+                keys.forEach((kl, i) => {
+                  cur = this.childOrNew(fb, cur, kl, i === keys.length - 1 ? 'make_set' : 'make_object');
+                });
+                fb.emit({ op: 'set_add', set: cur, val: el });
+              }),
+            ),
+          );
         } else {
           // nested ref head: a.b[k].c := v — record the full key path once (conflict check at the
           // leaf), then merge the singleton nested object into the document.
@@ -397,6 +413,19 @@ export class Planner {
         }
       });
     });
+  }
+
+  /** obj[key], inserting a new empty object or set there first when obj has no such key. */
+  private childOrNew(fb: FuncBuilder, obj: Local, key: Local, make: 'make_object' | 'make_set'): Local {
+    const child = fb.local();
+    fb.emit({ op: 'reset', dst: child });
+    fb.block(() => fb.emit({ op: 'dot', dst: child, src: obj, key }));
+    fb.block(() => {
+      fb.emit({ op: 'is_undefined', a: child });
+      fb.emit({ op: make, dst: child });
+      fb.emit({ op: 'object_insert', obj, key, val: child });
+    });
+    return child;
   }
 
   /** The object for a package / rule-path prefix: its rules' values merged with base data under it. */
