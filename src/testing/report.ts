@@ -29,6 +29,8 @@ export function formatText(report: TestReport, opts: { verbose?: boolean } = {})
     const time = t.status === 'skip' ? '' : ` (${ms(t.durationMs)})`;
     out.push(`${t.name}: ${LABEL[t.status]}${time}${where}`);
     if (!t.passed && t.error && t.status !== 'skip') out.push(`  ${t.error.split('\n').join('\n  ')}`);
+    // what the test printed, as `opa test` shows it: with -v, or when the test did not pass
+    if (t.output && (opts.verbose || !t.passed)) out.push('', ...t.output.map((l) => `  ${l}`), '');
   }
   out.push('-'.repeat(80));
   if (report.tests.length === 0) out.push('no tests found');

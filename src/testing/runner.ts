@@ -29,6 +29,8 @@ export interface TestResult {
   durationMs: number;
   /** why it failed: "undefined", "result is false", the evaluation error, … */
   error?: string;
+  /** the lines the test printed (`print(…)`), when it printed any */
+  output?: string[];
 }
 
 export interface TestReport {
@@ -126,6 +128,8 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
     const start = process.hrtime.bigint();
     let outcome: { passed: boolean; error?: string };
     let status: TestStatus;
+    const printed: string[] = [];
+    policy.printSink = (line) => printed.push(line);
     try {
       outcome = verdict(policy.evaluate(t.entrypoint, undefined));
       status = outcome.passed ? 'pass' : 'fail';
@@ -134,6 +138,7 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
       status = 'error';
     }
     const r = resultOf(t, status, elapsedMs(start), outcome.error);
+    if (printed.length) r.output = printed;
     report.tests.push(r);
     if (r.passed) report.passed++;
     else report.failed++;

@@ -8,6 +8,7 @@ import type { Module } from '../ast';
 import { RegoError } from '../errors';
 import { Planner } from '../plan/planner';
 import { RuleTree, Scope, buildTree, moduleScope } from './tree';
+import { rewritePrintCalls } from './rewrite-print';
 
 export interface Checked {
   tree: RuleTree;
@@ -22,6 +23,7 @@ export function analyze(modules: Module[]): Checked {
     if (seen.has(m.file)) errors.push(new RegoError('rego_compile_error', m.package.loc, `duplicate module file name ${m.file}`));
     seen.add(m.file);
   }
+  rewritePrintCalls(modules);
   const tree = buildTree(modules, errors);
   const scopes = new Map<Module, Scope>();
   for (const m of modules) scopes.set(m, moduleScope(m, tree, errors));

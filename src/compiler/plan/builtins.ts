@@ -26,6 +26,18 @@ const CORE: Record<string, number> = {
   'net.cidr_contains': 2, 'http.send': 1, 'io.jwt.decode_verify': 2, 'io.jwt.decode': 1,
 };
 
+/**
+ * Calls the compiler plans itself rather than calling a built-in of that name: `print` (variadic; see
+ * check/rewrite-print.ts), `trace` (true for a string: there is no tracer in a compiled policy) and
+ * `rego.metadata.*` (constants from the METADATA annotations). Arity -1: any number of arguments.
+ */
+export const COMPILER_BUILTINS: Readonly<Record<string, number>> = {
+  print: -1,
+  trace: 1,
+  'rego.metadata.chain': 0,
+  'rego.metadata.rule': 0,
+};
+
 let registry: { lookupBuiltin?: (name: string) => { arity?: number; relation?: boolean } | undefined } | null | undefined;
 
 function loadRegistry(): typeof registry {
@@ -40,6 +52,7 @@ function loadRegistry(): typeof registry {
 }
 
 export function lookupBuiltinInfo(name: string): BuiltinInfo | undefined {
+  if (name in COMPILER_BUILTINS) return { name, arity: COMPILER_BUILTINS[name] };
   const r = loadRegistry();
   const d = r?.lookupBuiltin?.(name);
   if (d && typeof d.arity === 'number') return { name, arity: d.arity, relation: !!d.relation };

@@ -1347,7 +1347,8 @@ export class Planner {
     const name = [h.name, ...strs].join('.');
     const info = lookupBuiltinInfo(name);
     if (!info) throw new RegoError('rego_type_error', t.loc, `undefined function ${name}`);
-    return { builtin: name, arity: info.arity };
+    // print is variadic: it takes what it is given
+    return { builtin: name, arity: info.arity < 0 ? t.args.length : info.arity };
   }
 
   private callArity(ctx: Ctx, t: A.CallTerm): number | undefined {
@@ -1401,7 +1402,34 @@ export class Planner {
       });
     }
     const name = r.builtin;
-    if (name === 'print') throw unsupported(t.loc, 'print');
+    if (name === 'print') {
+      // the arguments are sets of values (check/rewrite-print.ts): always defined
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const arr = fb.local();
+        fb.emit({ op: 'make_array', dst: arr, cap: ls.length });
+        for (const l of ls) fb.emit({ op: 'array_append', arr, val: l });
+        k(this.callBuiltin(fb, 'internal.print', [arr], t.loc), env2);
+      });
+    }
+    if (name === 'trace') {
+      // no tracer runs in a compiled policy: trace(note) is true, as in OPA, for its string argument
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const ok = this.callBuiltin(fb, 'is_string', ls, t.loc);
+        fb.emit({ op: 'truthy', a: ok });
+        k(ok, env2);
+      });
+    }
+    if (name === 'walk') {
+      // a relation: one solution per [path, value] pair, in the order the runtime lists them
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const pairs = this.callBuiltin(fb, 'walk', ls, t.loc);
+        const kl = fb.local();
+        const vl = fb.local();
+        const body: Block = [];
+        fb.emit({ op: 'scan', src: pairs, key: kl, value: vl, body });
+        fb.into(body, () => k(vl, env2));
+      });
+    }
     if (lookupBuiltinInfo(name)?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
     if (name === 'equal' || name === 'neq') {
       return this.evalTerms(ctx, t.args, env, ([a, b], env2) => k(this.boolOf(fb, (): void => {
@@ -1433,12 +1461,15 @@ export class Planner {
         k(res, env2);
       });
     }
-    if (!this.usedBuiltins.has(name)) this.usedBuiltins.set(name, t.loc);
-    this.evalTerms(ctx, t.args, env, (ls, env2) => {
-      const dst = fb.local();
-      fb.emit({ op: 'call_builtin', dst, name, args: ls });
-      k(dst, env2);
-    });
+    this.evalTerms(ctx, t.args, env, (ls, env2) => k(this.callBuiltin(fb, name, ls, t.loc), env2));
+  }
+
+  /** dst := name(args…), recording the built-in as used (the emitter needs an implementation). */
+  private callBuiltin(fb: FuncBuilder, name: string, args: Local[], loc: A.Location): Local {
+    if (!this.usedBuiltins.has(name)) this.usedBuiltins.set(name, loc);
+    const dst = fb.local();
+    fb.emit({ op: 'call_builtin', dst, name, args });
+    return dst;
   }
 
   /** true if the statements emitted by `test` succeed, else false. */
