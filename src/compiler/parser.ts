@@ -1094,7 +1094,9 @@ class Parser {
       const target = nextNode(module, endLine);
       if (!target) this.error(annotations.loc, 'METADATA block is not followed by a package or rule');
       const isPkg = target.kind === 'package';
-      const scope = annotations.scope ?? (isPkg ? 'package' : 'rule');
+      annotations.targetLine = isPkg ? module.package.loc.line : target.rule.loc.line;
+      // as OPA defaults it: an entrypoint rule's block documents the whole rule set
+      const scope = annotations.scope ?? (isPkg ? 'package' : annotations.entrypoint ? 'document' : 'rule');
       if (!annotations.scope) annotations.scope = scope;
       const wantsPkg = scope === 'package' || scope === 'subpackages';
       if (wantsPkg !== isPkg) {

@@ -15,6 +15,7 @@ import type { Block, Const, ConstId, Func, Local, Plan, Program, Stmt } from '..
 import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
+import { MetadataIndex } from '../check/metadata';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, declaredNames, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm } from './vars';
 
 /**
@@ -113,6 +114,8 @@ interface Ctx {
   declaredHere?: Set<string>;
   /** variables bound when this body started (a `:=` in a nested body shadows them) */
   outerBound?: Set<string>;
+  /** the rule (and else branch) being planned: what rego.metadata.* describe */
+  meta?: { def: RuleDef; branch: A.Rule };
 }
 
 type K = (env: Env) => void;
@@ -163,6 +166,11 @@ export class Planner {
   readonly usedBuiltins = new Map<string, A.Location>();
 
   constructor(private tree: RuleTree, private scopes: Map<A.Module, Scope>) {}
+
+  private metadataIndex: MetadataIndex | undefined;
+  private metadata(): MetadataIndex {
+    return (this.metadataIndex ??= new MetadataIndex([...this.scopes.keys()]));
+  }
 
   /** Plan every rule group (so errors anywhere are reported), then the entrypoints and queries. */
   program(opts: PlanOptions): Program {
@@ -315,7 +323,7 @@ export class Planner {
     for (const a of rule.head.args ?? []) allVarsTerm(a, locals);
     for (let r: A.Rule | undefined = rule; r; r = r.else) declaredNames(r.body, locals);
     // head variables that are not rule names resolve locally as well (checked for safety later)
-    return { fb, scope, locals, outer: new Set() };
+    return { fb, scope, locals, outer: new Set(), meta: { def, branch: rule } };
   }
 
   private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local, mocks: Mocks): void {
@@ -347,7 +355,7 @@ export class Planner {
             fb.block(() => {
               if (guard) fb.emit({ op: 'is_undefined', a: tmp });
               const v = value(branch);
-              const c2: Ctx = { ...ctx, outer: headOuter([v, ...args]) };
+              const c2: Ctx = { ...ctx, outer: headOuter([v, ...args]), meta: { def, branch } };
               this.lowerBody(c2, branch.body, envA, (env2) =>
                 this.evalTerm(c2, v, env2, (l) => fb.emit({ op: 'assign_once', dst: tmp, src: l, kind })),
               );
@@ -1418,6 +1426,13 @@ export class Planner {
         fb.emit({ op: 'truthy', a: ok });
         k(ok, env2);
       });
+    }
+    if (name === 'rego.metadata.chain' || name === 'rego.metadata.rule') {
+      // constants of the rule being planned, as OPA's compiler rewrites them
+      if (!ctx.meta) throw unsupported(t.loc, `${name} outside a rule`);
+      const { def, branch } = ctx.meta;
+      const c = name === 'rego.metadata.chain' ? this.metadata().chain(def, branch, t.loc) : this.metadata().rule(def, branch, t.loc);
+      return k(this.emitConst(fb, c), env);
     }
     if (name === 'walk') {
       // a relation: one solution per [path, value] pair, in the order the runtime lists them

@@ -1,0 +1,177 @@
+/**
+ * `rego.metadata.chain()` and `rego.metadata.rule()` are constants of the rule they are called in, as
+ * OPA's compiler makes them (ast/annotations.go, AnnotationSet.Chain; compile.go rewrites the calls):
+ *
+ * - rule(): the rule's own `scope: rule` block closest above it, as an object; `{}` when it has none.
+ * - chain(): an array of `{"path": [...], "annotations": {...}}` (path without `data`): the rule's own
+ *   blocks, closest first (or `{"path": …}` alone when it has none), then the `document` block of its
+ *   path, the `package` block of its package (from any module), and the `subpackages` blocks of the
+ *   package and its ancestors, closest first.
+ *
+ * Each annotations object holds only what OPA's toObject writes: scope, title, entrypoint (when true),
+ * description, organizations, related_resources, authors (`"Name <email>"` split), custom. Blocks
+ * with `schemas` are refused where a chain or rule value would include them.
+ */
+import type * as A from '../ast';
+import type { Const } from '../ir';
+import { RegoError, unsupported } from '../errors';
+
+interface Block {
+  a: A.Annotations;
+  module: A.Module;
+}
+
+const key = (path: string[]) => JSON.stringify(path);
+
+export class MetadataIndex {
+  /** rule-scope blocks by rule, in source order */
+  private byRule = new Map<A.Rule, A.Annotations[]>();
+  /** `document` blocks by the rule path they annotate, `subpackages` blocks by package path */
+  private byPath = new Map<string, A.Annotations>();
+  private byPackage = new Map<string, A.Annotations>();
+
+  constructor(modules: A.Module[]) {
+    for (const m of modules) {
+      for (const a of m.annotations) this.add({ a, module: m });
+    }
+  }
+
+  private add({ a, module }: Block): void {
+    if (a.scope === 'package') this.byPackage.set(key(module.package.path), a);
+    else if (a.scope === 'subpackages') this.byPath.set(key(module.package.path), a);
+    else {
+      const rule = module.rules.find((r) => r.loc.line === a.targetLine);
+      if (!rule) return;
+      if (a.scope === 'document') this.byPath.set(key(rulePath(module, rule)), a);
+      else this.byRule.set(rule, [...(this.byRule.get(rule) ?? []), a]);
+    }
+  }
+
+  /** rego.metadata.rule() for `branch` (the rule or one of its else branches, which have no blocks). */
+  rule(def: { rule: A.Rule; module: A.Module }, branch: A.Rule, loc: A.Location): Const {
+    const own = branch === def.rule ? this.byRule.get(def.rule) ?? [] : [];
+    const closest = own[own.length - 1];
+    return closest ? annotationsConst(closest, loc) : { t: 'obj', v: [] };
+  }
+
+  /** rego.metadata.chain() for `branch`. */
+  chain(def: { rule: A.Rule; module: A.Module }, branch: A.Rule, loc: A.Location): Const {
+    const { module } = def;
+    const path = rulePath(module, def.rule);
+    const links: Array<[string[], A.Annotations | undefined]> = [];
+    const own = branch === def.rule ? this.byRule.get(def.rule) ?? [] : [];
+    if (own.length) for (const a of [...own].reverse()) links.push([path, a]);
+    else links.push([path, undefined]);
+    // (one tree holds document and subpackages blocks, as OPA's does)
+    const doc = this.byPath.get(key(path));
+    if (doc) links.push([path, doc]);
+    const pkg = this.byPackage.get(key(module.package.path));
+    if (pkg) links.push([module.package.path, pkg]);
+    for (let n = module.package.path.length; n > 0; n--) {
+      const p = module.package.path.slice(0, n);
+      const sub = this.byPath.get(key(p));
+      if (sub) links.push([p, sub]);
+    }
+    return {
+      t: 'arr',
+      v: links.map(([p, a]): Const => {
+        const items: Array<[Const, Const]> = [[str('path'), { t: 'arr', v: p.map(str) }]];
+        if (a) items.push([str('annotations'), annotationsConst(a, loc)]);
+        return { t: 'obj', v: items };
+      }),
+    };
+  }
+}
+
+/** The rule's path below `data`: its package, then its head up to the first variable. */
+function rulePath(m: A.Module, r: A.Rule): string[] {
+  const ref = r.head.ref;
+  const out = [...m.package.path, ref.head.type === 'var' ? ref.head.name : ''];
+  for (const t of ref.path) {
+    if (t.type !== 'string') break;
+    out.push(t.value);
+  }
+  return out;
+}
+
+const str = (v: string): Const => ({ t: 'str', v });
+
+function annotationsConst(a: A.Annotations, loc: A.Location): Const {
+  const raw = a.raw;
+  const bad = (what: string) => new RegoError('rego_parse_error', a.loc, `invalid METADATA block: ${what}`);
+  if (raw.schemas !== undefined && raw.schemas !== null) throw unsupported(loc, 'rego.metadata of a METADATA block with schemas');
+  const items: Array<[Const, Const]> = [[str('scope'), str(a.scope ?? 'rule')]];
+  if (a.title) items.push([str('title'), str(a.title)]);
+  if (a.entrypoint) items.push([str('entrypoint'), { t: 'bool', v: true }]);
+  if (a.description) items.push([str('description'), str(a.description)]);
+  const list = (k: string): unknown[] => {
+    const v = raw[k];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw bad(`"${k}" must be a list`);
+    return v;
+  };
+  const orgs = list('organizations').map((o) => {
+    if (typeof o !== 'string') throw bad('"organizations" must be a list of strings');
+    return str(o);
+  });
+  if (orgs.length) items.push([str('organizations'), { t: 'arr', v: orgs }]);
+  const related = list('related_resources').map((r): Const => {
+    if (typeof r === 'string') return { t: 'obj', v: [[str('ref'), str(r)]] };
+    const o = r as Record<string, unknown> | null;
+    if (!o || typeof o !== 'object' || typeof o.ref !== 'string') throw bad('a related resource needs a "ref" URL');
+    const v: Array<[Const, Const]> = [[str('ref'), str(o.ref)]];
+    if (typeof o.description === 'string' && o.description) v.push([str('description'), str(o.description)]);
+    return { t: 'obj', v };
+  });
+  if (related.length) items.push([str('related_resources'), { t: 'arr', v: related }]);
+  const authors = list('authors').map((x): Const => {
+    const { name, email } = author(x, bad);
+    const v: Array<[Const, Const]> = [];
+    if (name) v.push([str('name'), str(name)]);
+    if (email) v.push([str('email'), str(email)]);
+    return { t: 'obj', v };
+  });
+  if (authors.length) items.push([str('authors'), { t: 'arr', v: authors }]);
+  const custom = raw.custom;
+  if (custom !== undefined && custom !== null) {
+    if (typeof custom !== 'object' || Array.isArray(custom)) throw bad('"custom" must be a map');
+    if (Object.keys(custom).length) items.push([str('custom'), yamlConst(custom, bad)]);
+  }
+  return { t: 'obj', v: items };
+}
+
+/** An author: `"Jane Doe <jane@example.com>"` (the last word in angle brackets is the email) or `{name, email}`. */
+function author(x: unknown, bad: (w: string) => RegoError): { name: string; email: string } {
+  if (typeof x === 'string') {
+    const words = x.split(/\s+/).filter((w) => w.length);
+    if (!words.length) throw bad('an author is an empty string');
+    const last = words[words.length - 1];
+    if (last.length >= 2 && last.startsWith('<') && last.endsWith('>')) {
+      return { name: words.slice(0, -1).join(' '), email: last.slice(1, -1) };
+    }
+    return { name: words.join(' '), email: '' };
+  }
+  if (x && typeof x === 'object' && !Array.isArray(x)) {
+    const o = x as Record<string, unknown>;
+    const name = typeof o.name === 'string' ? o.name : '';
+    const email = typeof o.email === 'string' ? o.email : '';
+    if (name || email) return { name, email };
+  }
+  throw bad('an author needs a name and/or an email');
+}
+
+function yamlConst(v: unknown, bad: (w: string) => RegoError): Const {
+  if (v === null || v === undefined) return { t: 'null' };
+  if (typeof v === 'boolean') return { t: 'bool', v };
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw bad('a custom value is not a finite number');
+    return { t: 'num', v: String(v) };
+  }
+  if (typeof v === 'string') return str(v);
+  if (Array.isArray(v)) return { t: 'arr', v: v.map((x) => yamlConst(x, bad)) };
+  if (typeof v === 'object') {
+    if (v instanceof Date) return str(v.toISOString());
+    return { t: 'obj', v: Object.entries(v as Record<string, unknown>).map(([k, x]): [Const, Const] => [str(k), yamlConst(x, bad)]) };
+  }
+  throw bad('unsupported custom value');
+}
