@@ -94,6 +94,13 @@ describe('walk', () => {
     expect(run({ query: 'data.test.bs = x', modules: m, input, want_result: [{ x: [0, 1] }] })).toEqual({ kind: 'pass' });
     expect(run({ query: 'data.test.n = x', modules: m, input, want_result: [{ x: 6 }] })).toEqual({ kind: 'pass' });
   });
+  test('OPA case walkbuiltin/objects no path: sort_bindings compares an array binding in any order, as OPA’s runner sorts it', () => {
+    const c = { query: 'data.generated.p = x', modules: ['package generated\n\np := [x | walk(data.b, [_, x])]\n'], data: { b: { v1: 'hello', v2: 'goodbye' } } };
+    expect(run({ ...c, want_result: [{ x: ['goodbye', 'hello', { v1: 'hello', v2: 'goodbye' }] }], sort_bindings: true })).toEqual({ kind: 'pass' });
+    // without sort_bindings the order is ours (the node first), and another order is wrong
+    expect(run({ ...c, want_result: [{ x: ['goodbye', 'hello', { v1: 'hello', v2: 'goodbye' }] }] }).kind).toBe('wrong');
+    expect(run({ ...c, want_result: [{ x: ['goodbye', 'hello'] }], sort_bindings: true }).kind).toBe('wrong');
+  });
   test('a scalar walks to itself only', () => {
     expect(run({ query: 'data.test.p = x', modules: mod('p := [[k, v] | walk(3, [k, v])]'), want_result: [{ x: [[[], 3]] }] })).toEqual({ kind: 'pass' });
   });

@@ -27,9 +27,6 @@ describe("'contains' with a variable in the ref head", () => {
     expect(run({ query: 'data.test.is_set_a = x', modules: m, input, want_result: [{ x: true }] })).toEqual({ kind: 'pass' });
   });
   test('several rules add to the same sets', () => {
-    const m = mod(`${DENY}\n\ndeny.a contains "static"\n\ndeny[k] contains "dyn" if k := "c"`);
-    // deny.a (no variable) and deny[k] are different groups overlapping: still refused
-    expect(run({ query: 'data.test.deny = x', modules: m, input: ITEMS, want_result: [] }).kind).toBe('refused');
     const m2 = mod(`${DENY}\n\ndeny[k] contains "dyn" if k := "a"`);
     expect(run({ query: 'data.test.deny = x', modules: m2, input: ITEMS, want_result: [{ x: { a: ['bad x', 'bad y', 'dyn'], b: ['bad z'] } }] })).toEqual({ kind: 'pass' });
   });
@@ -58,9 +55,10 @@ describe("'contains' with a variable in the ref head", () => {
     expect(run({ query: 'data.test.p = x', modules: mod('p[x] contains 1 if true'), want_error_code: 'rego_unsafe_var_error' })).toEqual({ kind: 'pass' });
     expect(run({ query: 'data.test.p = x', modules: mod('p[x] contains 1 if x := 1 else := 2'), want_error_code: 'rego_parse_error' }).kind).not.toBe('wrong');
   });
-  test('rules whose refs have different lengths are refused', () => {
-    const m = mod('p[x] contains 1 if x := "a"\n\np[x].b contains 1 if x := "c"');
-    expect(run({ query: 'data.test.p = x', modules: m, want_result: [] }).kind).toBe('refused');
+  test('refs of different lengths: sets at different depths; a set where an object is needed is a conflict', () => {
+    const m = mod('p[x] contains 1 if x := "a"\n\np[x].b contains 2 if x := input.k');
+    expect(run({ query: 'data.test.p = x', modules: m, input: { k: 'c' }, want_result: [{ x: { a: [1], c: { b: [2] } } }] })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.p = x', modules: m, input: { k: 'a' }, want_error_code: 'eval_conflict_error' })).toEqual({ kind: 'pass' });
   });
   test('multi-variable object ref heads (p[x][y] := z)', () => {
     const m = mod('p[x][y] := z if { some x, ys in input; some y, z in ys }');
@@ -68,5 +66,24 @@ describe("'contains' with a variable in the ref head", () => {
     expect(run({ query: 'data.test.p = x', modules: m, input, want_result: [{ x: input }] })).toEqual({ kind: 'pass' });
     const m2 = mod('p[x][y] := z if { some z in [1, 2]; x := "a"; y := "b" }');
     expect(run({ query: 'data.test.p = x', modules: m2, want_error_code: 'eval_conflict_error' })).toEqual({ kind: 'pass' });
+  });
+});
+
+describe("'contains' rules with variables overlapping 'contains' rules below them", () => {
+  test('OPA regression case: obj.sub[x][x] with obj[x][x]', () => {
+    const m = mod('obj.sub[x][x] contains x if some x in ["one", "two"]\n\nobj[x][x] contains x if x := "whatever"\n\nmain contains x if {\n\t[1 | obj.sub[_].one[_]]\n\tx := obj.sub[_][_][_]\n}');
+    expect(run({ query: 'data.test.main = x', modules: m, want_result: [{ x: ['one', 'two'] }] })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.obj = x', modules: m, want_result: [{ x: { sub: { one: { one: ['one'] }, two: { two: ['two'] } }, whatever: { whatever: ['whatever'] } } }] })).toEqual({ kind: 'pass' });
+  });
+  test('rules reaching the same set add to it', () => {
+    const m = mod('deny[k] contains "dyn" if some k in ["a", "b"]\n\ndeny.a contains "static"');
+    expect(run({ query: 'data.test.deny = x', modules: m, want_result: [{ x: { a: ['dyn', 'static'], b: ['dyn'] } }] })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.deny.a = x', modules: m, want_result: [{ x: ['dyn', 'static'] }] })).toEqual({ kind: 'pass' });
+  });
+  test('sets at another depth merge where they do not meet; values or functions below stay refused', () => {
+    expect(run({ query: 'data.test.p = x', modules: mod('p[x] contains 1 if x := "a"\n\np.b.c contains 2'), want_result: [{ x: { a: [1], b: { c: [2] } } }] })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.p = x', modules: mod('p[x] contains 1 if x := "b"\n\np.b.c contains 2'), want_error_code: 'eval_conflict_error' })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.p = x', modules: mod('p[x] contains 1 if x := "a"\n\np.b := 2'), want_result: [] }).kind).toBe('refused');
+    expect(run({ query: 'data.test.p = x', modules: mod('p[x] contains 1 if x := "a"\n\np.f(y) := y'), want_result: [] }).kind).toBe('refused');
   });
 });

@@ -9,7 +9,7 @@
  *  - object:   `p[k] := v` (one dynamic key after the group path)
  *  - nested:   `a.b[k].c := v` (more than one term after the first dynamic key)
  *  - set_tree: `p[x] contains y`, `a.b[x].c contains y` (a variable in the ref of a `contains` rule):
- *              an object whose leaves, all at the depth of the ref, are sets
+ *              an object whose leaves are sets
  *  - function: `f(x) := v`
  * Internal nodes (packages and rule-path prefixes) are objects whose keys are their children.
  */
@@ -100,7 +100,7 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
   // (where OPA merges nested objects) stay refused.
   for (const g of groups) {
     const n = nodeAt({ root, groups }, g.path)!;
-    if (n.children.size > 0 && !isMergeableOverlap(g, n)) {
+    if (n.children.size > 0 && !isMergeableOverlap(g, n) && !isSetTreeOverlap(g, n)) {
       const d = g.defs[0] ?? g.defaults[0];
       errors.push(unsupported(d.rule.loc, `rule ${['data', ...g.path].join('.')} overlapping other rules below it`));
     }
@@ -115,6 +115,24 @@ export function isMergeableOverlap(g: RuleGroup, n: TreeNode): boolean {
     if (!c.group || c.group.kind !== 'complete' || c.children.size > 0) return false;
   }
   return true;
+}
+
+/**
+ * A `contains` group with variables in its ref (`obj[x][y] contains z`) whose rules below are all
+ * `contains` rules (`obj.sub[x][x] contains x`, `obj.a.b contains 1`): one document of sets, where
+ * rules reaching the same set add to it (the planner builds them together). Anything else below
+ * (values, functions) stays refused.
+ */
+export function isSetTreeOverlap(g: RuleGroup, n: TreeNode): boolean {
+  if (g.kind !== 'set_tree') return false;
+  const ok = (m: TreeNode): boolean => {
+    for (const c of m.children.values()) {
+      if (c.group && c.group.kind !== 'set' && c.group.kind !== 'set_tree') return false;
+      if (!ok(c)) return false;
+    }
+    return true;
+  };
+  return ok(n);
 }
 
 function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): void {
@@ -160,10 +178,6 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
   }
   if (kind === 'function' && (rule.head.args?.length ?? 0) !== g.arity) {
     throw new RegoError('rego_compile_error', rule.loc, `conflicting rules ${name} found (functions must have the same arity)`);
-  }
-  if (kind === 'set_tree' && g.defs.length && g.defs[0].rest.length !== rest.length) {
-    // the sets would sit at different depths (one rule's set where another needs an object)
-    throw unsupported(rule.loc, `'contains' rules ${name} with refs of different lengths`);
   }
   const def: RuleDef = { rule, module: m, rest };
   if (rule.default) {

@@ -326,7 +326,11 @@ export class Planner {
     return { fb, scope, locals, outer: new Set(), meta: { def, branch: rule } };
   }
 
-  private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local, mocks: Mocks): void {
+  /**
+   * Plan one rule of group g into its document r. `prefix`: the static keys from the document being
+   * built down to g (a `contains` rule planned into the set tree of a rule above it, setTreeOverlapFunc).
+   */
+  private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local, mocks: Mocks, prefix: string[] = []): void {
     const rule = def.rule;
     const ctx = this.ruleCtx(fb, def);
     const env0 = paramEnv(mocks, 2 + g.arity);
@@ -362,7 +366,7 @@ export class Planner {
             });
           }
           fb.emit({ op: 'assign_once', dst: r, src: tmp, kind });
-        } else if (g.kind === 'set') {
+        } else if (g.kind === 'set' && prefix.length === 0) {
           const key = rule.head.key!;
           const c2: Ctx = { ...ctx, outer: headOuter([key]) };
           this.lowerBody(c2, rule.body, envA, (env2) =>
@@ -377,14 +381,15 @@ export class Planner {
               this.evalTerm(c2, v, env3, (vl) => fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl })),
             ),
           );
-        } else if (g.kind === 'set_tree') {
+        } else if (g.kind === 'set_tree' || g.kind === 'set') {
           // `p[x].q contains y`: find or create the objects along the keys (all built in this call,
           // so they may be filled in place), then add the element to the set at the end.
           const elem = rule.head.key!;
           const c2: Ctx = { ...ctx, outer: headOuter([...def.rest, elem]) };
           this.lowerBody(c2, rule.body, envA, (env2) =>
-            this.evalTerms(c2, def.rest, env2, (keys, env3) =>
+            this.evalTerms(c2, def.rest, env2, (restKeys, env3) =>
               this.evalTerm(c2, elem, env3, (el) => {
+                const keys = [...prefix.map((k) => this.str(fb, k)), ...restKeys];
                 let cur = r;
                 keys.forEach((kl, i) => {
                   cur = this.childOrNew(fb, cur, kl, i === keys.length - 1 ? 'make_set' : 'make_object');
@@ -423,7 +428,12 @@ export class Planner {
     });
   }
 
-  /** obj[key], inserting a new empty object or set there first when obj has no such key. */
+  /**
+   * obj[key], inserting a new empty object or set there first when obj has no such key. When rules
+   * put a set where another needs an object (refs of different lengths whose keys meet), the document
+   * has two values at one key: that stops the evaluation with eval_conflict_error ("object keys must
+   * be unique") rather than dropping an element.
+   */
   private childOrNew(fb: FuncBuilder, obj: Local, key: Local, make: 'make_object' | 'make_set'): Local {
     const child = fb.local();
     fb.emit({ op: 'reset', dst: child });
@@ -432,6 +442,15 @@ export class Planner {
       fb.emit({ op: 'is_undefined', a: child });
       fb.emit({ op: make, dst: child });
       fb.emit({ op: 'object_insert', obj, key, val: child });
+    });
+    fb.block(() => {
+      fb.emit({ op: 'not', body: [{ op: make === 'make_set' ? 'is_set' : 'is_object', a: child }] });
+      const other = fb.local();
+      fb.emit({ op: make, dst: other });
+      const o = fb.local();
+      fb.emit({ op: 'make_object', dst: o });
+      fb.emit({ op: 'object_insert_once', obj: o, key, val: child });
+      fb.emit({ op: 'object_insert_once', obj: o, key, val: other });
     });
     return child;
   }
@@ -529,6 +548,38 @@ export class Planner {
     }
   }
 
+  /**
+   * A `contains` rule tree with `contains` rules below it (see isSetTreeOverlap): every rule of the
+   * subtree planned into one object of sets, each under its static path from this node, so rules
+   * reaching the same set add to it.
+   */
+  private setTreeOverlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
+    let cacheKey = this.overlapKeys.get(node);
+    if (!cacheKey) this.overlapKeys.set(node, (cacheKey = {}));
+    const mk = mocksKey(mocks);
+    const have = this.cached(cacheKey, mk);
+    if (have !== undefined) return have;
+    const name = ['data', ...node.path].join('.');
+    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
+    try {
+      const nv = valueMockKeys(mocks).length;
+      const fb = new FuncBuilder(2 + nv);
+      const r = fb.local();
+      fb.emit({ op: 'make_object', dst: r });
+      const plan = (n: TreeNode): void => {
+        if (n.group) for (const def of n.group.defs) this.planDef(fb, n.group, def, r, -1, mocks, n.path.slice(node.path.length));
+        for (const c of n.children.values()) plan(c);
+      };
+      plan(node);
+      const id = this.funcs.length;
+      this.funcs.push({ name: `s${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
+      this.setCached(cacheKey, mk, id);
+      return id;
+    } finally {
+      this.leave(cacheKey, mk);
+    }
+  }
+
   /** Emit the value of a tree node (rule group or package); fails when undefined. */
   private nodeValue(fb: FuncBuilder, node: TreeNode, env: Env, loc: A.Location): Local {
     const dst = fb.local();
@@ -545,7 +596,12 @@ export class Planner {
         fb.emit({ op: 'assign', dst, src: this.mockVal(env, key) });
         return dst;
       }
-      const fid = node.children.size > 0 ? this.overlapFunc(node, loc, env.mocks) : this.groupFunc(node.group, loc, env.mocks);
+      const fid =
+        node.children.size === 0
+          ? this.groupFunc(node.group, loc, env.mocks)
+          : node.group.kind === 'set_tree'
+            ? this.setTreeOverlapFunc(node, loc, env.mocks)
+            : this.overlapFunc(node, loc, env.mocks);
       fb.emit({ op: 'call', dst, func: fid, args: [env.input, env.data, ...this.mockArgs(env)] });
     } else {
       fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
