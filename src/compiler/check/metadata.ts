@@ -116,11 +116,13 @@ function annotationsConst(a: A.Annotations, loc: A.Location): Const {
   });
   if (orgs.length) items.push([str('organizations'), { t: 'arr', v: orgs }]);
   const related = list('related_resources').map((r): Const => {
-    if (typeof r === 'string') return { t: 'obj', v: [[str('ref'), str(r)]] };
+    if (typeof r === 'string' && r) return { t: 'obj', v: [[str('ref'), str(r)]] };
     const o = r as Record<string, unknown> | null;
-    if (!o || typeof o !== 'object' || typeof o.ref !== 'string') throw bad('a related resource needs a "ref" URL');
-    const v: Array<[Const, Const]> = [[str('ref'), str(o.ref)]];
-    if (typeof o.description === 'string' && o.description) v.push([str('description'), str(o.description)]);
+    const ref = o && typeof o === 'object' && typeof o.ref === 'string' ? o.ref.trim() : '';
+    if (!ref) throw bad('a related resource needs a "ref" URL');
+    const v: Array<[Const, Const]> = [[str('ref'), str(ref)]];
+    const description = typeof o!.description === 'string' ? o!.description.trim() : '';
+    if (description) v.push([str('description'), str(description)]);
     return { t: 'obj', v };
   });
   if (related.length) items.push([str('related_resources'), { t: 'arr', v: related }]);
@@ -153,8 +155,8 @@ function author(x: unknown, bad: (w: string) => RegoError): { name: string; emai
   }
   if (x && typeof x === 'object' && !Array.isArray(x)) {
     const o = x as Record<string, unknown>;
-    const name = typeof o.name === 'string' ? o.name : '';
-    const email = typeof o.email === 'string' ? o.email : '';
+    const name = typeof o.name === 'string' ? o.name.trim() : '';
+    const email = typeof o.email === 'string' ? o.email.trim() : '';
     if (name || email) return { name, email };
   }
   throw bad('an author needs a name and/or an email');
