@@ -22,7 +22,7 @@ let frame: usize = 0;
 @inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
 
 // the names, "|"-separated, in id order (a managed array would allocate)
-const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match|time.now_ns|regex.match|internal.print|walk";
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match|time.now_ns|regex.match|internal.print|walk|internal.template_string";
 
 function putName(): void {
   let idx = 0;
@@ -1208,7 +1208,7 @@ function hasBigInt(v: usize): bool {
   return false;
 }
 
-@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 58 || id == 60 || id == 65 || id == 66; }
+@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 58 || id == 60 || id == 65 || id == 66 || id == 67; }
 
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;
@@ -1247,48 +1247,76 @@ export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   if (id == 64) return regexMatchAnchored();
   if (id == 65) return printLines(arg(0));
   if (id == 66) return walkAll(arg(0));
+  if (id == 67) return templateString(arg(0));
   return misc(id);
 }
 
-// ---------- internal.print: what `print(a, b, …)` compiles to ----------
+// ---------- internal.print and internal.template_string ----------
 //
-// The planner passes one set per argument: every value the argument has (empty when it is undefined).
-// As OPA does, one line is printed per combination of values, in sorted order, each value written as
-// OPA's String() writes it (strings bare), separated by spaces; an empty set is "<undefined>". The
-// line goes to the SDK's opa_println import. Never undefined: print does not stop a body.
+// What `print(a, b, …)` and `$"…{x}…"` compile to: an array of parts, each a value written as it is
+// or a set holding every value of an expression (empty when it is undefined). As OPA does, one line is
+// formed per combination of the sets' values, in sorted order: strings bare, other values as OPA's
+// String() writes them, "<undefined>" for an empty set. print joins the parts with spaces and writes
+// each line to the SDK's opa_println import (never undefined: print does not stop a body); a template
+// joins them with nothing and must form exactly one string.
 
-function printLines(sets: usize): usize {
-  if (tag(sets) != T_ARR) return typeErr(1, "array", sets);
-  let n = arrLen(sets);
-  let chosen = alloc((<usize>n + 1) << 2);
-  printFrom(sets, chosen, 0, n);
+/** print (true) or template_string (false) */
+let crossPrint = true;
+let crossCount = 0;
+let crossResult: usize = 0;
+
+function printLines(parts: usize): usize {
+  if (tag(parts) != T_ARR) return typeErr(1, "array", parts);
+  crossPrint = true;
+  crossFrom(parts, alloc((<usize>arrLen(parts) + 1) << 2), 0, arrLen(parts));
   return mkBool(true);
 }
 
-function printFrom(sets: usize, chosen: usize, i: i32, n: i32): void {
+function templateString(parts: usize): usize {
+  if (tag(parts) != T_ARR) return typeErr(1, "array", parts);
+  crossPrint = false;
+  crossCount = 0;
+  crossResult = EMPTY_STR;
+  crossFrom(parts, alloc((<usize>arrLen(parts) + 1) << 2), 0, arrLen(parts));
+  return crossResult;
+}
+
+/** chosen[j] is the value picked for part j; 0 for an empty set */
+function crossFrom(parts: usize, chosen: usize, i: i32, n: i32): void {
   if (i == n) {
     bStart(128);
     for (let j = 0; j < n; j++) {
-      if (j > 0) bByte(32);
+      if (j > 0 && crossPrint) bByte(32);
       let v = load<usize>(chosen + (<usize>j << 2));
       if (v == 0) bLit("<undefined>");
       else if (tag(v) == T_STR) bBytes(strData(v), strLen(v));
       else dumpSpaced(v);
     }
-    opa_println(bEnd());
+    if (crossPrint) {
+      opa_println(bEnd());
+      return;
+    }
+    crossCount++;
+    if (crossCount > 1) abortLit("eval_conflict_error: template-strings must not produce multiple outputs");
+    crossResult = mkStr(bPtr, bLen);
     return;
   }
-  let s = arrGet(sets, i);
-  let m = tag(s) == T_SET ? objCount(s) : 0;
+  let s = arrGet(parts, i);
+  if (tag(s) != T_SET) {
+    store<usize>(chosen + (<usize>i << 2), s);
+    crossFrom(parts, chosen, i + 1, n);
+    return;
+  }
+  let m = objCount(s);
   if (m == 0) {
     store<usize>(chosen + (<usize>i << 2), 0);
-    printFrom(sets, chosen, i + 1, n);
+    crossFrom(parts, chosen, i + 1, n);
     return;
   }
   let idx = sortedIdx(s);
   for (let k = 0; k < m; k++) {
     store<usize>(chosen + (<usize>i << 2), entKey(s, sortedAt(idx, k)));
-    printFrom(sets, chosen, i + 1, n);
+    crossFrom(parts, chosen, i + 1, n);
   }
 }
 

@@ -29,13 +29,16 @@ const CORE: Record<string, number> = {
 /**
  * Calls the compiler plans itself rather than calling a built-in of that name: `print` (variadic; see
  * check/rewrite-print.ts), `trace` (true for a string: there is no tracer in a compiled policy) and
- * `rego.metadata.*` (constants from the METADATA annotations). Arity -1: any number of arguments.
+ * `rego.metadata.*` (constants from the METADATA annotations), and the template-string built-in.
+ * Arity -1: any number of arguments.
  */
 export const COMPILER_BUILTINS: Readonly<Record<string, number>> = {
   print: -1,
   trace: 1,
   'rego.metadata.chain': 0,
   'rego.metadata.rule': 0,
+  // what a template string $"…{x}…" is parsed into (parser.ts templateString); native in the runtime
+  'internal.template_string': 1,
 };
 
 let registry: { lookupBuiltin?: (name: string) => { arity?: number; relation?: boolean } | undefined } | null | undefined;
