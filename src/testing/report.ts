@@ -60,6 +60,7 @@ export function formatJson(report: TestReport): string {
         passed: t.passed,
         duration_ms: Number(t.durationMs.toFixed(4)),
         ...(t.error !== undefined ? { error: t.error } : {}),
+        ...(t.output !== undefined ? { output: t.output } : {}),
       })),
     }) + '\n'
   );

@@ -6,7 +6,7 @@ import { compile } from '../../src/compiler';
 import { WasmPolicy } from '../../src/engine/policy';
 import { runCase, type Case } from '../../src/cli/commands/conformance';
 import { runTestsInPaths } from '../../src/testing/runner';
-import { formatText } from '../../src/testing/report';
+import { formatJson, formatText } from '../../src/testing/report';
 import { fileTree } from '../helpers/file-tree';
 
 /** The value of `data.t.<rule>` and the lines printed while evaluating it. */
@@ -60,6 +60,7 @@ describe('print', () => {
     expect(quiet).not.toContain('checking 1');
     expect(quiet).toContain('\n\n  b ran\n\n');
     expect(formatText(report, { verbose: true })).toContain('\n\n  checking 1\n\n');
+    expect((JSON.parse(formatJson(report)) as { tests: Array<{ output?: string[] }> }).tests.map((t) => t.output)).toEqual([['checking 1'], ['b ran']]);
   });
 });
 
