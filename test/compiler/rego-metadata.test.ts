@@ -133,6 +133,20 @@ empty_desc := rego.metadata.rule()
   test('an empty description is accepted and left out', () => {
     expect(run({ query: 'data.test.empty_desc = x', modules: [m], want_result: [{ x: { scope: 'rule', title: 't' } }] })).toEqual({ kind: 'pass' });
   });
+  test('schemas as OPA writes them: refs as arrays of their parts, or the definition', () => {
+    const m = 'package test\n\n# METADATA\n# schemas:\n# - input: schema["kubernetes"]\n# - input.spec: {"type": "object"}\n# - data.x: schema\np := rego.metadata.rule()\n';
+    const want = {
+      scope: 'rule',
+      schemas: [
+        { path: ['input'], schema: ['schema', 'kubernetes'] },
+        { path: ['input', 'spec'], definition: { type: 'object' } },
+        { path: ['data', 'x'], schema: ['schema'] },
+      ],
+    };
+    expect(run({ query: 'data.test.p = x', modules: [m], want_result: [{ x: want }] })).toEqual({ kind: 'pass' });
+    const bad = 'package test\n\n# METADATA\n# schemas:\n# - input: other["x"]\np := rego.metadata.rule()\n';
+    expect(run({ query: 'data.test.p = x', modules: [bad], want_error_code: 'rego_parse_error' })).toEqual({ kind: 'pass' });
+  });
   test('entrypoint blocks default to document scope; outside a rule it is refused', () => {
     const e = 'package test\n\n# METADATA\n# entrypoint: true\np := rego.metadata.chain()\n';
     expect(run({ query: 'data.test.p = x', modules: [e], want_result: [{ x: [{ path: ['test', 'p'] }, { path: ['test', 'p'], annotations: { scope: 'document', entrypoint: true } }] }] })).toEqual({ kind: 'pass' });

@@ -9,12 +9,12 @@
  *   package and its ancestors, closest first.
  *
  * Each annotations object holds only what OPA's toObject writes: scope, title, entrypoint (when true),
- * description, organizations, related_resources, authors (`"Name <email>"` split), custom. Blocks
- * with `schemas` are refused where a chain or rule value would include them.
+ * description, organizations, related_resources, authors (`"Name <email>"` split), schemas, custom.
  */
 import type * as A from '../ast';
 import type { Const } from '../ir';
-import { RegoError, unsupported } from '../errors';
+import { RegoError } from '../errors';
+import { parseTerm } from '../parser';
 
 interface Block {
   a: A.Annotations;
@@ -48,14 +48,14 @@ export class MetadataIndex {
   }
 
   /** rego.metadata.rule() for `branch` (the rule or one of its else branches, which have no blocks). */
-  rule(def: { rule: A.Rule; module: A.Module }, branch: A.Rule, loc: A.Location): Const {
+  rule(def: { rule: A.Rule; module: A.Module }, branch: A.Rule): Const {
     const own = branch === def.rule ? this.byRule.get(def.rule) ?? [] : [];
     const closest = own[own.length - 1];
-    return closest ? annotationsConst(closest, loc) : { t: 'obj', v: [] };
+    return closest ? annotationsConst(closest) : { t: 'obj', v: [] };
   }
 
   /** rego.metadata.chain() for `branch`. */
-  chain(def: { rule: A.Rule; module: A.Module }, branch: A.Rule, loc: A.Location): Const {
+  chain(def: { rule: A.Rule; module: A.Module }, branch: A.Rule): Const {
     const { module } = def;
     const path = rulePath(module, def.rule);
     const links: Array<[string[], A.Annotations | undefined]> = [];
@@ -76,7 +76,7 @@ export class MetadataIndex {
       t: 'arr',
       v: links.map(([p, a]): Const => {
         const items: Array<[Const, Const]> = [[str('path'), { t: 'arr', v: p.map(str) }]];
-        if (a) items.push([str('annotations'), annotationsConst(a, loc)]);
+        if (a) items.push([str('annotations'), annotationsConst(a)]);
         return { t: 'obj', v: items };
       }),
     };
@@ -96,10 +96,9 @@ function rulePath(m: A.Module, r: A.Rule): string[] {
 
 const str = (v: string): Const => ({ t: 'str', v });
 
-function annotationsConst(a: A.Annotations, loc: A.Location): Const {
+function annotationsConst(a: A.Annotations): Const {
   const raw = a.raw;
   const bad = (what: string) => new RegoError('rego_parse_error', a.loc, `invalid METADATA block: ${what}`);
-  if (raw.schemas !== undefined && raw.schemas !== null) throw unsupported(loc, 'rego.metadata of a METADATA block with schemas');
   const items: Array<[Const, Const]> = [[str('scope'), str(a.scope ?? 'rule')]];
   if (a.title) items.push([str('title'), str(a.title)]);
   if (a.entrypoint) items.push([str('entrypoint'), { t: 'bool', v: true }]);
@@ -134,12 +133,55 @@ function annotationsConst(a: A.Annotations, loc: A.Location): Const {
     return { t: 'obj', v };
   });
   if (authors.length) items.push([str('authors'), { t: 'arr', v: authors }]);
+  const schemas = list('schemas').map((x) => schemaConst(x, bad));
+  if (schemas.length) items.push([str('schemas'), { t: 'arr', v: schemas }]);
   const custom = raw.custom;
   if (custom !== undefined && custom !== null) {
     if (typeof custom !== 'object' || Array.isArray(custom)) throw bad('"custom" must be a map');
     if (Object.keys(custom).length) items.push([str('custom'), yamlConst(custom, bad)]);
   }
   return { t: 'obj', v: items };
+}
+
+/**
+ * A `schemas` entry, `- input.x: schema["name"]` or `- input: {definition…}`, as OPA writes it:
+ * `{"path": ["input", "x"], "schema": ["schema", "name"]}` or `{"path": […], "definition": {…}}`.
+ */
+function schemaConst(x: unknown, bad: (w: string) => RegoError): Const {
+  if (!x || typeof x !== 'object' || Array.isArray(x) || Object.keys(x).length === 0) throw bad('a schema entry maps a document path to a schema');
+  const [path, schema] = Object.entries(x as Record<string, unknown>)[0];
+  const items: Array<[Const, Const]> = [];
+  const p = refStrings(path);
+  if (!p) throw bad(`invalid document reference ${JSON.stringify(path)} in schemas`);
+  if (p.length) items.push([str('path'), { t: 'arr', v: p.map(str) }]);
+  if (typeof schema === 'string') {
+    const sr = refStrings(schema);
+    if (!sr || sr[0] !== 'schema') throw bad(`invalid schema reference ${JSON.stringify(schema)}`);
+    items.push([str('schema'), { t: 'arr', v: sr.map(str) }]);
+  } else if (schema && typeof schema === 'object' && !Array.isArray(schema)) {
+    items.push([str('definition'), yamlConst(schema, bad)]);
+  } else throw bad(`invalid schema declaration for path ${JSON.stringify(path)}`);
+  return { t: 'obj', v: items };
+}
+
+/** A ref written in an annotation (`input.x`, `schema["k8s"]`) as OPA's Ref.toArray writes it: each part as text. */
+function refStrings(text: string): string[] | undefined {
+  let t: A.Term;
+  try {
+    t = parseTerm(text, '<METADATA>');
+  } catch {
+    return undefined;
+  }
+  const parts = t.type === 'ref' ? [t.head, ...t.path] : [t];
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part.type === 'var') out.push(part.name);
+    else if (part.type === 'string' || part.type === 'number') out.push(String(part.value));
+    else if (part.type === 'boolean') out.push(String(part.value));
+    else if (part.type === 'null') out.push('null');
+    else return undefined;
+  }
+  return parts[0].type === 'var' ? out : undefined;
 }
 
 /** An author: `"Jane Doe <jane@example.com>"` (the last word in angle brackets is the email) or `{name, email}`. */

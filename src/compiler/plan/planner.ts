@@ -1487,7 +1487,7 @@ export class Planner {
       // constants of the rule being planned, as OPA's compiler rewrites them
       if (!ctx.meta) throw unsupported(t.loc, `${name} outside a rule`);
       const { def, branch } = ctx.meta;
-      const c = name === 'rego.metadata.chain' ? this.metadata().chain(def, branch, t.loc) : this.metadata().rule(def, branch, t.loc);
+      const c = name === 'rego.metadata.chain' ? this.metadata().chain(def, branch) : this.metadata().rule(def, branch);
       return k(this.emitConst(fb, c), env);
     }
     if (name === 'walk') {
