@@ -93,11 +93,11 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
       }
     }
   }
-  // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`), with one exception the
-  // planner merges exactly: a partial object `p[k] := v` whose children are complete leaf rules
-  // (`p.foo := "bar"`). Both define a key one level below p, so a key produced by both is the same
-  // document defined twice: equal values agree, different values are a conflict. Deeper overlaps
-  // (where OPA merges nested objects) stay refused.
+  // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`), with exceptions the
+  // planner merges exactly: a partial object `p[k] := v` or `p[x].q := v` with complete leaf rules
+  // below it (`p.foo := "bar"`, `p.see.other := 1`), where a document defined by both must have one
+  // value (equal values agree, anything else is a conflict), and `contains` rule trees
+  // (isSetTreeOverlap).
   for (const g of groups) {
     const n = nodeAt({ root, groups }, g.path)!;
     if (n.children.size > 0 && !isMergeableOverlap(g, n) && !isSetTreeOverlap(g, n)) {
@@ -108,13 +108,16 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
   return { root, groups };
 }
 
-/** A partial-object group whose children are all complete rules with nothing below them. */
+/** A partial-object group (`p[k] := v`, `p[x].q := v`) whose rules below are all complete rules with nothing below them. */
 export function isMergeableOverlap(g: RuleGroup, n: TreeNode): boolean {
-  if (g.kind !== 'object') return false;
-  for (const c of n.children.values()) {
-    if (!c.group || c.group.kind !== 'complete' || c.children.size > 0) return false;
-  }
-  return true;
+  if (g.kind !== 'object' && g.kind !== 'nested') return false;
+  const ok = (m: TreeNode): boolean => {
+    for (const c of m.children.values()) {
+      if (c.group ? c.group.kind !== 'complete' || c.children.size > 0 : !ok(c)) return false;
+    }
+    return true;
+  };
+  return n.children.size > 0 && ok(n);
 }
 
 /**

@@ -507,9 +507,11 @@ export class Planner {
   }
 
   /**
-   * A partial object `p[k] := v` with complete rules below it (`p.foo := "bar"`, see
-   * isMergeableOverlap): the object's entries plus each defined child under its key. A key defined by
-   * both must have one value (insert-once: equal values agree, different ones are a conflict error).
+   * A partial object `p[k] := v` / `p[x].q := v` with complete rules below it (`p.foo := "bar"`,
+   * `p.see.other := 1`; see isMergeableOverlap): the object's entries plus each defined rule's value
+   * at its path. A path the object already defines must hold an equal value, and a path through a
+   * non-object is a conflict (eval_conflict_error "object keys must be unique"), as OPA reports rules
+   * that overlap at evaluation.
    */
   private overlapKeys = new Map<TreeNode, object>();
   private overlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
@@ -533,10 +535,15 @@ export class Planner {
       const m = fb.local();
       fb.emit({ op: 'object_merge', dst: m, a: r, b: base });
       fb.emit({ op: 'assign', dst: r, src: m });
-      for (const [k, child] of node.children) {
+      const leaves = (n: TreeNode): TreeNode[] => [...n.children.values()].flatMap((c) => (c.group ? [c] : leaves(c)));
+      for (const leaf of leaves(node)) {
         fb.block(() => {
-          const l = this.nodeValue(fb, child, env, refLoc);
-          fb.emit({ op: 'object_insert_once', obj: r, key: this.str(fb, k), val: l });
+          const l = this.nodeValue(fb, leaf, env, refLoc);
+          const keys = leaf.path.slice(node.path.length).map((k) => this.str(fb, k));
+          this.conflictIfDefinedOtherwise(fb, r, keys, 0, l);
+          const u = fb.local();
+          fb.emit({ op: 'upsert', dst: u, src: r, path: keys, val: l });
+          fb.emit({ op: 'assign', dst: r, src: u });
         });
       }
       const id = this.funcs.length;
@@ -578,6 +585,33 @@ export class Planner {
     } finally {
       this.leave(cacheKey, mk);
     }
+  }
+
+  /**
+   * Abort with eval_conflict_error ("object keys must be unique") when doc already holds, along keys,
+   * a value other than val, or a non-object on the way; carry on when the path is free or holds val.
+   */
+  private conflictIfDefinedOtherwise(fb: FuncBuilder, doc: Local, keys: Local[], i: number, val: Local): void {
+    fb.block(() => {
+      const t = fb.local();
+      fb.emit({ op: 'dot', dst: t, src: doc, key: keys[i] }); // absent: nothing defined there, no conflict
+      const last = i === keys.length - 1;
+      fb.block(() => {
+        let other = val;
+        if (last) fb.emit({ op: 'not_equal', a: t, b: val });
+        else {
+          fb.emit({ op: 'not', body: [{ op: 'is_object', a: t }] });
+          other = fb.local();
+          fb.emit({ op: 'make_object', dst: other });
+        }
+        // two different values under one key: the runtime's conflict error
+        const o = fb.local();
+        fb.emit({ op: 'make_object', dst: o });
+        fb.emit({ op: 'object_insert_once', obj: o, key: keys[i], val: t });
+        fb.emit({ op: 'object_insert_once', obj: o, key: keys[i], val: other });
+      });
+      if (!last) this.conflictIfDefinedOtherwise(fb, t, keys, i + 1, val);
+    });
   }
 
   /** Emit the value of a tree node (rule group or package); fails when undefined. */
@@ -1356,8 +1390,19 @@ export class Planner {
       if (child) return this.dataPath(ctx, child, keys, i + 1, env, k, loc);
       return this.dynamicPath(ctx, this.dataDots(fb, env.data, [...node.path, key.value]), keys, i + 1, env, k);
     }
-    // a variable or non-string key over a package: iterate / look up in its full document
-    return this.dynamicPath(ctx, this.nodeValue(fb, node, env, loc), keys, i, env, k);
+    // a variable or non-string key over a package: iterate / look up in its full document. OPA only
+    // evaluates the keys looked up; the full document may include the rule being defined (`p :=
+    // data[x].q` in a package under data), which is not recursion in OPA: refuse rather than report it.
+    let whole: Local;
+    try {
+      whole = this.nodeValue(fb, node, env, loc);
+    } catch (e) {
+      if (e instanceof RegoError && e.code === 'rego_recursion_error') {
+        throw unsupported(key.loc, `a dynamic reference into ${['data', ...node.path].join('.')} that includes the rule using it`);
+      }
+      throw e;
+    }
+    return this.dynamicPath(ctx, whole, keys, i, env, k);
   }
 
   /** Apply ref keys to a value: bound keys are lookups, unbound variables iterate. */
