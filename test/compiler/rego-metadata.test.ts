@@ -144,8 +144,11 @@ empty_desc := rego.metadata.rule()
       ],
     };
     expect(run({ query: 'data.test.p = x', modules: [m], want_result: [{ x: want }] })).toEqual({ kind: 'pass' });
-    const bad = 'package test\n\n# METADATA\n# schemas:\n# - input: other["x"]\np := rego.metadata.rule()\n';
-    expect(run({ query: 'data.test.p = x', modules: [bad], want_error_code: 'rego_parse_error' })).toEqual({ kind: 'pass' });
+    // malformed fields are errors as in OPA's parser, whether or not rego.metadata is called
+    for (const field of ['schemas:\n# - input: other["x"]', 'authors:\n# - {"url": "x"}', 'related_resources:\n# - ""', 'organizations: 3']) {
+      const bad = `package test\n\n# METADATA\n# ${field}\np := 1\n`;
+      expect(run({ query: 'data.test.p = x', modules: [bad], want_error_code: 'rego_parse_error' })).toEqual({ kind: 'pass' });
+    }
   });
   test('entrypoint blocks default to document scope; outside a rule it is refused', () => {
     const e = 'package test\n\n# METADATA\n# entrypoint: true\np := rego.metadata.chain()\n';

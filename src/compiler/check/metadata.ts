@@ -83,6 +83,25 @@ export class MetadataIndex {
   }
 }
 
+/**
+ * The errors OPA's parser reports for METADATA fields (an author without name or email, a related
+ * resource without a ref, a malformed schema, …), found whether or not rego.metadata is called.
+ */
+export function annotationErrors(modules: A.Module[]): RegoError[] {
+  const out: RegoError[] = [];
+  for (const m of modules) {
+    for (const a of m.annotations) {
+      try {
+        annotationsConst(a);
+      } catch (e) {
+        if (e instanceof RegoError) out.push(e);
+        else throw e;
+      }
+    }
+  }
+  return out;
+}
+
 /** The rule's path below `data`: its package, then its head up to the first variable. */
 function rulePath(m: A.Module, r: A.Rule): string[] {
   const ref = r.head.ref;
