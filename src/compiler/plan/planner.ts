@@ -447,12 +447,20 @@ export class Planner {
       fb.emit({ op: 'not', body: [{ op: make === 'make_set' ? 'is_set' : 'is_object', a: child }] });
       const other = fb.local();
       fb.emit({ op: make, dst: other });
-      const o = fb.local();
-      fb.emit({ op: 'make_object', dst: o });
-      fb.emit({ op: 'object_insert_once', obj: o, key, val: child });
-      fb.emit({ op: 'object_insert_once', obj: o, key, val: other });
+      this.keyConflict(fb, key, child, other);
     });
     return child;
+  }
+
+  /**
+   * Stop the evaluation with eval_conflict_error "object keys must be unique" (the runtime's error for
+   * two different values under one key): a and b must differ.
+   */
+  private keyConflict(fb: FuncBuilder, key: Local, a: Local, b: Local): void {
+    const o = fb.local();
+    fb.emit({ op: 'make_object', dst: o });
+    fb.emit({ op: 'object_insert_once', obj: o, key, val: a });
+    fb.emit({ op: 'object_insert_once', obj: o, key, val: b });
   }
 
   /** The object for a package / rule-path prefix: its rules' values merged with base data under it. */
@@ -604,11 +612,7 @@ export class Planner {
           other = fb.local();
           fb.emit({ op: 'make_object', dst: other });
         }
-        // two different values under one key: the runtime's conflict error
-        const o = fb.local();
-        fb.emit({ op: 'make_object', dst: o });
-        fb.emit({ op: 'object_insert_once', obj: o, key: keys[i], val: t });
-        fb.emit({ op: 'object_insert_once', obj: o, key: keys[i], val: other });
+        this.keyConflict(fb, keys[i], t, other);
       });
       if (!last) this.conflictIfDefinedOtherwise(fb, t, keys, i + 1, val);
     });
