@@ -33,3 +33,16 @@ describe('native built-ins', () => {
     expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: [true, false] }] })).toEqual({ kind: 'pass' });
   });
 });
+
+describe('unknown and unimplemented built-ins are named, not blamed on their output variable', () => {
+  test('an OPA built-in we lack, called with an output argument, is refused by name', () => {
+    const out = run({ query: 'data.generated.p = x', modules: gen('p := x if { graphql.parse_query("{a}", x) }'), want_result: [] });
+    expect(out.kind).toBe('refused');
+    expect((out as { why: string }).why).toMatch(/^module0\.rego:3:\d+: unsupported: built-in graphql\.parse_query \(not implemented\)$/);
+  });
+  test('a name OPA does not know either is "undefined function", as in OPA', () => {
+    const out = run({ query: 'data.generated.p = x', modules: gen('p := x if { foo.bar(1, x) }'), want_result: [] });
+    expect(out).toEqual({ kind: 'wrong', why: expect.stringMatching(/undefined function foo\.bar$/) });
+    expect(run({ query: 'data.generated.p = x', modules: gen('p := x if { foo.bar(1, x) }'), want_error_code: 'rego_type_error' })).toEqual({ kind: 'pass' });
+  });
+});

@@ -1323,12 +1323,10 @@ export class Planner {
 
   private callArity(ctx: Ctx, t: A.CallTerm): number | undefined {
     if (isOp(t, 'eq') || isOp(t, 'assign')) return 2;
-    try {
-      const r = this.resolveCall(ctx, t);
-      return 'group' in r ? r.group.arity : r.arity;
-    } catch {
-      return undefined;
-    }
+    // an unknown function is reported as such here: guessing "no output" would blame the output
+    // variable instead ("var x is unsafe")
+    const r = this.resolveCall(ctx, t);
+    return 'group' in r ? r.group.arity : r.arity;
   }
 
   private evalCall(ctx: Ctx, t: A.CallTerm, env: Env, k: KV): void {
