@@ -40,8 +40,8 @@ export function roundHalfAway(x: number): number {
 function numbersOf(fn: string, v: Value, pos: number): number[] {
   const xs = coll(fn, v, pos, 'one of {array, set}');
   return xs.map((x) => {
-    if (typeof x !== 'number') throw new BuiltinError('eval_type_error', `${fn}: operand ${pos} must be one of {array, set} of numbers but got ${typeOf(v)} containing ${typeOf(x)}`);
-    return x;
+    if (typeof x !== 'number' && typeof x !== 'bigint') throw new BuiltinError('eval_type_error', `${fn}: operand ${pos} must be one of {array, set} of numbers but got ${typeOf(v)} containing ${typeOf(x)}`);
+    return num(fn, x, pos);
   });
 }
 

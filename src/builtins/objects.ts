@@ -5,12 +5,14 @@
  */
 import { BuiltinError } from './errors';
 import type { Impls } from './types';
+import { keyOf } from './rego-text';
 import {
   builtinErr, coll, dataObject, deepEqual, getKey, hasKey, isObject, obj, Obj, toSet, typeErr, Value,
 } from './values';
 
 function keysOf(fn: string, v: Value, pos: number): string[] {
-  if (Array.isArray(v)) return v.filter((k): k is string => typeof k === 'string');
+  // any value may be a key: an element that is not a string stands for a non-string key (rego-text.ts)
+  if (Array.isArray(v)) return v.map(keyOf);
   if (isObject(v)) return Object.keys(v);
   throw typeErr(fn, pos, 'one of {object, set, array}', v);
 }

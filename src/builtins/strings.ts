@@ -3,8 +3,9 @@
  */
 import { BuiltinError } from './errors';
 import type { Impls } from './types';
+import { isNonStringKey } from './rego-text';
 import {
-  builtinErr, coll, int, isObject, num, obj, str, typeErr, typeOf, Value,
+  builtinErr, cmpStr, coll, int, isObject, num, obj, str, typeErr, typeOf, Value,
 } from './values';
 
 /** A string, or an array/set of strings (strings.any_prefix_match and friends). */
@@ -61,6 +62,38 @@ export function formatInt(fn: string, x: number, base: number): string {
   const t = Math.trunc(x);
   // BigInt keeps every digit of the double exactly (toString(base) on large doubles is exact too, but explicit is clearer)
   return BigInt(t).toString(base);
+}
+
+/**
+ * Go's strings.NewReplacer(old1, new1, ...) over `pairs` (OPA passes the keys in sorted order): one
+ * left-to-right pass; at each position the earliest pair that matches wins and replaced text is not
+ * rescanned. An empty old string ("" sorts first, so it always has the priority) matches at every code
+ * point boundary, once: after it, the other pairs get their turn at the same position.
+ */
+function goReplacer(pairs: [string, string][], text: string): string {
+  const empty = pairs.find(([k]) => k === '');
+  const rest = pairs.filter(([k]) => k !== '');
+  let out = '';
+  let i = 0;
+  let afterEmpty = false;
+  for (;;) {
+    if (empty && !afterEmpty) {
+      out += empty[1];
+      afterEmpty = true;
+      continue;
+    }
+    afterEmpty = false;
+    const hit = rest.find(([k]) => text.startsWith(k, i));
+    if (hit) {
+      out += hit[1];
+      i += hit[0].length;
+      continue;
+    }
+    if (i >= text.length) return out;
+    const cp = String.fromCodePoint(text.codePointAt(i)!);
+    out += cp;
+    i += cp.length;
+  }
 }
 
 export const stringImpls: Impls = {
@@ -122,30 +155,15 @@ export const stringImpls: Impls = {
     return text.split(old).join(neu);
   },
   'strings.replace_n': ([patterns, s]) => {
-    const p = obj('strings.replace_n', patterns, 1);
-    let text = str('strings.replace_n', s, 2);
+    const fn = 'strings.replace_n';
+    const p = obj(fn, patterns, 1);
+    const text = str(fn, s, 2);
     const keys = Object.keys(p);
     for (const k of keys) {
-      if (typeof p[k] !== 'string') throw typeErr('strings.replace_n', 1, 'object[string: string]', p[k]);
+      if (isNonStringKey(k)) throw new BuiltinError('eval_type_error', `${fn}: operand 1 non-string key found in pattern object`);
+      if (typeof p[k] !== 'string') throw new BuiltinError('eval_type_error', `${fn}: operand 1 non-string value found in pattern object`);
     }
-    // Go's strings.NewReplacer: one left-to-right pass, at each position the first pattern (in argument
-    // order, which for an object is key order) that matches wins; replaced text is not rescanned.
-    keys.sort();
-    let out = '';
-    let i = 0;
-    outer: while (i < text.length) {
-      for (const k of keys) {
-        if (k !== '' && text.startsWith(k, i)) {
-          out += p[k] as string;
-          i += k.length;
-          continue outer;
-        }
-      }
-      out += text[i];
-      i++;
-    }
-    text = out;
-    return text;
+    return goReplacer(keys.sort(cmpStr).map((k) => [k, p[k] as string]), text);
   },
   'strings.reverse': ([s]) => Array.from(str('strings.reverse', s, 1)).reverse().join(''),
   'strings.count': ([s, sub]) => goCount(str('strings.count', s, 1), str('strings.count', sub, 2)),

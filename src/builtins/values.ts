@@ -119,8 +119,20 @@ export function str(fn: string, v: unknown, pos: number): string {
   return v;
 }
 
+const INT64_LIMIT = 2n ** 63n;
+
+/**
+ * A number argument as a double. An integer beyond 64 bits stops the evaluation (not a built-in error,
+ * which non-strict mode would turn into undefined): answering from its rounded double could be wrong,
+ * and it reached here only because the runtime hands host built-ins exact values.
+ */
 export function num(fn: string, v: unknown, pos: number): number {
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint') {
+    if (v >= INT64_LIMIT || v < -INT64_LIMIT) {
+      throw new Error(`eval_internal_error: number out of supported range (integers beyond 64 bits are only compared, not computed with): ${fn} operand ${pos}`);
+    }
+    return Number(v);
+  }
   if (typeof v !== 'number') throw typeErr(fn, pos, 'number', v);
   return v;
 }

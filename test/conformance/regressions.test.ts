@@ -46,3 +46,28 @@ describe('unknown and unimplemented built-ins are named, not blamed on their out
     expect(run({ query: 'data.generated.p = x', modules: gen('p := x if { foo.bar(1, x) }'), want_error_code: 'rego_type_error' })).toEqual({ kind: 'pass' });
   });
 });
+
+describe('host built-ins see exact values (sets, non-string keys, big integers)', () => {
+  test('sprintf %v prints sets as sets, also nested in arrays and objects', () => {
+    const mod = gen('p := [sprintf("%v", [{"username"}]), sprintf("%v", [{1, 2}]), sprintf("%v", [[{1}, {"a": {2, 3}}]]), sprintf("%v", [set()]), sprintf("%v", [{[1]: "x"}])]');
+    expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: ['{"username"}', '{1, 2}', '[{1}, {"a": {2, 3}}]', 'set()', '{[1]: "x"}'] }] })).toEqual({ kind: 'pass' });
+  });
+  test('time.format of a nanosecond instant beyond 2^53 keeps every digit, and parse_rfc3339_ns inverts it', () => {
+    const mod = gen('n := 1700000000123456789\np := [time.format(n), time.parse_rfc3339_ns(time.format(n)) == n]');
+    expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: ['2023-11-14T22:13:20.123456789Z', true] }] })).toEqual({ kind: 'pass' });
+  });
+  test('object.filter / object.remove with non-string keys', () => {
+    const mod = gen('p := [object.filter({"a": 1, [[7]]: 2}, {[[7]]}) == {[[7]]: 2}, object.remove({"a": 1, [[7]]: 2}, {[[7]]}) == {"a": 1}]');
+    expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: [true, true] }] })).toEqual({ kind: 'pass' });
+  });
+});
+
+describe('strings.replace_n follows Go\'s strings.Replacer', () => {
+  test('an empty key matches at every code point boundary, once, before the other keys', () => {
+    const mod = gen('p := [strings.replace_n({"": "X"}, ""), strings.replace_n({"": "X"}, "ab"), strings.replace_n({"": "X", "a": "Y"}, "ab"), strings.replace_n({"": "-", "é": "e"}, "aéb")]');
+    expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: ['X', 'XaXbX', 'XYXbX', '-a-e-b-'] }] })).toEqual({ kind: 'pass' });
+  });
+  test('a non-string key in the pattern object is a type error', () => {
+    expect(run({ query: 'data.test.p = x', modules: ['package test\np := strings.replace_n({2: "x" | true}, "foo")\n'], want_error_code: 'eval_type_error', strict_error: true })).toEqual({ kind: 'pass' });
+  });
+});
