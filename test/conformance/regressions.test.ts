@@ -71,3 +71,18 @@ describe('strings.replace_n follows Go\'s strings.Replacer', () => {
     expect(run({ query: 'data.test.p = x', modules: ['package test\np := strings.replace_n({2: "x" | true}, "foo")\n'], want_error_code: 'eval_type_error', strict_error: true })).toEqual({ kind: 'pass' });
   });
 });
+
+describe('net.cidr_merge and net.cidr_contains_matches read their operands as OPA does', () => {
+  test('cidr_merge: an IPv6 address needs a prefix; an IPv4 address gets its classful mask; non-strings are errors', () => {
+    expect(run({ query: 'data.test.p = x', modules: ['package test\np := net.cidr_merge(["2601:600::1"])\n'], want_error_code: 'eval_builtin_error', strict_error: true })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.p = x', modules: ['package test\np := net.cidr_merge([1])\n'], want_error_code: 'eval_builtin_error', strict_error: true })).toEqual({ kind: 'pass' });
+    const mod = ['package test\np := [net.cidr_merge(["10.1.2.3"]), net.cidr_merge(["192.168.1.7", "192.168.1.9"]), net.cidr_merge(["2601:600::/64", "2601:600::1/128"])]\n'];
+    expect(run({ query: 'data.test.p = x', modules: mod, want_result: [{ x: [['10.1.2.3/8'], ['192.168.1.0/24'], ['2601:600::/64']] }] })).toEqual({ kind: 'pass' });
+  });
+  test('cidr_contains_matches: set elements are their own keys; a bad element is a built-in error', () => {
+    const mod = ['package test\np := net.cidr_contains_matches({"1.1.1.0/24", "1.1.2.0/24"}, {"1.1.1.1", "1.1.2.1"})\n'];
+    expect(run({ query: 'data.test.p = x', modules: mod, want_result: [{ x: [['1.1.1.0/24', '1.1.1.1'], ['1.1.2.0/24', '1.1.2.1']] }] })).toEqual({ kind: 'pass' });
+    const bad = ['package test\np := net.cidr_contains_matches({["1.1.1.0/24", "bar"]}, {1, ["1.1.2.1", "qux"]})\n'];
+    expect(run({ query: 'data.test.p = x', modules: bad, want_error_code: 'eval_builtin_error', strict_error: true })).toEqual({ kind: 'pass' });
+  });
+});
