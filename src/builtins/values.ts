@@ -152,6 +152,21 @@ export function int(fn: string, v: unknown, pos: number): number {
   return n;
 }
 
+/**
+ * An exact integer argument as bigint (OPA's big.Int operands): a bigint as it came (exact host values),
+ * a double only when it is a safe integer (beyond 2^53 its digits were lost on the way in).
+ */
+export function bigIntArg(fn: string, v: unknown, pos: number): bigint {
+  if (typeof v === 'bigint') return v;
+  return BigInt(int(fn, v, pos));
+}
+
+/** An integer result: a number when a double holds it exactly, else a bigint (serialised with every digit). */
+export function exactInt(x: bigint): number | bigint {
+  const n = Number(x);
+  return Number.isSafeInteger(n) ? n : x;
+}
+
 export function bool(fn: string, v: unknown, pos: number): boolean {
   if (typeof v !== 'boolean') throw typeErr(fn, pos, 'boolean', v);
   return v;

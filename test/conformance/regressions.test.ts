@@ -86,3 +86,11 @@ describe('net.cidr_merge and net.cidr_contains_matches read their operands as OP
     expect(run({ query: 'data.test.p = x', modules: bad, want_error_code: 'eval_builtin_error', strict_error: true })).toEqual({ kind: 'pass' });
   });
 });
+
+describe('integer built-ins are exact beyond 2^53, as OPA\'s big.Int', () => {
+  test('bits.lsh of max int64 does not overflow; numbers.range_step takes a huge step', () => {
+    // compared inside the policy: the runtime compares big integers exactly (JS doubles would not)
+    const mod = gen('p := [bits.lsh(9223372036854775807, 1) == 18446744073709551614, bits.rsh(18446744073709551614, 1) == 9223372036854775807, numbers.range_step(0, 10, 99999999999999999999)]');
+    expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: [true, true, [0]] }] })).toEqual({ kind: 'pass' });
+  });
+});
