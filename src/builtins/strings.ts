@@ -5,7 +5,7 @@ import { BuiltinError } from './errors';
 import type { Impls } from './types';
 import { isNonStringKey } from './rego-text';
 import {
-  builtinErr, cmpStr, coll, int, isObject, num, obj, str, typeErr, typeOf, Value,
+  builtinErr, cmpStr, coll, getKey, hasKey, int, isObject, num, obj, str, typeErr, typeOf, Value,
 } from './values';
 
 /** A string, or an array/set of strings (strings.any_prefix_match and friends). */
@@ -218,11 +218,19 @@ export const stringImpls: Impls = {
     return tpl.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
       const m = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expr);
       if (!m) throw builtinErr('strings.render_template', `unsupported template action {{${expr}}} (only {{.name}} is supported)`);
-      const val = o[m[1]];
-      if (val === undefined) return '<no value>';
-      return typeof val === 'string' ? val : JSON.stringify(val);
+      // OPA renders a variable the template names but the object lacks as <undefined>
+      return hasKey(o, m[1]) ? goValueText(getKey(o, m[1]) as Value) : '<undefined>';
     });
   },
 };
+
+/** A value as Go's fmt %v prints the JSON form OPA hands text/template: [a b], map[k:v], <nil>. */
+function goValueText(v: Value): string {
+  if (v === null) return '<nil>';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return '[' + v.map(goValueText).join(' ') + ']';
+  return 'map[' + Object.keys(v).sort(cmpStr).map((k) => `${k}:${goValueText(v[k])}`).join(' ') + ']';
+}
 
 export { isObject, typeOf };
