@@ -94,3 +94,16 @@ describe('integer built-ins are exact beyond 2^53, as OPA\'s big.Int', () => {
     expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: [true, true, [0]] }] })).toEqual({ kind: 'pass' });
   });
 });
+
+describe('json.patch reads paths and test ops as OPA does', () => {
+  test('leading slashes are dropped: "b", "/b" and "//b" all name key b', () => {
+    const mod = gen('p := [json.patch({"a": 1}, [{"op": "add", "path": "b", "value": 2}]), json.patch({"a": 1}, [{"op": "add", "path": "/b", "value": 2}]), json.patch({"a": 1}, [{"op": "add", "path": "//b", "value": 2}])]');
+    expect(run({ query: 'data.generated.p = x', modules: mod, want_result: [{ x: [{ a: 1, b: 2 }, { a: 1, b: 2 }, { a: 1, b: 2 }] }] })).toEqual({ kind: 'pass' });
+  });
+  test('a test op without value, or with a leading-zero index, makes the call undefined', () => {
+    for (const patch of ['[{"op": "test", "path": "/0"}]', '[{"op": "test", "path": "/00", "value": "foo"}]']) {
+      expect(run({ query: 'data.generated.p = x', modules: gen(`p := json.patch(["foo", "bar"], ${patch})`), want_result: [] })).toEqual({ kind: 'pass' });
+    }
+    expect(run({ query: 'data.generated.p = x', modules: gen('p := json.patch(["foo", "bar"], [{"op": "test", "path": "/1", "value": "bar"}])'), want_result: [{ x: ['foo', 'bar'] }] })).toEqual({ kind: 'pass' });
+  });
+});
