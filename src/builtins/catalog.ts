@@ -100,6 +100,7 @@ export const ROWS: Record<string, Row[]> = {
     ['regex.match', [S, S], B], ['re_match', [S, S], B, { deprecated: true }], ['regex.is_valid', [X], B],
     ['regex.split', [S, S], A], ['regex.replace', [S, S, S], S], ['regex.find_n', [S, S, N], A],
     ['regex.find_all_string_submatch_n', [S, S, N], A], ['regex.template_match', [S, S, S, S], B],
+    ['regex.globs_match', [S, S], B],
   ],
   glob: [['glob.match', [S, 'array|null', S], B], ['glob.quote_meta', [S], S]],
   encoding: [
@@ -124,7 +125,7 @@ export const ROWS: Record<string, Row[]> = {
   ],
   units: [['units.parse', [S], N], ['units.parse_bytes', [S], N]],
   semver: [['semver.compare', [S, S], N], ['semver.is_valid', [X], B]],
-  uuid: [['uuid.rfc4122', [S], S, { nondeterministic: true }]],
+  uuid: [['uuid.rfc4122', [S], S, { nondeterministic: true }], ['uuid.parse', [S], O]],
   crypto: [
     ['crypto.md5', [S], S], ['crypto.sha1', [S], S], ['crypto.sha256', [S], S],
     ['crypto.hmac.md5', [S, S], S], ['crypto.hmac.sha1', [S, S], S], ['crypto.hmac.sha256', [S, S], S],

@@ -44,6 +44,8 @@ import { unitsImpls } from './units';
 import { miscImpls } from './misc';
 import { jwtImpls } from './jwt';
 import { decimalImpls } from './decimal';
+import { uuidImpls } from './uuid';
+import { globsMatchImpls } from './globs-match';
 import { marshal } from './encoding';
 import { parseRegoText, regoText } from './rego-text';
 
@@ -58,7 +60,7 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();
