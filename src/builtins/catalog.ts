@@ -135,6 +135,7 @@ export const ROWS: Record<string, Row[]> = {
     ['io.jwt.decode', [S], A], ['io.jwt.decode_verify', [S, O], A, { nondeterministic: true }],
     ...(['rs', 'ps', 'es', 'hs'] as const).flatMap((f) => (['256', '384', '512'] as const).map((n): Row => [`io.jwt.verify_${f}${n}`, [S, S], B])),
     ['io.jwt.verify_eddsa', [S, S], B],
+    ['io.jwt.encode_sign', [O, O, O], S, { nondeterministic: true }], ['io.jwt.encode_sign_raw', [S, S, S], S, { nondeterministic: true }],
   ],
   graph: [['walk', [X], A, { relation: true }], ['graph.reachable', [O, AS], 'set']],
   membership: [['internal.member_2', [X, X], B, { infix: 'in' }], ['internal.member_3', [X, X, X], B, { infix: 'in' }]],

@@ -45,6 +45,7 @@ import { miscImpls } from './misc';
 import { jwtImpls } from './jwt';
 import { decimalImpls } from './decimal';
 import { uuidImpls } from './uuid';
+import { jwtSignImpls } from './jwt-sign';
 import { globsMatchImpls } from './globs-match';
 import { marshal } from './encoding';
 import { parseRegoText, regoText } from './rego-text';
@@ -60,7 +61,7 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();

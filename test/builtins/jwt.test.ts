@@ -109,3 +109,28 @@ describe('nested tokens and key choice', () => {
     expect(strict['io.jwt.verify_eddsa'](t.slice(0, -4) + 'AAAA', key)).toBe(false);
   });
 });
+
+describe('io.jwt.encode_sign / encode_sign_raw', () => {
+  const hsKey = { kty: 'oct', k: Buffer.from('42').toString('base64url') };
+  test('RFC 7515 A.1 (HS256) is reproduced byte for byte by encode_sign_raw', () => {
+    const k = '{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}';
+    const t = strict['io.jwt.encode_sign_raw']('{"typ":"JWT",\r\n "alg":"HS256"}', '{"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}', k);
+    expect(t).toBe('eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk');
+  });
+  test('tokens signed with each key kind verify with decode_verify', () => {
+    expect(strict['io.jwt.decode_verify'](strict['io.jwt.encode_sign']({ alg: 'HS256' }, { sub: 'a' }, hsKey), { secret: '42' })).toEqual([true, { alg: 'HS256' }, { sub: 'a' }]);
+    for (const [alg, kp] of [['RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })], ['PS384', generateKeyPairSync('rsa', { modulusLength: 2048 })], ['ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' })], ['EdDSA', generateKeyPairSync('ed25519')]] as const) {
+      const t = strict['io.jwt.encode_sign']({ alg }, { sub: 'a' }, kp.privateKey.export({ format: 'jwk' }));
+      const cert = kp.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      expect(strict['io.jwt.decode_verify'](t, { cert })).toEqual([true, { alg }, { sub: 'a' }]);
+    }
+  });
+  test('header and payload errors', () => {
+    const k = JSON.stringify(hsKey);
+    expect(() => strict['io.jwt.encode_sign_raw']('{"alg":"dummy"}', '{}', k)).toThrow(/unknown JWS algorithm: dummy/);
+    expect(() => strict['io.jwt.encode_sign_raw']('{}', '{}', k)).toThrow(/alg/);
+    expect(() => strict['io.jwt.encode_sign_raw']('e', '{}', k)).toThrow(/cannot parse JSON/);
+    expect(() => strict['io.jwt.encode_sign_raw']('{"alg":"HS256"}', 'not json', k)).toThrow(/payload is not JSON/);
+    expect(strict['io.jwt.encode_sign_raw']('{"alg":"HS256","typ":"text/plain"}', 'e', k)).toMatch(/\.ZQ\./);
+  });
+});
