@@ -140,6 +140,7 @@ export const ROWS: Record<string, Row[]> = {
   graph: [['walk', [X], A, { relation: true }], ['graph.reachable', [O, AS], 'set']],
   membership: [['internal.member_2', [X, X], B, { infix: 'in' }], ['internal.member_3', [X, X, X], B, { infix: 'in' }]],
   opa: [['opa.runtime', [], O, { nondeterministic: true }]],
+  providers: [['providers.aws.sign_req', [O, O, N], O]],
   // ours, not OPA's: the wasm runtime's exact arithmetic on non-integers (src/builtins/decimal.ts)
   internal: [['internal.pdp_decimal_arith', [S, S, S], S]],
 };

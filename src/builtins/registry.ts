@@ -46,6 +46,7 @@ import { jwtImpls } from './jwt';
 import { decimalImpls } from './decimal';
 import { uuidImpls } from './uuid';
 import { jwtSignImpls } from './jwt-sign';
+import { awsImpls } from './aws';
 import { globsMatchImpls } from './globs-match';
 import { marshal } from './encoding';
 import { parseRegoText, regoText } from './rego-text';
@@ -61,7 +62,7 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls, awsImpls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();
