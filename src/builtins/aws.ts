@@ -8,7 +8,7 @@
 import { createHash, createHmac } from 'crypto';
 import { marshal } from './encoding';
 import type { Impls } from './types';
-import { bigIntArg, builtinErr, dataObject, getKey, hasKey, obj, Obj, typeErr, Value } from './values';
+import { builtinErr, num, dataObject, getKey, hasKey, obj, Obj, typeErr, Value } from './values';
 
 const REQUIRED = ['aws_access_key', 'aws_region', 'aws_secret_access_key', 'aws_service'];
 /** headers a proxy may change: never signed (OPA's awsSigv4IgnoredHeaders) */
@@ -78,6 +78,8 @@ function signReq(req: Obj, config: Obj, timeNs: bigint): Value {
 export const awsImpls: Impls = {
   'providers.aws.sign_req': ([r, c, t]) => {
     const fn = 'providers.aws.sign_req';
-    return signReq(obj(fn, r, 1), obj(fn, c, 2), bigIntArg(fn, t, 3));
+    // only whole seconds are signed: a double's rounding of the nanoseconds cannot change the answer
+    const ns = typeof t === 'bigint' ? t : BigInt(Math.trunc(num(fn, t, 3)));
+    return signReq(obj(fn, r, 1), obj(fn, c, 2), ns);
   },
 };
