@@ -4,6 +4,7 @@
 import { BuiltinError } from './errors';
 import type { Impls } from './types';
 import { isNonStringKey } from './rego-text';
+import { renderTemplate } from './go-template';
 import {
   builtinErr, cmpStr, coll, getKey, hasKey, int, isObject, num, obj, str, typeErr, typeOf, Value,
 } from './values';
@@ -211,26 +212,8 @@ export const stringImpls: Impls = {
     if (!Number.isFinite(n)) throw builtinErr('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(v)}: value out of range`);
     return n;
   },
-  'strings.render_template': ([t, vars]) => {
-    const tpl = str('strings.render_template', t, 1);
-    const o = obj('strings.render_template', vars, 2);
-    // Only the `{{.name}}` form of Go templates is supported; anything else is refused, never guessed.
-    return tpl.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
-      const m = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expr);
-      if (!m) throw builtinErr('strings.render_template', `unsupported template action {{${expr}}} (only {{.name}} is supported)`);
-      // OPA renders a variable the template names but the object lacks as <undefined>
-      return hasKey(o, m[1]) ? goValueText(getKey(o, m[1]) as Value) : '<undefined>';
-    });
-  },
+  'strings.render_template': ([t, vars]) =>
+    renderTemplate(str('strings.render_template', t, 1), obj('strings.render_template', vars, 2)),
 };
-
-/** A value as Go's fmt %v prints the JSON form OPA hands text/template: [a b], map[k:v], <nil>. */
-function goValueText(v: Value): string {
-  if (v === null) return '<nil>';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return '[' + v.map(goValueText).join(' ') + ']';
-  return 'map[' + Object.keys(v).sort(cmpStr).map((k) => `${k}:${goValueText(v[k])}`).join(' ') + ']';
-}
 
 export { isObject, typeOf };
