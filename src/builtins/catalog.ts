@@ -83,6 +83,7 @@ export const ROWS: Record<string, Row[]> = {
     ['object.filter', [O, 'collection'], O], ['object.union', [O, O], O], ['object.union_n', [A], O],
     ['object.subset', ['object|array|set', 'object|array|set'], B],
     ['json.filter', [O, AS], X], ['json.remove', [O, AS], X], ['json.patch', [X, A], X],
+    ['json.verify_schema', ['any'], A], ['json.match_schema', ['any', 'any'], A],
   ],
   strings: [
     ['concat', [S, AS], S], ['contains', [S, S], B], ['startswith', [S, S], B], ['endswith', [S, S], B],

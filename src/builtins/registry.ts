@@ -47,6 +47,7 @@ import { decimalImpls } from './decimal';
 import { uuidImpls } from './uuid';
 import { jwtSignImpls } from './jwt-sign';
 import { awsImpls } from './aws';
+import { jsonSchemaImpls } from './json-schema';
 import { globsMatchImpls } from './globs-match';
 import { marshal } from './encoding';
 import { parseRegoText, regoText } from './rego-text';
@@ -62,7 +63,7 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls, awsImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls, awsImpls, jsonSchemaImpls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();

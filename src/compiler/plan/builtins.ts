@@ -35,7 +35,7 @@ const CORE: Record<string, number> = {
 const OPA_NOT_IMPLEMENTED: Record<string, number> = {
   'http.send': 1, 'net.lookup_ip_addr': 1, 'rego.parse_module': 2, 'graph.reachable_paths': 2,
   'graphql.parse': 2, 'graphql.parse_and_verify': 2, 'graphql.parse_query': 1, 'graphql.parse_schema': 1,
-  'graphql.is_valid': 2, 'graphql.schema_is_valid': 1, 'json.verify_schema': 1, 'json.match_schema': 2,
+  'graphql.is_valid': 2, 'graphql.schema_is_valid': 1,
   'crypto.x509.parse_certificates': 1, 'crypto.x509.parse_and_verify_certificates': 1,
   'crypto.x509.parse_and_verify_certificates_with_options': 2, 'crypto.x509.parse_certificate_request': 1,
   'crypto.x509.parse_rsa_private_key': 1, 'crypto.x509.parse_keypair': 2, 'crypto.parse_private_keys': 1,
