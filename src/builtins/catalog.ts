@@ -131,6 +131,7 @@ export const ROWS: Record<string, Row[]> = {
     ['crypto.md5', [S], S], ['crypto.sha1', [S], S], ['crypto.sha256', [S], S],
     ['crypto.hmac.md5', [S, S], S], ['crypto.hmac.sha1', [S, S], S], ['crypto.hmac.sha256', [S, S], S],
     ['crypto.hmac.sha512', [S, S], S], ['crypto.hmac.equal', [S, S], B],
+    ['crypto.x509.parse_rsa_private_key', [S], O],
   ],
   tokens: [
     ['io.jwt.decode', [S], A], ['io.jwt.decode_verify', [S, O], A, { nondeterministic: true }],

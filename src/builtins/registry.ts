@@ -48,6 +48,7 @@ import { uuidImpls } from './uuid';
 import { jwtSignImpls } from './jwt-sign';
 import { awsImpls } from './aws';
 import { jsonSchemaImpls } from './json-schema';
+import { x509Impls } from './x509';
 import { globsMatchImpls } from './globs-match';
 import { marshal } from './encoding';
 import { parseRegoText, regoText } from './rego-text';
@@ -63,7 +64,7 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls, awsImpls, jsonSchemaImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls, awsImpls, jsonSchemaImpls, x509Impls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();

@@ -38,7 +38,7 @@ const OPA_NOT_IMPLEMENTED: Record<string, number> = {
   'graphql.is_valid': 2, 'graphql.schema_is_valid': 1,
   'crypto.x509.parse_certificates': 1, 'crypto.x509.parse_and_verify_certificates': 1,
   'crypto.x509.parse_and_verify_certificates_with_options': 2, 'crypto.x509.parse_certificate_request': 1,
-  'crypto.x509.parse_rsa_private_key': 1, 'crypto.x509.parse_keypair': 2, 'crypto.parse_private_keys': 1,
+  'crypto.x509.parse_keypair': 2, 'crypto.parse_private_keys': 1,
 
   cast_array: 1, cast_boolean: 1, cast_null: 1, cast_object: 1, cast_set: 1, cast_string: 1,
 };
