@@ -107,3 +107,13 @@ describe('json.patch reads paths and test ops as OPA does', () => {
     expect(run({ query: 'data.generated.p = x', modules: gen('p := json.patch(["foo", "bar"], [{"op": "test", "path": "/1", "value": "bar"}])'), want_result: [{ x: ['foo', 'bar'] }] })).toEqual({ kind: 'pass' });
   });
 });
+
+describe('a call argument that enumerates a variable binds it for the other arguments', () => {
+  test('foo == input.foos[foo] (OPA hoists the ref out of the call)', () => {
+    const mod = ['package test\np := foo if {\n  some foo\n  foo == input.foos[foo]\n}\n'];
+    expect(run({ query: 'data.test.p = x', modules: mod, input: { foos: [2, 1, 0] }, want_result: [{ x: 1 }] })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.p = x', modules: mod, input: { foos: ['foo'] }, want_result: [] })).toEqual({ kind: 'pass' });
+    const mod2 = ['package test\np contains [i, v] if {\n  v := sprintf("%d", [count(input.xs[i])])\n}\n'];
+    expect(run({ query: 'data.test.p = x', modules: mod2, input: { xs: [[1], [1, 2]] }, want_result: [{ x: [[0, '1'], [1, '2']] }], sort_bindings: true })).toEqual({ kind: 'pass' });
+  });
+});
