@@ -8,9 +8,10 @@
  */
 import { AsyncLocalStorage } from 'async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -21,7 +22,7 @@ export interface UpstreamRoute {
   /** a program to spawn per agent session, speaking MCP on its stdin/stdout (no shell is involved) */
   command?: string;
   args?: string[];
-  /** the child's environment; default: only the SDK's safe set (PATH, HOME, …), never the gateway's secrets */
+  /** added to the child's environment, which is otherwise only the SDK's safe set (PATH, HOME, …): never the gateway's secrets */
   env?: Record<string, string>;
   cwd?: string;
   /** `tool.server` in decision inputs; default: the upstream's `serverInfo.name` */
@@ -73,7 +74,7 @@ function transportFor(r: UpstreamRoute): Transport {
     return new StreamableHTTPClientTransport(new URL(r.url), { requestInit: { headers: r.headers ?? {} }, fetch: fetchWithTxnToken });
   }
   // stderr is inherited: the upstream's own diagnostics land next to the gateway's log
-  return new StdioClientTransport({ command: r.command!, args: r.args ?? [], ...(r.env ? { env: r.env } : {}), ...(r.cwd ? { cwd: r.cwd } : {}), stderr: 'inherit' });
+  return new StdioClientTransport({ command: r.command!, args: r.args ?? [], env: { ...getDefaultEnvironment(), ...r.env }, ...(r.cwd ? { cwd: r.cwd } : {}), stderr: 'inherit' });
 }
 
 /**
@@ -83,6 +84,14 @@ function transportFor(r: UpstreamRoute): Transport {
 export async function connectUpstream(r: UpstreamRoute, onGone: () => void): Promise<Client> {
   const client = new Client({ name: 'pdp-gateway', version: GATEWAY_VERSION }, { capabilities: {} });
   client.onclose = onGone;
-  await client.connect(transportFor(r));
+  try {
+    await client.connect(transportFor(r));
+  } catch (e) {
+    // the SDK's "Connection closed" says little; for a process it means the program ended (or closed stdout) first
+    if (r.command !== undefined && e instanceof McpError && e.code === ErrorCode.ConnectionClosed) {
+      throw new Error(`the upstream process (${describeUpstream(r)}) exited before completing initialize; see its stderr`);
+    }
+    throw e;
+  }
   return client;
 }
