@@ -14,7 +14,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { PdpClient, PdpClientOptions } from '../client';
 import { DEFAULT_HEADERS, IdentityHeaderNames } from './identity';
 import { GatewayMetrics } from './metrics';
-import { GatewayAuthOptions, METADATA_PREFIX, metadataPath, ResourceGuard } from './oauth';
+import { GatewayAuthOptions, METADATA_PREFIX, ResourceGuard } from './oauth';
 import { GatewaySession } from './session';
 import { checkUpstream, describeUpstream, UpstreamRoute } from './upstream';
 
@@ -161,7 +161,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       // the path-suffixed document of each endpoint; the bare one too when there is only one endpoint
       // (the MCP spec's fallback for clients that do not use the challenge's resource_metadata)
       const rest = path.slice(METADATA_PREFIX.length);
-      const endpoint = rest === '' && routes.size === 1 ? [...routes.keys()][0] : routes.has(rest) && metadataPath(rest) === path ? rest : undefined;
+      const endpoint = rest === '' && routes.size === 1 ? [...routes.keys()][0] : routes.has(rest) ? rest : undefined;
       if (endpoint) return json(res, 200, guard.metadata(endpoint), { 'cache-control': 'max-age=300', 'access-control-allow-origin': '*' });
     }
     return reply(res, 404, null, -32600, `no MCP endpoint at ${path}; try ${[...routes.keys()].join(', ')}`);
