@@ -276,6 +276,7 @@ export class GatewaySession {
     } catch (e) {
       // failures of our own connection, not answers of the upstream: the SDK reports them as McpErrors
       // too (ConnectionClosed, RequestTimeout, whose code would read as a policy deny)
+      if (signal.aborted) throw gatewayError(INTERNAL_ERROR, 'request cancelled by the agent'); // not the upstream's failure
       if (this.gone) throw this.upstreamFailure('gone', 'upstream MCP server is gone (its process exited or the connection closed); open a new session');
       if (e instanceof McpError && e.code === ErrorCode.RequestTimeout && /^MCP error -?\d+: Request timed out$/.test(e.message)) {
         throw this.upstreamFailure('timeout', 'upstream MCP server did not answer in time');
