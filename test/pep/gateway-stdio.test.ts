@@ -37,7 +37,9 @@ describe('MCP gateway with a stdio upstream', () => {
     fs.existsSync(callLog) ? fs.readFileSync(callLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   const decided = () => pdp.seen.filter((s) => s.path === '/v1/decide').map((s) => s.body);
 
+  const savedKey = process.env.PDP_API_KEY;
   beforeAll(async () => {
+    process.env.PDP_API_KEY = 'the-gateway-secret'; // the gateway's own credential: must not reach the child
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-stdio-'));
     callLog = path.join(dir, 'calls.jsonl');
     pdp = await startFakePdp((p, body) => (p === '/v1/decide/batch' ? { status: 200, body: { results: body.items.map(policy) } } : { status: 200, body: policy(body) }));
@@ -57,6 +59,8 @@ describe('MCP gateway with a stdio upstream', () => {
     await gw?.close();
     await pdp?.close();
     fs.rmSync(dir, { recursive: true, force: true });
+    if (savedKey === undefined) delete process.env.PDP_API_KEY;
+    else process.env.PDP_API_KEY = savedKey;
   });
 
   test('an allowed call is decided with the upstream tool metadata and reaches the process', async () => {
@@ -70,6 +74,9 @@ describe('MCP gateway with a stdio upstream', () => {
       parameters: { id: 'n-1' },
     });
     expect(reached()).toContainEqual(expect.objectContaining({ tool: 'notes.read', args: { id: 'n-1' } }));
+    // the child's environment: the SDK's safe set plus what was configured, not the gateway's secrets
+    expect(r.structuredContent.env).toContain('STDIO_FIXTURE_LOG');
+    expect(r.structuredContent.env).not.toContain('PDP_API_KEY');
   });
 
   test('a denied call is -32001 with the reason and never reaches the process', async () => {
