@@ -182,6 +182,37 @@ describe('MCP gateway: MCP authorization (OAuth protected resource)', () => {
     expect(call?.body.user).toEqual({ token });
   });
 
+  test('several endpoints: each its own resource (a token for one is refused at another); named by the public URL', async () => {
+    const two = await startGateway({
+      upstreams: ['crm', 'support'].map((x) => ({ url: demo.endpoint(x), serverName: x })),
+      pdp: { url: pdp.url, timeoutMs: 2000, retries: 0 },
+      auth: { authorizationServers: [{ issuer: as.url, jwks_file: path.join(dir, 'jwks.json') }] },
+      publicUrl: 'https://gw.example',
+    });
+    try {
+      const doc = await (await fetch(`${two.url}/.well-known/oauth-protected-resource/crm/mcp`)).json();
+      expect(doc).toMatchObject({ resource: 'https://gw.example/crm/mcp', authorization_servers: [as.url] });
+      expect((await fetch(`${two.url}/.well-known/oauth-protected-resource`)).status).toBe(404);
+      const post = (p: string, token: string) =>
+        fetch(two.url + p, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+        });
+      const forCrm = await sign({}, { aud: 'https://gw.example/crm/mcp' });
+      const atSupport = await post('/support/mcp', forCrm);
+      expect(atSupport.status).toBe(401);
+      expect(atSupport.headers.get('www-authenticate')).toBe(
+        'Bearer resource_metadata="https://gw.example/.well-known/oauth-protected-resource/support/mcp", error="invalid_token", error_description="the access token is refused: wrong audience"',
+      );
+      const atCrm = await post('/crm/mcp', forCrm);
+      expect(atCrm.status).toBe(200);
+      await atCrm.body?.cancel();
+    } finally {
+      await two.close();
+    }
+  });
+
   test('/health and /metrics need no token; metrics count refusals, calls by decision and PDP latency', async () => {
     const health = await fetch(`${gw.url}/health`);
     expect(health.status).toBe(200);
