@@ -15,6 +15,7 @@ import { parseBody, parseModule, type RegoVersion } from './parser';
 import { analyze } from './check';
 import { rewritePrintInBody } from './check/rewrite-print';
 import { Planner } from './plan/planner';
+import { visitNodes } from './ast-walk';
 
 export { checkModules } from './check';
 
@@ -111,22 +112,14 @@ function unrepresentableNumbers(modules: Module[], queries: Array<{ name: string
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { numberRangeProblem } = require('./emit/plan-encoder') as { numberRangeProblem(v: string): string | undefined };
   const out: RegoError[] = [];
-  const seen = new Set<unknown>();
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== 'object' || seen.has(node)) return;
-    seen.add(node);
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
-    }
-    const n = node as { type?: unknown; value?: unknown; loc?: Location };
-    if (n.type === 'number' && typeof n.value === 'string' && n.loc) {
+  const visit = (root: unknown): void =>
+    visitNodes(root, (node) => {
+      const n = node as { type?: unknown; value?: unknown; loc?: Location };
+      if (n.type !== 'number' || typeof n.value !== 'string' || !n.loc) return;
       const problem = numberRangeProblem(n.value);
       if (problem) out.push(unsupported(n.loc, problem));
-      return;
-    }
-    for (const [k, v] of Object.entries(node)) if (k !== 'loc') visit(v);
-  };
+      return false;
+    });
   modules.forEach(visit);
   for (const q of queries) {
     try {

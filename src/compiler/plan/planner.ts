@@ -474,17 +474,9 @@ export class Planner {
 
   /** The object for a package / rule-path prefix: its rules' values merged with base data under it. */
   private nodeFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
-    const mk = mocksKey(mocks);
-    const have = this.cached(node, mk);
-    if (have !== undefined) return have;
-    const name = ['data', ...node.path].join('.');
-    if (!this.enter(node, mk)) throw new RegoError('rego_recursion_error', refLoc, `document ${name} is recursive`);
-    try {
-      const nv = valueMockKeys(mocks).length;
-      const fb = new FuncBuilder(2 + nv);
+    return this.memoFunc(node, node.path, refLoc, mocks, 'n', (fb, env) => {
       const r = fb.local();
       fb.emit({ op: 'make_object', dst: r });
-      const env = paramEnv(mocks, 2);
       for (const [k, child] of node.children) {
         if (child.group?.kind === 'function' && child.children.size === 0) continue;
         fb.block(() => {
@@ -514,13 +506,8 @@ export class Planner {
           fb.emit({ op: 'object_insert', obj: r, key: kl, val: vl });
         });
       });
-      const id = this.funcs.length;
-      this.funcs.push({ name: `n${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: out, body: fb.cur, memo: nv === 0 });
-      this.setCached(node, mk, id);
-      return id;
-    } finally {
-      this.leave(node, mk);
-    }
+      return out;
+    });
   }
 
   /**
@@ -531,19 +518,14 @@ export class Planner {
    * that overlap at evaluation.
    */
   private overlapKeys = new Map<TreeNode, object>();
+  private overlapKey(node: TreeNode): object {
+    let k = this.overlapKeys.get(node);
+    if (!k) this.overlapKeys.set(node, (k = {}));
+    return k;
+  }
   private overlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
     const g = node.group!;
-    let cacheKey = this.overlapKeys.get(node);
-    if (!cacheKey) this.overlapKeys.set(node, (cacheKey = {}));
-    const mk = mocksKey(mocks);
-    const have = this.cached(cacheKey, mk);
-    if (have !== undefined) return have;
-    const name = ['data', ...node.path].join('.');
-    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
-    try {
-      const nv = valueMockKeys(mocks).length;
-      const fb = new FuncBuilder(2 + nv);
-      const env = paramEnv(mocks, 2);
+    return this.memoFunc(this.overlapKey(node), node.path, refLoc, mocks, 'o', (fb, env) => {
       const base = fb.local();
       fb.emit({ op: 'call', dst: base, func: this.groupFunc(g, refLoc, mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
       // copy: the group's value may be memoized and shared
@@ -563,13 +545,8 @@ export class Planner {
           fb.emit({ op: 'assign', dst: r, src: u });
         });
       }
-      const id = this.funcs.length;
-      this.funcs.push({ name: `o${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
-      this.setCached(cacheKey, mk, id);
-      return id;
-    } finally {
-      this.leave(cacheKey, mk);
-    }
+      return r;
+    });
   }
 
   /**
@@ -578,16 +555,7 @@ export class Planner {
    * reaching the same set add to it.
    */
   private setTreeOverlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
-    let cacheKey = this.overlapKeys.get(node);
-    if (!cacheKey) this.overlapKeys.set(node, (cacheKey = {}));
-    const mk = mocksKey(mocks);
-    const have = this.cached(cacheKey, mk);
-    if (have !== undefined) return have;
-    const name = ['data', ...node.path].join('.');
-    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
-    try {
-      const nv = valueMockKeys(mocks).length;
-      const fb = new FuncBuilder(2 + nv);
+    return this.memoFunc(this.overlapKey(node), node.path, refLoc, mocks, 's', (fb) => {
       const r = fb.local();
       fb.emit({ op: 'make_object', dst: r });
       const plan = (n: TreeNode): void => {
@@ -595,8 +563,29 @@ export class Planner {
         for (const c of n.children.values()) plan(c);
       };
       plan(node);
+      return r;
+    });
+  }
+
+  /**
+   * The function computing a tree node's whole document under one set of `with` replacements, planned
+   * once per (cacheKey, replacements) and memoized when nothing is replaced: `build` emits its body and
+   * returns the local holding the result. `tag` prefixes the function's name in plan dumps (n: a
+   * package or path prefix, o: an object rule merged with rules below it, s: a tree of sets).
+   */
+  private memoFunc(cacheKey: object, path: string[], refLoc: A.Location, mocks: Mocks, tag: string, build: (fb: FuncBuilder, env: Env) => Local): number {
+    const mk = mocksKey(mocks);
+    const have = this.cached(cacheKey, mk);
+    if (have !== undefined) return have;
+    const name = ['data', ...path].join('.');
+    const what = tag === 'n' ? 'document' : 'rule';
+    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `${what} ${name} is recursive`);
+    try {
+      const nv = valueMockKeys(mocks).length;
+      const fb = new FuncBuilder(2 + nv);
+      const r = build(fb, paramEnv(mocks, 2));
       const id = this.funcs.length;
-      this.funcs.push({ name: `s${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
+      this.funcs.push({ name: `${tag}${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
       this.setCached(cacheKey, mk, id);
       return id;
     } finally {
