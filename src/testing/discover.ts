@@ -8,6 +8,7 @@
  *   // [{ name: 'data.mcp.authz_test.test_refund_within_limits_is_allowed', entrypoint: 'mcp/authz_test/test_…', … }]
  */
 import type { Module, Rule } from '../compiler/ast';
+import { displayTestName } from './duplicates';
 
 export interface DiscoveredTest {
   /** `data.<package>.<rule>`: the name --run matches and reports print */
@@ -44,7 +45,9 @@ function ruleName(rule: Rule): string | undefined {
 
 /**
  * The tests of the given modules in file order, then source order. Several definitions of one test
- * rule (incremental definitions) are one test, reported at its first definition.
+ * rule (incremental definitions) are one test, reported at its first definition, unless
+ * duplicates.ts renamed them apart first (as `pdp test` does, like `opa test`): a renamed definition is
+ * reported by OPA's name for it, `test_x#01`.
  */
 export function discoverTests(modules: Module[], opts: DiscoverOptions = {}): DiscoveredTest[] {
   const seen = new Set<string>();
@@ -60,14 +63,14 @@ export function discoverTests(modules: Module[], opts: DiscoverOptions = {}): Di
       const isTodo = name.startsWith('todo_');
       if (!isTest && !isTodo) continue;
       const pkg = mod.package.path.join('.');
-      const full = `data.${pkg}.${name}`;
+      const full = `data.${pkg}.${displayTestName(name)}`;
       if (seen.has(full)) continue;
       seen.add(full);
       if (opts.run && !opts.run.test(full)) continue;
       tests.push({
         name: full,
         package: pkg,
-        rule: name,
+        rule: displayTestName(name),
         entrypoint: [...mod.package.path, name].join('/'),
         file: mod.file,
         line: rule.loc.line,

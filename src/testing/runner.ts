@@ -19,6 +19,7 @@ import { loadPolicyDir } from '../compiler/load';
 import { WasmPolicy } from '../engine/policy';
 import { errorMessage } from '../engine/error-message';
 import { discoverTests, type DiscoveredTest } from './discover';
+import { renameDuplicateTests } from './duplicates';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'skip';
 
@@ -168,6 +169,9 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
   const report: TestReport = { passed: 0, failed: 0, errored: 0, skipped: 0, errors: [], compileMs: 0, tests: [] };
   const files = parseEach(sources.modules);
   for (const f of files) if (f.errors) report.errors.push(...f.errors);
+  // several definitions of one test are several tests, as in `opa test` (test_x, test_x#01, …)
+  renameDuplicateTests(files, (f, source) => parseModule(source, f.file, { regoVersion: f.regoVersion }));
+  const rewritten = files.map(({ file, source, regoVersion }) => ({ file, source, regoVersion }));
   const modules = files.flatMap((f) => (f.module ? [f.module] : []));
   const tests = discoverTests(modules, { run: opts.run });
   for (const t of tests.filter((x) => x.skip)) record(report, resultOf(t, 'skip', 0));
@@ -176,7 +180,7 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
 
   if (report.errors.length === 0) {
     // the common case, and the fastest: one compile for every test
-    const wasm = compileGroup(report, sources.modules, runnable);
+    const wasm = compileGroup(report, rewritten, runnable);
     if (!Array.isArray(wasm)) {
       await evaluateGroup(report, wasm, runnable, sources.data);
       return report;
