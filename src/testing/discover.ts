@@ -1,6 +1,6 @@
 /**
- * Test discovery for `pdp test`: the `test_*` rules of `*_test.rego` files, as OPA's `opa test` finds
- * them. A test is a rule without arguments whose name starts with `test_`; a rule named `todo_*` is
+ * Test discovery for `pdp test`: the `test_*` rules of every module (not only of `*_test.rego` files), as
+ * OPA's `opa test` finds them. A test is a rule without arguments whose name starts with `test_`; a rule named `todo_*` is
  * reported as skipped. Each test becomes an entrypoint (`pkg/path/test_name`) of the compiled policy.
  *
  * @example
@@ -30,7 +30,7 @@ export interface DiscoverOptions {
   run?: RegExp;
 }
 
-/** The files whose rules are tests. */
+/** The files named as test files (`*_test.rego`): left out of bundles; `pdp test` runs the test_* rules of every file. */
 export function isTestFile(file: string): boolean {
   return file.endsWith('_test.rego');
 }
@@ -54,7 +54,7 @@ export function discoverTests(modules: Module[], opts: DiscoverOptions = {}): Di
   const tests: DiscoveredTest[] = [];
   const sorted = [...modules].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   for (const mod of sorted) {
-    if (!isTestFile(mod.file)) continue;
+    // like `opa test`, every module's test_* rules are tests; `_test.rego` is a naming convention only
     for (const rule of mod.rules) {
       if (rule.default) continue;
       const name = ruleName(rule);

@@ -65,7 +65,7 @@ export function renameDuplicateTests<T extends RenameTarget>(files: T[], reparse
   let renamed = 0;
   const order = [...files].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   for (const f of order) {
-    if (!f.module || !f.file.endsWith('_test.rego')) continue; // discover.ts: isTestFile
+    if (!f.module) continue;
     const pkg = f.module.package.path.join('.');
     const edits: Array<{ at: number; from: string; to: string }> = [];
     for (const rule of f.module.rules) {

@@ -55,3 +55,15 @@ describe('pdp test: duplicate test names', () => {
     expect(displayTestName('test_dup_03')).toBe('test_dup_03');
   });
 });
+
+describe('pdp test: which files hold tests', () => {
+  it('runs the test_* rules of any .rego file, as opa test does (the _test suffix is a convention)', async () => {
+    const dir = fileTree({ 'p.rego': 'package p\n\nallow if input.x == 1\n\ntest_allow if allow with input as {"x": 1}\n' }, 'pdp-anyfile-');
+    try {
+      const report = await runTestsInPaths([dir]);
+      expect(report.tests.map((t) => [t.name, t.status])).toEqual([['data.p.test_allow', 'pass']]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
