@@ -136,6 +136,15 @@ export function valEquals(v: Val, w: unknown): boolean {
   return true;
 }
 
+/**
+ * sort_bindings: OPA's runner sorts every array bound in a result before comparing, so an array
+ * binding is compared regardless of its order (as a multiset).
+ */
+function unorderedBindings(row: Val): Val {
+  if (row === null || typeof row !== 'object' || Array.isArray(row) || !('obj' in row)) return row;
+  return { obj: row.obj.map(([k, v]): [Val, Val] => [k, Array.isArray(v) ? { set: v } : v]) };
+}
+
 function multisetEquals(vs: Val[], ws: unknown[]): boolean {
   if (vs.length !== ws.length) return false;
   const used = new Array(ws.length).fill(false);
@@ -193,7 +202,9 @@ export function runCase(c: Case, opts: { regoVersion?: 0 | 1 } = {}): Outcome {
   const want = c.want_result ?? [];
   const rows = 'set' in (got as object) ? (got as { set: Val[] }).set : Array.isArray(got) ? got : undefined;
   if (!rows) return { kind: 'wrong', why: `result set is not a set: ${dumped}` };
-  const ok = c.sort_bindings || rows.length <= 1 ? multisetEquals(rows, want) : rows.length === want.length && rows.every((r, i) => valEquals(r, want[i]));
+  const ok = c.sort_bindings || rows.length <= 1
+    ? multisetEquals(c.sort_bindings ? rows.map(unorderedBindings) : rows, want)
+    : rows.length === want.length && rows.every((r, i) => valEquals(r, want[i]));
   if (ok) return { kind: 'pass' };
   return { kind: 'wrong', why: `got ${JSON.stringify(rows.map(valToJSON))}, want ${JSON.stringify(want)}` };
 }

@@ -30,6 +30,21 @@ const CORE: Record<string, number> = {
   'net.cidr_contains': 2, 'http.send': 1, 'io.jwt.decode_verify': 2, 'io.jwt.decode': 1,
 };
 
+/**
+ * Calls the compiler plans itself rather than calling a built-in of that name: `print` (variadic; see
+ * check/rewrite-print.ts), `trace` (true for a string: there is no tracer in a compiled policy) and
+ * `rego.metadata.*` (constants from the METADATA annotations), and the template-string built-in.
+ * Arity -1: any number of arguments.
+ */
+export const COMPILER_BUILTINS: Readonly<Record<string, number>> = {
+  print: -1,
+  trace: 1,
+  'rego.metadata.chain': 0,
+  'rego.metadata.rule': 0,
+  // what a template string $"…{x}…" is parsed into (parser.ts templateString); native in the runtime
+  'internal.template_string': 1,
+};
+
 let registry: { lookupBuiltin?: (name: string) => { arity?: number; relation?: boolean; deprecated?: boolean; args?: string[] } | undefined } | null | undefined;
 
 function loadRegistry(): typeof registry {
@@ -44,6 +59,7 @@ function loadRegistry(): typeof registry {
 }
 
 export function lookupBuiltinInfo(name: string): BuiltinInfo | undefined {
+  if (name in COMPILER_BUILTINS) return { name, arity: COMPILER_BUILTINS[name] };
   const r = loadRegistry();
   const d = r?.lookupBuiltin?.(name);
   if (d && typeof d.arity === 'number') return { name, arity: d.arity, relation: !!d.relation, deprecated: !!d.deprecated, args: d.args };
