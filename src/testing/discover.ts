@@ -9,6 +9,7 @@
  */
 import type { Module, Rule } from '../compiler/ast';
 import { displayTestName } from './duplicates';
+import { CASES_PREFIX, isSubResultTest } from './subresults';
 
 export interface DiscoveredTest {
   /** `data.<package>.<rule>`: the name --run matches and reports print */
@@ -23,6 +24,11 @@ export interface DiscoveredTest {
   line: number;
   /** `todo_*` rules are listed, never run */
   skip: boolean;
+  /** a test with sub-results (`test_x[case] if …`, subresults.ts): its value is an object of cases */
+  subResults?: {
+    /** the entrypoint of its reached cases (a set), when the body goes on after a case is reached */
+    casesEntrypoint?: string;
+  };
 }
 
 export interface DiscoverOptions {
@@ -37,9 +43,10 @@ export function isTestFile(file: string): boolean {
 
 function ruleName(rule: Rule): string | undefined {
   const ref = rule.head.ref;
-  // `test_x` only: no function arguments, no ref-head path (`test_x.y`), no `contains`.
-  if (ref.head.type !== 'var' || ref.path.length > 0) return undefined;
-  if (rule.head.args !== undefined || rule.head.key !== undefined) return undefined;
+  // `test_x`, `test_x contains …` (a set: OPA runs it, and it fails as not true) and `test_x[case]`
+  // (sub-results); not functions, nor constant ref heads (`test_x.y`).
+  if (ref.head.type !== 'var' || rule.head.args !== undefined) return undefined;
+  if (ref.path.length > 0 && !isSubResultTest(rule)) return undefined;
   return ref.head.name;
 }
 
@@ -75,6 +82,13 @@ export function discoverTests(modules: Module[], opts: DiscoverOptions = {}): Di
         file: mod.file,
         line: rule.loc.line,
         skip: isTodo,
+        ...(isTest && isSubResultTest(rule)
+          ? {
+              subResults: mod.rules.some((r) => r.head.ref.head.type === 'var' && r.head.ref.head.name === `${CASES_PREFIX}${name}`)
+                ? { casesEntrypoint: [...mod.package.path, `${CASES_PREFIX}${name}`].join('/') }
+                : {},
+            }
+          : {}),
       });
     }
   }

@@ -20,6 +20,7 @@ import { WasmPolicy } from '../engine/policy';
 import { errorMessage } from '../engine/error-message';
 import { discoverTests, type DiscoveredTest } from './discover';
 import { renameDuplicateTests } from './duplicates';
+import { addCaseRules, subResultVerdict } from './subresults';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'skip';
 
@@ -100,6 +101,18 @@ function verdict(rs: Array<{ result: unknown }>): { passed: boolean; error?: str
   return { passed: false, error: `result is ${JSON.stringify(v)}, not true` };
 }
 
+/** A test with sub-results: its cases (subresults.ts) must all be reached keys whose value is true. */
+function subResultOutcome(policy: WasmPolicy, t: DiscoveredTest): { passed: boolean; error?: string } {
+  const value = policy.evaluate(t.entrypoint, undefined);
+  if (value.length > 1) return { passed: false, error: `${value.length} results` };
+  let cases: unknown[] | undefined;
+  if (t.subResults?.casesEntrypoint) {
+    const rs = policy.evaluate(t.subResults.casesEntrypoint, undefined);
+    cases = rs.length > 0 && Array.isArray(rs[0].result) ? (rs[0].result as unknown[]) : [];
+  }
+  return subResultVerdict(value.length > 0 ? value[0].result : undefined, cases);
+}
+
 function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -116,7 +129,8 @@ function record(report: TestReport, r: TestResult): void {
 function compileGroup(report: TestReport, modules: PolicySources['modules'], tests: DiscoveredTest[]): Uint8Array | string[] {
   const start = process.hrtime.bigint();
   try {
-    return compile({ modules, entrypoints: tests.map((t) => t.entrypoint) }).wasm;
+    const entrypoints = tests.flatMap((t) => [t.entrypoint, ...(t.subResults?.casesEntrypoint ? [t.subResults.casesEntrypoint] : [])]);
+    return compile({ modules, entrypoints }).wasm;
   } catch (e) {
     return unique(compileErrorLines(e));
   } finally {
@@ -142,7 +156,7 @@ async function evaluateGroup(report: TestReport, wasm: Uint8Array, tests: Discov
     const printed: string[] = [];
     policy.printSink = (line) => printed.push(line);
     try {
-      outcome = verdict(policy.evaluate(t.entrypoint, undefined));
+      outcome = t.subResults ? subResultOutcome(policy, t) : verdict(policy.evaluate(t.entrypoint, undefined));
       status = outcome.passed ? 'pass' : 'fail';
     } catch (e) {
       outcome = { passed: false, error: errorMessage(e) };
@@ -177,6 +191,8 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
   for (const f of files) if (f.errors) report.errors.push(...f.errors);
   // several definitions of one test are several tests, as in `opa test` (test_x, test_x#01, …)
   renameDuplicateTests(files, (f, source) => parseModule(source, f.file, { regoVersion: f.regoVersion }));
+  // tests with sub-results (test_x[case] if …) get the rule that lists their reached cases
+  addCaseRules(files, (f, source) => parseModule(source, f.file, { regoVersion: f.regoVersion }));
   const rewritten = files.map(({ file, source, regoVersion }) => ({ file, source, regoVersion }));
   const modules = files.flatMap((f) => (f.module ? [f.module] : []));
   const tests = discoverTests(modules, { run: opts.run });
