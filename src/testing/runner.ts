@@ -197,6 +197,8 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
   const modules = files.flatMap((f) => (f.module ? [f.module] : []));
   const tests = discoverTests(modules, { run: opts.run });
   for (const t of tests.filter((x) => x.skip)) record(report, resultOf(t, 'skip', 0));
+  // the tests of a file that does not parse still count: each is an error carrying why
+  for (const f of files) if (f.errors) for (const t of unparsedTests(f, opts.run)) record(report, t);
   const runnable = tests.filter((t) => !t.skip);
   if (runnable.length === 0) return report;
 
@@ -225,6 +227,28 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
   }
   report.tests.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return report;
+}
+
+/**
+ * The tests a file that does not parse would hold: top-level rules starting a line with `test_` (the
+ * usual layout; the file has no AST to ask). Repeated names are numbered as OPA numbers them.
+ */
+function unparsedTests(f: ParsedFile, run?: RegExp): TestResult[] {
+  const pkg = (guessPackage(f.source) ?? []).join('.');
+  const why = [`cannot compile: this file does not parse`, ...(f.errors ?? [])].join('\n');
+  const seen = new Map<string, number>();
+  const out: TestResult[] = [];
+  const lines = f.source.split('\n');
+  lines.forEach((text, i) => {
+    const m = /^(test_[A-Za-z0-9_]*)\b/.exec(text);
+    if (!m) return;
+    const k = seen.get(m[1]) ?? 0;
+    seen.set(m[1], k + 1);
+    const name = `data.${pkg}.${k === 0 ? m[1] : `${m[1]}#${String(k).padStart(2, '0')}`}`;
+    if (run && !run.test(name)) return;
+    out.push({ name, package: pkg, file: f.file, line: i + 1, status: 'error', passed: false, durationMs: 0, error: why });
+  });
+  return out;
 }
 
 function resultOf(t: DiscoveredTest, status: TestStatus, durationMs: number, error?: string): TestResult {

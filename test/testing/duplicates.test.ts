@@ -67,3 +67,24 @@ describe('pdp test: which files hold tests', () => {
     }
   });
 });
+
+describe('pdp test: a test file that does not parse', () => {
+  it('still counts its tests, each an error carrying why (they are not silently dropped)', async () => {
+    const dir = fileTree(
+      { 'p_test.rego': 'package p_test\n\ntest_a if {\n\t1 ==\n}\n\ntest_b if true\n\ntest_b if false\n' },
+      'pdp-unparsed-',
+    );
+    try {
+      const report = await runTestsInPaths([dir]);
+      expect(report.tests.map((t) => [t.name, t.status, t.line])).toEqual([
+        ['data.p_test.test_a', 'error', 3],
+        ['data.p_test.test_b', 'error', 7],
+        ['data.p_test.test_b#01', 'error', 9],
+      ]);
+      expect(report.tests[0].error).toMatch(/^cannot compile: this file does not parse\n.*p_test\.rego:5:1/);
+      expect([report.passed, report.errored, report.errors.length]).toEqual([0, 3, 1]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
