@@ -1302,14 +1302,18 @@ export class Planner {
 
   private evalTerms(ctx: Ctx, ts: A.Term[], env: Env, k: (ls: Local[], env: Env) => void): void {
     const out: Local[] = [];
-    const step = (i: number, env1: Env): void => {
-      if (i === ts.length) return k(out.slice(), env1);
+    // left to right, except that a term needing variables another term binds waits for it (OPA
+    // hoists refs out of calls first: `foo == input.foos[foo]` binds foo in the ref, then compares)
+    const step = (done: ReadonlySet<number>, env1: Env): void => {
+      if (done.size === ts.length) return k(out.slice(), env1);
+      const pending = ts.map((_, i) => i).filter((i) => !done.has(i));
+      const i = pending.find((j) => this.canEval(ctx, ts[j], env1)) ?? pending[0];
       this.evalTerm(ctx, ts[i], env1, (l, env2) => {
         out[i] = l;
-        step(i + 1, env2);
+        step(new Set([...done, i]), env2);
       });
     };
-    step(0, env);
+    step(new Set(), env);
   }
 
   private constOf(t: A.Term): Const | undefined {
@@ -1568,12 +1572,10 @@ export class Planner {
 
   private callArity(ctx: Ctx, t: A.CallTerm): number | undefined {
     if (isOp(t, 'eq') || isOp(t, 'assign')) return 2;
-    try {
-      const r = this.resolveCall(ctx, t);
-      return 'group' in r ? r.group.arity : r.arity;
-    } catch {
-      return undefined;
-    }
+    // an unknown function is reported as such here: guessing "no output" would blame the output
+    // variable instead ("var x is unsafe")
+    const r = this.resolveCall(ctx, t);
+    return 'group' in r ? r.group.arity : r.arity;
   }
 
   private evalCall(ctx: Ctx, t: A.CallTerm, env: Env, k: KV): void {
