@@ -138,5 +138,6 @@ export const ROWS: Record<string, Row[]> = {
   membership: [['internal.member_2', [X, X], B, { infix: 'in' }], ['internal.member_3', [X, X, X], B, { infix: 'in' }]],
   opa: [['opa.runtime', [], O, { nondeterministic: true }]],
   // ours, not OPA's: the wasm runtime's exact arithmetic on non-integers (src/builtins/decimal.ts)
-  internal: [['internal.pdp_decimal_arith', [S, S, S], S]],
+  // and the side channel of policies compiled with `explain` (src/builtins/explain.ts)
+  internal: [['internal.pdp_decimal_arith', [S, S, S], S], ['internal.pdp_explain_note', [S, S], B]],
 };

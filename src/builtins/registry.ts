@@ -40,6 +40,7 @@ import { unitsImpls } from './units';
 import { miscImpls } from './misc';
 import { jwtImpls } from './jwt';
 import { decimalImpls } from './decimal';
+import { explainImpls } from './explain';
 import { marshal } from './encoding';
 
 export type { BuiltinDecl, HostFn, TypeName, BasicType } from './types';
@@ -53,7 +54,7 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, explainImpls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();
