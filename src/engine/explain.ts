@@ -147,6 +147,9 @@ export function explanationOf(
 export class Explainer {
   private constructor(private readonly policy: WasmPolicy, readonly compileMs: number) {}
 
+  /** the first explanation reports compileMs (the one decision that waited for the compile) */
+  private reported = false;
+
   /** Compile the bundle's sources with `explain` (synchronously: once per revision). */
   static build(bundle: ActiveBundle): Explainer {
     const b = bundle.bundle;
@@ -185,7 +188,12 @@ export class Explainer {
     if (canonical(resultSet) !== canonical(plain)) {
       return { unavailable: 'the instrumented policy answered differently from the served one (its sources do not match its wasm)' };
     }
-    return explanationOf(notes, entrypoint, plain.length === 1 ? plain[0].result : undefined, reasons);
+    const e = explanationOf(notes, entrypoint, plain.length === 1 ? plain[0].result : undefined, reasons);
+    if (!this.reported) {
+      this.reported = true;
+      e.compile_ms = Math.round(this.compileMs);
+    }
+    return e;
   }
 }
 
@@ -194,11 +202,9 @@ const explainers = new WeakMap<ActiveBundle, Explainer | ExplainUnavailable>();
 /**
  * The Explainer of an active bundle, compiled the first time it is asked for and kept as long as the
  * bundle is (a new revision is a new ActiveBundle). Throws ExplainUnavailable (also remembered).
- * `fresh` tells whether this call compiled it.
  */
-export function explainer(bundle: ActiveBundle): { explainer: Explainer; fresh: boolean } {
+export function explainer(bundle: ActiveBundle): Explainer {
   let x = explainers.get(bundle);
-  let fresh = false;
   if (!x) {
     try {
       x = Explainer.build(bundle);
@@ -206,10 +212,9 @@ export function explainer(bundle: ActiveBundle): { explainer: Explainer; fresh: 
       x = err instanceof ExplainUnavailable ? err : new ExplainUnavailable((err as Error).message);
     }
     explainers.set(bundle, x);
-    fresh = true;
   }
   if (x instanceof ExplainUnavailable) throw x;
-  return { explainer: x, fresh };
+  return x;
 }
 
 /** Whether an explanation was asked for this bundle already (tests: the plain path compiles nothing). */

@@ -129,10 +129,7 @@ export class DecisionService implements DecisionServiceApi {
    */
   private explanation(bundle: ActiveBundle, entrypoint: string, inputJson: string | undefined, plain: ResultSet, reasons: DecisionResult['reasons']): Explanation | ExplanationWithheld {
     try {
-      const x = explainer(bundle);
-      const e = x.explainer.explain(entrypoint, inputJson, plain, reasons);
-      if (x.fresh && 'rules' in e) e.compile_ms = Math.round(x.explainer.compileMs);
-      return e;
+      return explainer(bundle).explain(entrypoint, inputJson, plain, reasons);
     } catch (err) {
       return { unavailable: err instanceof ExplainUnavailable ? err.message : `the instrumented policy failed: ${(err as Error).message}` };
     }
