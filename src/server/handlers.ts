@@ -159,8 +159,9 @@ export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage,
       if (!validateDecide(it)) errs.push(...details(validateDecide.errors, `/items/${i}`));
     });
     if (errs.length > 0) throw new HttpError(400, 'invalid_request', 'one or more items do not match the decide schema', errs);
+    const explain = explainAsked(deps, req);
     const results: string[] = [];
-    for (const it of items) results.push((await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch')).json);
+    for (const it of items) results.push((await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch', explain)).json);
     // an item that could not be evaluated is a deny inside a 200: the batch itself succeeded
     writeJsonSoon(res, 200, `{"results":[${results.join(',')}]}`);
     return 200;

@@ -99,6 +99,7 @@ function paths(): Obj {
         tags: ['Decisions'],
         summary: 'Decide many tool calls (e.g. to filter tools/list); answers in order',
         operationId: 'decideBatch',
+        parameters: explainParams,
         requestBody: jsonBody('DecideBatchRequest'),
         responses: { '200': json('DecideBatchResponse', 'one decision per item, in order'), ...refusals },
       },

@@ -12,7 +12,7 @@ import { WasmPolicy } from '../../src/engine/policy';
 import { explanationOf, hasExplainer } from '../../src/engine/explain';
 import { defaultConfig } from '../../src/server/config';
 import type { PdpServer } from '../../src/server/server';
-import { decisionBundle } from '../bundles/fixtures/make-bundle';
+import { decisionBundle, tarGz } from '../bundles/fixtures/make-bundle';
 import { startWith, post, tmpDir } from '../server/helpers';
 
 const REGO = path.join(__dirname, '..', '..', 'rego');
@@ -169,6 +169,16 @@ describe('POST /v1/decide?explain=full', () => {
     expect(hasExplainer(bundle)).toBe(true);
   });
 
+  it('explains each result of a batch', async () => {
+    const r = await post(base, '/v1/decide/batch?explain=full', { items: [ALLOWED, INPUTS[4]] });
+    expect(r.status).toBe(200);
+    expect(r.json.results.map((x: { allow: boolean }) => x.allow)).toEqual([true, false]);
+    expect(r.json.results[0].explain.allow[0].rule).toBe('data.mcp.authz.allow');
+    expect(r.json.results[1].explain.reasons.map((x: { code: string }) => x.code)).toContain('parameters.exceeds_scope_limit');
+    const plain = await post(base, '/v1/decide/batch', { items: [ALLOWED] });
+    expect(plain.json.results[0]).not.toHaveProperty('explain');
+  });
+
   it('refuses an unknown explain value', async () => {
     const r = await post(base, '/v1/decide?explain=yes', ALLOWED);
     expect(r.status).toBe(400);
@@ -185,6 +195,26 @@ describe('POST /v1/decide?explain=full', () => {
       expect(r.json).toMatchObject({ allow: false, error: { code: 'explain_unavailable' } });
       expect(r.json.error.message).toMatch(/no \.rego sources/);
       expect((await post(other.url(), '/v1/decide', ALLOWED)).json.allow).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('withholds the explanation when the sources answer differently from the served wasm, and keeps the served answer', async () => {
+    const served = compile({ modules: [{ file: 'mm.rego', source: 'package mm\ndecision := {"allow": true, "reasons": []}\n' }], entrypoints: ['mm/decision'] }).wasm;
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'mm.tar.gz'), await tarGz({
+      '/.manifest': JSON.stringify({ revision: 'x', roots: [''], wasm: [{ entrypoint: 'mm/decision', module: '/policy.wasm' }] }),
+      '/policy.wasm': served,
+      '/mm.rego': 'package mm\ndecision := {"allow": false, "reasons": [{"code": "other"}]}\n',
+    }));
+    const other = await startWith([path.join(dir, 'mm.tar.gz')], { decision_entrypoint: 'mm/decision' });
+    try {
+      const r = await post(other.url(), '/v1/decide?explain=full', ALLOWED);
+      expect(r.status).toBe(200);
+      expect(r.json.allow).toBe(true);
+      expect(r.json.reasons).toEqual([]);
+      expect(r.json.explain).toEqual({ unavailable: expect.stringMatching(/answered differently/) });
     } finally {
       await other.close();
     }
