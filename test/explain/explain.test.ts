@@ -220,6 +220,41 @@ describe('POST /v1/decide?explain=full', () => {
     }
   });
 
+  it('authenticates the caller and resolves identities exactly as an ordinary decide', async () => {
+    const seen: unknown[] = [];
+    const other = await startWith([REGO], { decision_entrypoint: EP }, {
+      callerAuth: {
+        async authenticate(req) {
+          if (req.headers['x-refuse']) return { ok: false, status: 401, wwwAuthenticate: 'Bearer', message: 'refused for the test' };
+          return { ok: true, caller: { id: 'gw', method: 'test' } };
+        },
+      },
+      resolver: {
+        async resolve(body, _headers, caller) {
+          seen.push(caller);
+          const b = body as Record<string, any>;
+          if (b.user?.token === 'bad') return { input: b, deny: { code: 'identity.invalid_token', message: 'bad token' } };
+          return { input: b };
+        },
+      },
+    });
+    try {
+      const refused = await post(other.url(), '/v1/decide?explain=full', ALLOWED, { 'x-refuse': '1' });
+      expect(refused.status).toBe(401);
+      expect(seen).toEqual([]); // nothing resolved, nothing compiled for a refused caller
+      expect(hasExplainer([...other.bundles.current().values()][0])).toBe(false);
+      const ok = await post(other.url(), '/v1/decide?explain=full', ALLOWED);
+      expect(ok.json.allow).toBe(true);
+      expect(seen).toEqual([{ id: 'gw', method: 'test' }]);
+      const denied = await post(other.url(), '/v1/decide?explain=full', { ...ALLOWED, user: { ...ALLOWED.user, token: 'bad' } });
+      expect(denied.json.allow).toBe(false);
+      expect(denied.json.reasons.map((r: { code: string }) => r.code)).toEqual(['identity.invalid_token']);
+      expect(denied.json.explain).toMatchObject({ rules: [], reasons: [{ code: 'identity.invalid_token', rules: [] }], not_evaluated: expect.any(String) });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('decision_logs.explain puts the explanation into the log line', async () => {
     const logged = await startWith([REGO], { decision_entrypoint: EP, decision_logs: { ...defaultConfig().decision_logs, output: logFile, explain: true } });
     try {
