@@ -74,7 +74,8 @@ function parseBlock(lines: Comment[], loc: Location): Annotations | RegoError {
   }
   for (const key of ['title', 'description'] as const) {
     const v = map[key];
-    if (v === undefined) continue;
+    // an empty value (`# description:`) is YAML null: OPA reads it as no text
+    if (v === undefined || v === null) continue;
     if (typeof v !== 'string') return new RegoError('rego_parse_error', loc, `invalid METADATA block: "${key}" must be a string`);
     out[key] = v;
   }

@@ -93,6 +93,8 @@ export interface Annotations {
   entrypoint?: boolean;
   /** every key of the METADATA block as parsed YAML */
   raw: Record<string, unknown>;
+  /** the line of the package or rule the block is attached to (several blocks may precede one rule) */
+  targetLine?: number;
   loc: Location;
 }
 

@@ -13,6 +13,7 @@ import type { Block, Program } from './ir';
 import { RegoError, RegoErrors, unsupported } from './errors';
 import { parseBody, parseModule, type RegoVersion } from './parser';
 import { analyze } from './check';
+import { rewritePrintInBody } from './check/rewrite-print';
 import { Planner } from './plan/planner';
 
 export { checkModules } from './check';
@@ -96,7 +97,9 @@ export function compileToProgram(opts: CompileOptions): { program: Program; entr
   const qerrors: RegoError[] = [];
   for (const q of opts.queries ?? []) {
     try {
-      queries.push({ name: q.name, body: parseBody(q.query, `<query ${q.name}>`), loc: { file: `<query ${q.name}>`, line: 1, col: 1 } });
+      const body = parseBody(q.query, `<query ${q.name}>`);
+      rewritePrintInBody(body);
+      queries.push({ name: q.name, body, loc: { file: `<query ${q.name}>`, line: 1, col: 1 } });
     } catch (e) {
       if (e instanceof RegoErrors) qerrors.push(...e.errors);
       else throw e;

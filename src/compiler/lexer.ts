@@ -17,6 +17,7 @@ export type TokenKind =
   | 'string' // "…" (value decoded)
   | 'rawstring' // `…`
   | 'punct' // operators and delimiters; `text` is the operator
+  | 'template' // a literal part of a template string $"…{…}…" (value decoded); see Token.template
   | 'eof';
 
 export interface Token {
@@ -32,6 +33,11 @@ export interface Token {
   ws: boolean;
   /** a newline precedes the token (since the previous token) */
   nl: boolean;
+  /**
+   * template-string parts: `$"a {x} b"` is the parts `a ` (more: an expression follows), the tokens of
+   * `x`, then ` b` (continued: it follows an expression's closing brace).
+   */
+  template?: { raw: boolean; more: boolean; continued: boolean };
 }
 
 export interface Comment {
@@ -119,6 +125,63 @@ export function lex(source: string, file: string): LexResult {
   if (source.charCodeAt(0) === 0xfeff) {
     i = 1;
   }
+
+  /** open template strings whose expression is being lexed, innermost last; depth counts nested `{` */
+  const templates: Array<{ raw: boolean; depth: number }> = [];
+
+  /**
+   * One literal part of a template string, from after `$"` / `` $` `` / an expression's `}` up to and
+   * including the next `{` (an expression follows) or the closing quote. As in OPA: `\{` is a literal
+   * brace; `"…"` templates take the string escapes and cannot span lines; `` `…` `` ones are raw.
+   */
+  const templatePart = (raw: boolean, continued: boolean, tl: number, tc: number, start: number): void => {
+    let text = '';
+    let hasEscape = false;
+    let more = false;
+    for (;;) {
+      if (i >= n) fail(tl, tc, `unterminated template string: expected a closing ${raw ? '`' : '"'}`);
+      const d = source.charCodeAt(i);
+      if (!raw && d === 10) fail(tl, tc, 'unterminated template string: a $"…" template cannot span lines (use $`…` for that)');
+      if (d === (raw ? 96 : 34)) break;
+      if (d === 123 /* { */) {
+        more = true;
+        break;
+      }
+      if (d === 92 /* \ */ && source.charCodeAt(i + 1) === 123) {
+        advance();
+        advance();
+        text += '{';
+        continue;
+      }
+      if (d === 92 && !raw) {
+        hasEscape = true;
+        const e = source[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(source.slice(i + 2, i + 6))) fail(line, col, 'invalid escape "\\u": expected 4 hex digits');
+          text += source.slice(i, i + 6);
+          for (let k = 0; k < 6; k++) advance();
+          continue;
+        }
+        if (e === undefined || !'"\\/bfnrt'.includes(e)) fail(line, col, `invalid escape "\\${e ?? ''}" in template string (valid: \\{ \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)`);
+        text += source.slice(i, i + 2);
+        advance();
+        advance();
+        continue;
+      }
+      text += source[i];
+      advance();
+    }
+    advance(); // the closing quote or the `{`
+    if (hasEscape) {
+      try {
+        text = JSON.parse(`"${text}"`) as string;
+      } catch {
+        fail(tl, tc, `illegal template-string part: ${source.slice(start, i)}`);
+      }
+    }
+    tokens.push({ kind: 'template', text, line: tl, col: tc, start, end: i, ws, nl, template: { raw, more, continued } });
+    if (more) templates.push({ raw, depth: 0 });
+  };
 
   while (i < n) {
     const c = source.charCodeAt(i);
@@ -221,11 +284,29 @@ export function lex(source: string, file: string): LexResult {
           break;
         }
       }
+      const tmpl = templates[templates.length - 1];
+      if (op === '}' && tmpl && tmpl.depth === 0) {
+        // the end of a template expression: the template string goes on
+        templates.pop();
+        advance();
+        templatePart(tmpl.raw, true, tl, tc, start);
+        ws = false;
+        nl = false;
+        continue;
+      }
+      if (tmpl && op === '{') tmpl.depth++;
+      if (tmpl && op === '}') tmpl.depth--;
+      if (op === undefined && source[i] === '$' && (source[i + 1] === '"' || source[i + 1] === '`')) {
+        const raw = source[i + 1] === '`';
+        advance();
+        advance();
+        templatePart(raw, false, tl, tc, start);
+        ws = false;
+        nl = false;
+        continue;
+      }
       if (op === undefined) {
         const ch = String.fromCodePoint(source.codePointAt(i) ?? c);
-        if (ch === '$' && (source[i + 1] === '"' || source[i + 1] === '`')) {
-          fail(tl, tc, 'template strings ($"…") are not supported');
-        }
         if (ch === "'") fail(tl, tc, 'unexpected character "\'": strings use double quotes ("…") or backticks (`…`)');
         fail(tl, tc, `unexpected ${describeChar(ch)}`);
       }

@@ -140,6 +140,8 @@ function describeTok(t: Token): string {
       return `string ${JSON.stringify(t.text.length > 40 ? t.text.slice(0, 40) + '…' : t.text)}`;
     case 'rawstring':
       return 'raw string';
+    case 'template':
+      return 'template string';
     default:
       return `"${t.text}"`;
   }
@@ -865,6 +867,9 @@ class Parser {
           this.advance();
           term = { type: 'string', value: t.text, raw: true, loc };
           break;
+        case 'template':
+          term = this.templateString(loc);
+          break;
         case 'punct':
           term = this.punctTerm(t, loc);
           break;
@@ -879,6 +884,40 @@ class Parser {
     } finally {
       this.leave();
     }
+  }
+
+  private templateVars = 0;
+
+  /**
+   * `$"a {x} b"`, written as OPA's compiler rewrites it: `internal.template_string(["a ", {v | v = x},
+   * " b"])`. Each expression becomes the set of its values (empty when undefined, printed
+   * `<undefined>`; more than one is a conflict at evaluation); scalar literals stay as they are, empty
+   * text parts are left out. An expression is a term or an operator expression, not an assignment,
+   * unification, `not`, `some` or `every`.
+   */
+  private templateString(loc: Location): Term {
+    const parts: Term[] = [];
+    for (;;) {
+      const part = this.advance();
+      if (part.text) parts.push({ type: 'string', value: part.text, loc: this.loc(part) });
+      if (!part.template!.more) break;
+      for (const kw of ['not', 'some', 'every']) {
+        if (this.isKw(kw)) this.error(this.loc(), `unexpected ${kw === 'not' ? "negation ('not')" : `'${kw}'`} in template-string expression`);
+      }
+      if (this.tok.kind === 'template' && this.tok.template!.continued) this.fail(this.tok, 'an expression inside "{…}" of the template string');
+      const e = this.infix(true);
+      if (this.isPunct(':=')) this.error(this.loc(), "unexpected assignment (':=') in template-string expression");
+      if (this.isPunct('=')) this.error(this.loc(), "unexpected unification ('=') in template-string expression");
+      if (this.tok.kind !== 'template' || !this.tok.template!.continued) this.fail(this.tok, '"}" to end the template-string expression');
+      if (e.type === 'string' || e.type === 'number' || e.type === 'boolean' || e.type === 'null') parts.push(e);
+      else {
+        const v: Term = { type: 'var', name: `__template${this.templateVars++}__`, loc: e.loc };
+        const eq = call('eq', [v, e], e.loc, e.loc);
+        parts.push({ type: 'setcompr', term: v, body: [{ type: 'expr', value: { type: 'term', term: eq }, negated: false, with: [], loc: e.loc }], loc: e.loc });
+      }
+    }
+    const fn = ref({ type: 'var', name: 'internal', loc }, [{ type: 'string', value: 'template_string', loc }], loc);
+    return { type: 'call', fn, args: [{ type: 'array', items: parts, loc }], loc };
   }
 
   private punctTerm(t: Token, loc: Location): Term {
@@ -1144,7 +1183,9 @@ class Parser {
       const target = nextNode(module, endLine);
       if (!target) this.error(annotations.loc, 'METADATA block is not followed by a package or rule');
       const isPkg = target.kind === 'package';
-      const scope = annotations.scope ?? (isPkg ? 'package' : 'rule');
+      annotations.targetLine = isPkg ? module.package.loc.line : target.rule.loc.line;
+      // as OPA defaults it: an entrypoint rule's block documents the whole rule set
+      const scope = annotations.scope ?? (isPkg ? 'package' : annotations.entrypoint ? 'document' : 'rule');
       if (!annotations.scope) annotations.scope = scope;
       const wantsPkg = scope === 'package' || scope === 'subpackages';
       if (wantsPkg !== isPkg) {

@@ -11,7 +11,7 @@ import { loadPolicy, loadPolicySync } from '@open-policy-agent/opa-wasm';
 import { importedMemoryMinimum } from './wasm-imports';
 import { hostBuiltins, newEvalContext, beginEvaluation, type EvalContext } from '../builtins/registry';
 import { preferOurBuiltinsOverSdk, sdkBundledBuiltins } from '../builtins/sdk';
-import { importedBuiltinNames, evaluateRegoText, runtimeClock } from './sdk-abi';
+import { importedBuiltinNames, evaluateRegoText, runtimeClock, enableExactHostValues } from './sdk-abi';
 import { evalNowNs } from '../builtins/context';
 import { errorMessage } from './error-message';
 
@@ -40,7 +40,14 @@ export interface LoadOptions {
   strictBuiltinErrors?: boolean;
   /** initial memory in 64 KiB pages; never below what the module imports (the SDK's default is 5) */
   memoryPages?: number;
+  /** where the policy's `print` output goes, one call per line (default: stderr); see WasmPolicy.printSink */
+  print?: (line: string) => void;
 }
+
+/** `print` output of a policy by default: stderr, a line each, as `opa eval` writes it. */
+const printToStderr = (line: string): void => {
+  process.stderr.write(line + '\n');
+};
 
 type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 
@@ -85,8 +92,30 @@ export class WasmPolicy {
     readonly entrypoints: Readonly<Record<string, number>>,
     /** the built-in names the module imports */
     readonly builtins: readonly string[],
+    print: ((line: string) => void) | undefined,
   ) {
     this.setNow = runtimeClock(sdk);
+    this.printSink = print ?? printToStderr;
+  }
+
+  /** Receives each line the policy prints (`print(…)`) during evaluate(); may be replaced between evaluations. */
+  printSink: (line: string) => void;
+
+  /**
+   * Runs one SDK call with its prints going to printSink. The SDK's `opa_println` import (which
+   * `print` reaches) writes with console.log, so it would land on stdout among a CLI's results; an
+   * evaluation is synchronous, so pointing console.log at the sink for its duration catches exactly
+   * this evaluation's lines (of our modules and of modules built by OPA alike).
+   */
+  private withPrints<T>(fn: () => T): T {
+    const saved = console.log;
+    const sink = this.printSink;
+    console.log = (...args: unknown[]) => sink(args.map(String).join(' '));
+    try {
+      return fn();
+    } finally {
+      console.log = saved;
+    }
   }
 
   /** our runtime's clock hand-off, when the module has it (see sdk-abi.ts runtimeClock) */
@@ -113,7 +142,7 @@ export class WasmPolicy {
     } catch (err) {
       throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
-    return WasmPolicy.finish(sdk, prep);
+    return WasmPolicy.finish(sdk, prep, opts);
   }
 
   /** load(), synchronously (for runners that are synchronous end to end). */
@@ -125,7 +154,7 @@ export class WasmPolicy {
     } catch (err) {
       throw new PolicyLoadError(`policy.wasm does not load: ${errorMessage(err)}`);
     }
-    return WasmPolicy.finish(sdk, prep);
+    return WasmPolicy.finish(sdk, prep, opts);
   }
 
   private static prepare(wasm: Uint8Array, opts: LoadOptions): Prepared {
@@ -142,13 +171,14 @@ export class WasmPolicy {
     return { initial, ctx, custom: hostBuiltins(ctx) };
   }
 
-  private static finish(sdk: LoadedPolicy, prep: Prepared): WasmPolicy {
+  private static finish(sdk: LoadedPolicy, prep: Prepared, opts: LoadOptions): WasmPolicy {
     const builtins = importedBuiltinNames(sdk);
     const missing = missingBuiltins(builtins, prep.custom);
     if (missing.length > 0) {
       throw new PolicyLoadError(`policy.wasm needs built-ins this PDP does not implement: ${missing.sort().join(', ')}`);
     }
-    return new WasmPolicy(sdk, prep.ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins);
+    prep.ctx.exactValues = enableExactHostValues(sdk);
+    return new WasmPolicy(sdk, prep.ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins, opts.print);
   }
 
   /** reusable input buffers by padded size (see inputBytes) */
@@ -213,7 +243,7 @@ export class WasmPolicy {
     const bytes = json === undefined ? undefined : this.inputBytes(json);
     let rs: unknown;
     try {
-      rs = this.sdk.evaluate(bytes, id);
+      rs = this.withPrints(() => this.sdk.evaluate(bytes, id));
     } catch (err) {
       throw toEvaluationError(err);
     }
@@ -243,7 +273,7 @@ export class WasmPolicy {
     const id = this.entrypointId(entrypoint);
     this.begin();
     try {
-      return evaluateRegoText(this.sdk, id, inputText);
+      return this.withPrints(() => evaluateRegoText(this.sdk, id, inputText));
     } catch (err) {
       throw toEvaluationError(err);
     }

@@ -3,7 +3,7 @@
 //
 // A built-in returns a value address, 0 for undefined (an error in non-strict mode), or FALLBACK to ask
 // the interpreter to call the host implementation instead (lower/upper on non-ASCII text).
-import { alloc, abortLit, bStart, bLit, bByte, bBytes, abortBuilt, bPtr, bLen } from "./mem";
+import { alloc, abortLit, bStart, bLit, bByte, bBytes, abortBuilt, bPtr, bLen, bEnd, opa_println } from "./mem";
 import {
   T_NULL, T_BOOL, T_INT, T_FLOAT, T_BIG, bigSeen, bigNeg, bigLen, bigData, T_STR, T_ARR, T_OBJ, T_SET, tag, mkBool, boolOf, mkInt, intOf, floatOf, decNeg, decLen, decData, decExp,
   isNum, asInt, intScratch, mkStr, strLen, strData, mkLit, mkArr, arrPush, arrLen, arrGet, mkObj,
@@ -11,7 +11,7 @@ import {
   sortValues, EMPTY_STR,
 } from "./value";
 import { isStrict, dotV } from "./interp";
-import { numberFromText, putUtf8, jsonString, dumpDecimal } from "./json";
+import { numberFromText, putUtf8, jsonString, dumpDecimal, dumpSpaced, setInHostCall } from "./json";
 
 export const FALLBACK: usize = 1;
 
@@ -22,7 +22,7 @@ let frame: usize = 0;
 @inline function arg(i: i32): usize { return load<usize>(frame + (<usize>load<i32>(argBase + (<usize>i << 2)) << 2)); }
 
 // the names, "|"-separated, in id order (a managed array would allocate)
-const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match|time.now_ns|regex.match";
+const NAMES = "equal|neq|lt|lte|gt|gte|plus|minus|mul|div|rem|and|or|count|sum|product|max|min|is_number|is_string|is_boolean|is_array|is_set|is_object|is_null|type_name|internal.member_2|internal.member_3|object.get|concat|startswith|endswith|contains|lower|upper|split|replace|trim|trim_left|trim_right|trim_prefix|trim_suffix|trim_space|indexof|substring|array.concat|array.slice|abs|round|ceil|floor|intersection|union|object.keys|array.reverse|sort|strings.reverse|to_number|json.marshal|object.subset|sprintf|time.parse_rfc3339_ns|glob.match|time.now_ns|regex.match|internal.print|walk|internal.template_string";
 
 function putName(): void {
   let idx = 0;
@@ -124,7 +124,11 @@ function decArith(op: string, a: usize, b: usize): usize {
     return 0;
   }
   let opv = mkLit(op);
-  let r = hostBuiltin3(decHost, 0, opv, numText(a), numText(b));
+  let x = numText(a);
+  let y = numText(b);
+  setInHostCall(true); // the same transport as every host call (json.ts hostExact)
+  let r = hostBuiltin3(decHost, 0, opv, x, y);
+  setInHostCall(false);
   if (r == 0 || tag(r) != T_STR || strLen(r) == 0 || !validNumber(strData(r), strLen(r))) {
     abortLit("eval_internal_error: internal.pdp_decimal_arith returned no number");
     return 0;
@@ -1182,6 +1186,20 @@ export function hasBig(v: usize): bool {
   return false;
 }
 
+/** Whether a value holds a decimal with more than 15 significant digits (no JS double holds it exactly). */
+export function hasLongDecimal(v: usize): bool {
+  let t = tag(v);
+  if (t == T_FLOAT) return decLen(v) > 15;
+  if (t == T_ARR) {
+    let n = arrLen(v);
+    for (let i = 0; i < n; i++) if (hasLongDecimal(arrGet(v, i))) return true;
+  } else if (t == T_OBJ || t == T_SET) {
+    let n = objCount(v);
+    for (let i = 0; i < n; i++) if (hasLongDecimal(entKey(v, i)) || (t == T_OBJ && hasLongDecimal(entVal(v, i)))) return true;
+  }
+  return false;
+}
+
 /**
  * Integers beyond 64 bits reach only what handles them exactly: comparisons, equality, type checks,
  * membership, sort and sprintf's %d/%s/%v. Any other built-in (arithmetic, aggregates, host calls, whose
@@ -1208,7 +1226,7 @@ function hasBigInt(v: usize): bool {
   return false;
 }
 
-@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 58 || id == 60; }
+@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 58 || id == 60 || id == 65 || id == 66 || id == 67; }
 
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;
@@ -1245,5 +1263,115 @@ export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   if (id == 62) return globMatchPlain();
   if (id == 63) return nowSet ? mkInt(nowNs) : FALLBACK;
   if (id == 64) return regexMatchAnchored();
+  if (id == 65) return printLines(arg(0));
+  if (id == 66) return walkAll(arg(0));
+  if (id == 67) return templateString(arg(0));
   return misc(id);
+}
+
+// ---------- internal.print and internal.template_string ----------
+//
+// What `print(a, b, …)` and `$"…{x}…"` compile to: an array of parts, each a value written as it is
+// or a set holding every value of an expression (empty when it is undefined). As OPA does, one line is
+// formed per combination of the sets' values, in sorted order: strings bare, other values as OPA's
+// String() writes them, "<undefined>" for an empty set. print joins the parts with spaces and writes
+// each line to the SDK's opa_println import (never undefined: print does not stop a body); a template
+// joins them with nothing and must form exactly one string.
+
+/** print (true) or template_string (false) */
+let crossPrint = true;
+let crossCount = 0;
+let crossResult: usize = 0;
+
+function printLines(parts: usize): usize {
+  if (tag(parts) != T_ARR) return typeErr(1, "array", parts);
+  crossPrint = true;
+  crossFrom(parts, alloc((<usize>arrLen(parts) + 1) << 2), 0, arrLen(parts));
+  return mkBool(true);
+}
+
+function templateString(parts: usize): usize {
+  if (tag(parts) != T_ARR) return typeErr(1, "array", parts);
+  crossPrint = false;
+  crossCount = 0;
+  crossResult = EMPTY_STR;
+  crossFrom(parts, alloc((<usize>arrLen(parts) + 1) << 2), 0, arrLen(parts));
+  return crossResult;
+}
+
+/** chosen[j] is the value picked for part j; 0 for an empty set */
+function crossFrom(parts: usize, chosen: usize, i: i32, n: i32): void {
+  if (i == n) {
+    bStart(128);
+    for (let j = 0; j < n; j++) {
+      if (j > 0 && crossPrint) bByte(32);
+      let v = load<usize>(chosen + (<usize>j << 2));
+      if (v == 0) bLit("<undefined>");
+      else if (tag(v) == T_STR) bBytes(strData(v), strLen(v));
+      else dumpSpaced(v);
+    }
+    if (crossPrint) {
+      opa_println(bEnd());
+      return;
+    }
+    crossCount++;
+    if (crossCount > 1) abortLit("eval_conflict_error: template-strings must not produce multiple outputs");
+    crossResult = mkStr(bPtr, bLen);
+    return;
+  }
+  let s = arrGet(parts, i);
+  if (tag(s) != T_SET) {
+    store<usize>(chosen + (<usize>i << 2), s);
+    crossFrom(parts, chosen, i + 1, n);
+    return;
+  }
+  let m = objCount(s);
+  if (m == 0) {
+    store<usize>(chosen + (<usize>i << 2), 0);
+    crossFrom(parts, chosen, i + 1, n);
+    return;
+  }
+  let idx = sortedIdx(s);
+  for (let k = 0; k < m; k++) {
+    store<usize>(chosen + (<usize>i << 2), entKey(s, sortedAt(idx, k)));
+    crossFrom(parts, chosen, i + 1, n);
+  }
+}
+
+// ---------- walk ----------
+//
+// Every [path, value] pair of a document, in OPA's order: the node itself first (path []), then its
+// children: array elements by index, object entries and set elements in sorted order (a set element's
+// path key is the element). The planner iterates the array this returns.
+
+function walkAll(v: usize): usize {
+  let out = mkArr(8);
+  walkInto(out, mkArr(0), v);
+  return out;
+}
+
+function walkInto(out: usize, path: usize, v: usize): void {
+  let pair = mkArr(2);
+  arrPush(pair, path);
+  arrPush(pair, v);
+  arrPush(out, pair);
+  let t = tag(v);
+  if (t == T_ARR) {
+    for (let i = 0; i < arrLen(v); i++) walkInto(out, pathWith(path, mkInt(i)), arrGet(v, i));
+  } else if (t == T_OBJ || t == T_SET) {
+    let n = objCount(v);
+    let idx = sortedIdx(v);
+    for (let i = 0; i < n; i++) {
+      let e = sortedAt(idx, i);
+      walkInto(out, pathWith(path, entKey(v, e)), t == T_OBJ ? entVal(v, e) : entKey(v, e));
+    }
+  }
+}
+
+function pathWith(path: usize, key: usize): usize {
+  let n = arrLen(path);
+  let p = mkArr(n + 1);
+  for (let i = 0; i < n; i++) arrPush(p, arrGet(path, i));
+  arrPush(p, key);
+  return p;
 }

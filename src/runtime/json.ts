@@ -408,6 +408,21 @@ export function dumpString(s: usize): void {
   bByte(34);
 }
 
+/** Rego output with a space after "," and ":" (OPA's String() of a value, which `print` shows). */
+let spaced = false;
+
+@inline function sep(c: u32): void {
+  bByte(c);
+  if (spaced) bByte(32);
+}
+
+/** Appends v to the builder as OPA's String() of the value writes it: `{"a": [1, 2]}`, `{1, 2}`, `set()`. */
+export function dumpSpaced(v: usize): void {
+  spaced = true;
+  dumpValue(v, true);
+  spaced = false;
+}
+
 /** Appends v to the builder: JSON (sets as sorted arrays, non-string keys as their JSON text) or Rego syntax. */
 export function dumpValue(v: usize, rego: bool): void {
   switch (tag(v)) {
@@ -420,7 +435,7 @@ export function dumpValue(v: usize, rego: bool): void {
     case T_ARR: {
       bByte(91);
       let n = arrLen(v);
-      for (let i = 0; i < n; i++) { if (i > 0) bByte(44); dumpValue(arrGet(v, i), rego); }
+      for (let i = 0; i < n; i++) { if (i > 0) sep(44); dumpValue(arrGet(v, i), rego); }
       bByte(93);
       return;
     }
@@ -429,12 +444,12 @@ export function dumpValue(v: usize, rego: bool): void {
       let n = objCount(v);
       let s = sortedIdx(v);
       for (let i = 0; i < n; i++) {
-        if (i > 0) bByte(44);
+        if (i > 0) sep(44);
         let e = sortedAt(s, i);
         let k = entKey(v, e);
         if (rego || tag(k) == T_STR) dumpValue(k, rego);
         else dumpKeyAsString(k);
-        bByte(58);
+        sep(58);
         dumpValue(entVal(v, e), rego);
       }
       bByte(125);
@@ -445,7 +460,7 @@ export function dumpValue(v: usize, rego: bool): void {
       if (rego && n == 0) { bLit("set()"); return; }
       bByte(rego ? 123 : 91);
       let s = sortedIdx(v);
-      for (let i = 0; i < n; i++) { if (i > 0) bByte(44); dumpValue(entKey(v, sortedAt(s, i)), rego); }
+      for (let i = 0; i < n; i++) { if (i > 0) sep(44); dumpValue(entKey(v, sortedAt(s, i)), rego); }
       bByte(rego ? 125 : 93);
       return;
     }
@@ -462,6 +477,30 @@ function dumpKeyAsString(k: usize): void {
   memory.copy(tmp, bPtr + at, n);
   bLen = at;
   dumpString(mkStr(tmp, n));
+}
+
+/**
+ * Host built-in calls of a module whose host asked for exact values (pdp_host_exact): while a call is
+ * under way, the SDK's opa_json_dump of an argument yields a JSON string holding the argument's Rego
+ * text (sets stay sets, non-string keys stay keys, every digit of a number is kept) and its
+ * opa_json_parse of the result reads Rego text. Outside calls (input, data, results) JSON is unchanged.
+ */
+export let hostExact = false;
+export let inHostCall = false;
+export function setHostExact(): void { hostExact = true; }
+export function setInHostCall(on: bool): void { inHostCall = on; }
+@inline export function hostExactNow(): bool { return hostExact && inHostCall; }
+
+/** A NUL-terminated JSON string holding v's Rego text. */
+export function dumpRegoAsJsonString(v: usize): usize {
+  bStart(256);
+  dumpValue(v, true);
+  let n = bLen;
+  let tmp = alloc(n);
+  memory.copy(tmp, bPtr, n);
+  bStart(n + 16);
+  dumpString(mkStr(tmp, n));
+  return bEnd();
 }
 
 /** A NUL-terminated dump of v. */

@@ -27,6 +27,8 @@ export function formatText(report: TestReport, opts: { verbose?: boolean } = {})
     const time = ran ? ` (${ms(t.durationMs)})` : '';
     out.push(`${t.name}: ${LABEL[t.status]}${time}${where}`);
     if (!t.passed && t.error && t.status !== 'skip') out.push(`  ${t.error.split('\n').join('\n  ')}`);
+    // what the test printed, as `opa test` shows it: with -v, or when the test did not pass
+    if (t.output && (opts.verbose || !t.passed)) out.push('', ...t.output.map((l) => `  ${l}`), '');
   }
   out.push('-'.repeat(80));
   if (report.tests.length === 0) out.push('no tests found');
@@ -59,6 +61,7 @@ export function formatJson(report: TestReport): string {
         passed: t.passed,
         duration_ms: Number(t.durationMs.toFixed(4)),
         ...(t.error !== undefined ? { error: t.error } : {}),
+        ...(t.output !== undefined ? { output: t.output } : {}),
       })),
     }) + '\n'
   );

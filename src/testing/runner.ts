@@ -33,6 +33,8 @@ export interface TestResult {
   durationMs: number;
   /** why it failed: "undefined", "result is false", the evaluation error, … */
   error?: string;
+  /** the lines the test printed (`print(…)`), when it printed any */
+  output?: string[];
 }
 
 export interface TestReport {
@@ -136,6 +138,8 @@ async function evaluateGroup(report: TestReport, wasm: Uint8Array, tests: Discov
     const start = process.hrtime.bigint();
     let outcome: { passed: boolean; error?: string };
     let status: TestStatus;
+    const printed: string[] = [];
+    policy.printSink = (line) => printed.push(line);
     try {
       outcome = verdict(policy.evaluate(t.entrypoint, undefined));
       status = outcome.passed ? 'pass' : 'fail';
@@ -143,7 +147,9 @@ async function evaluateGroup(report: TestReport, wasm: Uint8Array, tests: Discov
       outcome = { passed: false, error: errorMessage(e) };
       status = 'error';
     }
-    record(report, resultOf(t, status, elapsedMs(start), outcome.error));
+    const r = resultOf(t, status, elapsedMs(start), outcome.error);
+    if (printed.length) r.output = printed;
+    record(report, r);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * A partial object `p[k] := v` with complete rules below it (`p.foo := "bar"`): the planner merges
  * them into one document. Expectations are OPA's answers: keys from both, equal values for a shared
- * key agree, different values are a conflict; deeper overlaps stay refused.
+ * key agree, different values are a conflict; deeper complete rules and nested ref heads merge the same
+ * way; other overlaps stay refused.
  */
 import { runCase, type Case } from '../../src/cli/commands/conformance';
 
@@ -34,8 +35,27 @@ describe('partial object with complete rules below it', () => {
     // `with` inside a rule's value stays refused rather than guessed
     expect(run({ query: 'data.test.q = x', modules: m, want_result: [] }).kind).toBe('refused');
   });
-  test('deeper overlaps stay refused', () => {
-    expect(run({ query: 'data.test.p = x', modules: mod('p[k] := 1 if k := "a"\n\np.q.r := 2'), want_result: [] }).kind).toBe('refused');
+  test('complete rules deeper below, and below a nested ref head (OPA issue 7399 shape)', () => {
+    expect(run({ query: 'data.test.p = x', modules: mod('p[k] := 1 if k := "a"\n\np.q.r := 2'), want_result: [{ x: { a: 1, q: { r: 2 } } }] })).toEqual({ kind: 'pass' });
+    const m = mod('allow[action].something if action := input.action\n\nallow.see.something_else if true');
+    expect(run({ query: 'data.test.allow = x', modules: m, input: { action: 'show' }, want_result: [{ x: { show: { something: true }, see: { something_else: true } } }] })).toEqual({ kind: 'pass' });
+    // both write below allow.see: different leaves merge
+    expect(run({ query: 'data.test.allow = x', modules: m, input: { action: 'see' }, want_result: [{ x: { see: { something: true, something_else: true } } }] })).toEqual({ kind: 'pass' });
+  });
+  test('a rule inside another rule’s object value is a conflict at evaluation (OPA docs: general refs)', () => {
+    const m = mod('p.q.r := {"s": 1}\n\np[x].r.t := 2 if x := input.x');
+    expect(run({ query: 'data.test.p = x', modules: m, input: { x: 'q' }, want_error_code: 'eval_conflict_error' })).toEqual({ kind: 'pass' });
+    expect(run({ query: 'data.test.p = x', modules: m, input: { x: 'z' }, want_result: [{ x: { q: { r: { s: 1 } }, z: { r: { t: 2 } } } }] })).toEqual({ kind: 'pass' });
+    // a value where the other rule needs an object
+    const m2 = mod('p[x] := 1 if x := "q"\n\np.q.r := 2');
+    expect(run({ query: 'data.test.p = x', modules: m2, want_error_code: 'eval_conflict_error' })).toEqual({ kind: 'pass' });
+  });
+  test('other overlaps stay refused', () => {
     expect(run({ query: 'data.test.p = x', modules: mod('p := {"a": 1}\n\np.q := 2'), want_result: [] }).kind).toBe('refused');
+    expect(run({ query: 'data.test.p = x', modules: mod('p[k] := 1 if k := "a"\n\np.q[r] := 2 if r := "b"'), want_result: [] }).kind).toBe('refused');
+  });
+  test('a dynamic reference into data that includes the rule itself is refused, not reported as recursion', () => {
+    const modules = ['package test\np := data[first].allow.see.x if first := "primary"\n', 'package primary\nallow.see.x := true\n'];
+    expect(run({ query: 'data.test.p = x', modules, want_result: [{ x: true }] }).kind).toBe('refused');
   });
 });

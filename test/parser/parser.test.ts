@@ -309,9 +309,10 @@ describe('METADATA annotations', () => {
     'policy.rego',
   );
 
+  // an entrypoint rule's block defaults to scope document, as in OPA
   test('attached to the following package and rule, with scope defaults and raw YAML', () => {
     expect(m.package.annotations).toMatchObject({ scope: 'package', title: 'Tool policy', description: 'Decides tool calls', loc: { line: 1, col: 1 } });
-    expect(m.rules[0].annotations).toMatchObject({ scope: 'rule', title: 'Allow', entrypoint: true, raw: { custom: { owner: 'sec' } }, loc: { line: 7 } });
+    expect(m.rules[0].annotations).toMatchObject({ scope: 'document', title: 'Allow', entrypoint: true, raw: { custom: { owner: 'sec' } }, loc: { line: 7 } });
     expect(m.rules[1].annotations).toBeUndefined();
     expect(m.annotations).toHaveLength(2);
   });

@@ -8,6 +8,8 @@ import type { Module } from '../ast';
 import { RegoError } from '../errors';
 import { Planner } from '../plan/planner';
 import { RuleTree, Scope, buildTree, moduleScope } from './tree';
+import { rewritePrintCalls } from './rewrite-print';
+import { annotationErrors } from './metadata';
 
 export interface Checked {
   tree: RuleTree;
@@ -22,6 +24,8 @@ export function analyze(modules: Module[]): Checked {
     if (seen.has(m.file)) errors.push(new RegoError('rego_compile_error', m.package.loc, `duplicate module file name ${m.file}`));
     seen.add(m.file);
   }
+  errors.push(...annotationErrors(modules));
+  rewritePrintCalls(modules);
   const tree = buildTree(modules, errors);
   const scopes = new Map<Module, Scope>();
   for (const m of modules) scopes.set(m, moduleScope(m, tree, errors));

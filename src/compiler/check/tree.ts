@@ -8,13 +8,15 @@
  *  - set:      `p contains x`
  *  - object:   `p[k] := v` (one dynamic key after the group path)
  *  - nested:   `a.b[k].c := v` (more than one term after the first dynamic key)
+ *  - set_tree: `p[x] contains y`, `a.b[x].c contains y` (a variable in the ref of a `contains` rule):
+ *              an object whose leaves are sets
  *  - function: `f(x) := v`
  * Internal nodes (packages and rule-path prefixes) are objects whose keys are their children.
  */
 import type { Import, Module, Rule, RefTerm, Term } from '../ast';
 import { RegoError, unsupported } from '../errors';
 
-export type GroupKind = 'complete' | 'set' | 'object' | 'nested' | 'function';
+export type GroupKind = 'complete' | 'set' | 'object' | 'nested' | 'set_tree' | 'function';
 
 export interface RuleDef {
   rule: Rule;
@@ -105,14 +107,14 @@ export function buildTree(modules: Module[], errors: RegoError[]): RuleTree {
       errors.push(new RegoError('rego_type_error', d.module.package.loc, `package ${g.path.join('.')} conflicts with rule ${rel} defined at ${d.rule.loc.file}:${d.rule.loc.line}`));
     }
   }
-  // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`), with one exception the
-  // planner merges exactly: a partial object `p[k] := v` whose children are complete leaf rules
-  // (`p.foo := "bar"`). Both define a key one level below p, so a key produced by both is the same
-  // document defined twice: equal values agree, different values are a conflict. Deeper overlaps
-  // (where OPA merges nested objects) stay refused.
+  // A group node must not have rule children (e.g. `p := 1` and `p.q := 2`), with exceptions the
+  // planner merges exactly: a partial object `p[k] := v` or `p[x].q := v` with complete leaf rules
+  // below it (`p.foo := "bar"`, `p.see.other := 1`), where a document defined by both must have one
+  // value (equal values agree, anything else is a conflict), and `contains` rule trees
+  // (isSetTreeOverlap).
   for (const g of groups) {
     const n = nodeAt({ root, groups }, g.path)!;
-    if (n.children.size > 0 && !isMergeableOverlap(g, n)) {
+    if (n.children.size > 0 && !isMergeableOverlap(g, n) && !isSetTreeOverlap(g, n)) {
       const d = g.defs[0] ?? g.defaults[0];
       errors.push(unsupported(d.rule.loc, `rule ${['data', ...g.path].join('.')} overlapping other rules below it`));
     }
@@ -130,13 +132,34 @@ function rejectRootDocumentArg(t: Term): void {
   if (t.type === 'object') for (const [, v] of t.items) rejectRootDocumentArg(v);
 }
 
-/** A partial-object group whose children are all complete rules with nothing below them. */
+/** A partial-object group (`p[k] := v`, `p[x].q := v`) whose rules below are all complete rules with nothing below them. */
 export function isMergeableOverlap(g: RuleGroup, n: TreeNode): boolean {
-  if (g.kind !== 'object') return false;
-  for (const c of n.children.values()) {
-    if (!c.group || c.group.kind !== 'complete' || c.children.size > 0) return false;
-  }
-  return true;
+  if (g.kind !== 'object' && g.kind !== 'nested') return false;
+  const ok = (m: TreeNode): boolean => {
+    for (const c of m.children.values()) {
+      if (c.group ? c.group.kind !== 'complete' || c.children.size > 0 : !ok(c)) return false;
+    }
+    return true;
+  };
+  return n.children.size > 0 && ok(n);
+}
+
+/**
+ * A `contains` group with variables in its ref (`obj[x][y] contains z`) whose rules below are all
+ * `contains` rules (`obj.sub[x][x] contains x`, `obj.a.b contains 1`): one document of sets, where
+ * rules reaching the same set add to it (the planner builds them together). Anything else below
+ * (values, functions) stays refused.
+ */
+export function isSetTreeOverlap(g: RuleGroup, n: TreeNode): boolean {
+  if (g.kind !== 'set_tree') return false;
+  const ok = (m: TreeNode): boolean => {
+    for (const c of m.children.values()) {
+      if (c.group && c.group.kind !== 'set' && c.group.kind !== 'set_tree') return false;
+      if (!ok(c)) return false;
+    }
+    return true;
+  };
+  return ok(n);
 }
 
 function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): void {
@@ -158,8 +181,7 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
     if (rest.length) throw unsupported(rule.loc, 'function with a non-string ref head');
     kind = 'function';
   } else if (isSet) {
-    if (rest.length) throw unsupported(rule.loc, "'contains' rule with a variable in its ref head");
-    kind = 'set';
+    kind = rest.length ? 'set_tree' : 'set';
   } else if (rest.length === 0) kind = 'complete';
   else if (rest.length === 1) kind = 'object';
   else kind = 'nested';
@@ -172,7 +194,7 @@ function placeRule(root: TreeNode, groups: RuleGroup[], m: Module, rule: Rule): 
     throw new RegoError('rego_compile_error', rule.loc, 'default rules must not have a variable in their ref');
   }
   void unsupported;
-  if (rule.else && (kind === 'set' || kind === 'object' || kind === 'nested')) {
+  if (rule.else && kind !== 'complete' && kind !== 'function') {
     throw new RegoError('rego_compile_error', rule.loc, 'else keyword cannot be used on multi-value rules');
   }
   const path = [...m.package.path, ...staticPath];

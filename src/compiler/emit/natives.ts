@@ -17,7 +17,8 @@ export const NATIVE_LIST: ReadonlyArray<readonly [name: string, arity: number]> 
   ['intersection', 1], ['union', 1], ['object.keys', 1], ['array.reverse', 1], ['sort', 1],
   ['strings.reverse', 1], ['to_number', 1], ['json.marshal', 1], ['object.subset', 2],
   ['sprintf', 2], ['time.parse_rfc3339_ns', 1], ['glob.match', 3],
-  ['time.now_ns', 0], ['regex.match', 2],
+  ['time.now_ns', 0], ['regex.match', 2], ['internal.print', 1], ['walk', 1],
+  ['internal.template_string', 1],
 ];
 
 /**

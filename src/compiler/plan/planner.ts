@@ -19,6 +19,7 @@ import { noteStmts, noteTag, type NoteKind } from './explain';
 import { hoistDynamicTerms } from './dynamic-terms';
 import { type Kind, checkArgKinds, literalKind } from './literal-types';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
+import { MetadataIndex } from '../check/metadata';
 
 /**
  * A `with` replacement of a function or built-in: another function (user function or built-in) or a
@@ -118,6 +119,8 @@ interface Ctx {
   declaredHere?: Set<string>;
   /** variables bound when this body started (a `:=` in a nested body shadows them) */
   outerBound?: Set<string>;
+  /** the rule (and else branch) being planned: what rego.metadata.* describe */
+  meta?: { def: RuleDef; branch: A.Rule };
 }
 
 type K = (env: Env) => void;
@@ -179,6 +182,11 @@ export class Planner {
     const tag = noteTag({ rule: ['data', ...g.path].join('.'), kind, location: `${at.loc.file}:${at.loc.line}:${at.loc.col}` });
     fb.emit({ op: 'const', dst: site, c: this.constId({ t: 'str', v: tag }) });
     fb.emit(noteStmts(site, value, fb.local(), fb.local()));
+  }
+
+  private metadataIndex: MetadataIndex | undefined;
+  private metadata(): MetadataIndex {
+    return (this.metadataIndex ??= new MetadataIndex([...this.scopes.keys()]));
   }
 
   /** Plan every rule group (so errors anywhere are reported), then the entrypoints and queries. */
@@ -298,7 +306,7 @@ export class Planner {
       const r = fb.local();
       fb.emit({ op: 'reset', dst: r });
       if (g.kind === 'set') fb.emit({ op: 'make_set', dst: r });
-      if (g.kind === 'object' || g.kind === 'nested') fb.emit({ op: 'make_object', dst: r });
+      if (g.kind === 'object' || g.kind === 'nested' || g.kind === 'set_tree') fb.emit({ op: 'make_object', dst: r });
       const seen = g.kind === 'nested' ? fb.local() : -1;
       if (seen >= 0) fb.emit({ op: 'make_object', dst: seen });
       for (const def of g.defs) this.planDef(fb, g, def, r, seen, mocks);
@@ -339,10 +347,14 @@ export class Planner {
     locals.delete('data');
     declaredNames(branch.body, locals);
     // head variables that are not rule names resolve locally as well (checked for safety later)
-    return { fb, scope, locals, outer: new Set() };
+    return { fb, scope, locals, outer: new Set(), meta: { def, branch } };
   }
 
-  private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local, mocks: Mocks): void {
+  /**
+   * Plan one rule of group g into its document r. `prefix`: the static keys from the document being
+   * built down to g (a `contains` rule planned into the set tree of a rule above it, setTreeOverlapFunc).
+   */
+  private planDef(fb: FuncBuilder, g: RuleGroup, def: RuleDef, r: Local, seen: Local, mocks: Mocks, prefix: string[] = []): void {
     const rule = def.rule;
     const ctx = this.ruleCtx(fb, def);
     const env0 = paramEnv(mocks, 2 + g.arity);
@@ -381,7 +393,7 @@ export class Planner {
             });
           }
           fb.emit({ op: 'assign_once', dst: r, src: tmp, kind });
-        } else if (g.kind === 'set') {
+        } else if (g.kind === 'set' && prefix.length === 0) {
           const key = rule.head.key!;
           const c2: Ctx = { ...ctx, outer: headOuter([key]) };
           this.lowerBody(c2, rule.body, envA, (env2) =>
@@ -399,6 +411,23 @@ export class Planner {
               this.evalTerm(c2, v, env3, (vl) => {
                 this.note(fb, g, mocks, rule, 'body', vl);
                 fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl });
+              }),
+            ),
+          );
+        } else if (g.kind === 'set_tree' || g.kind === 'set') {
+          // `p[x].q contains y`: find or create the objects along the keys (all built in this call,
+          // so they may be filled in place), then add the element to the set at the end.
+          const elem = rule.head.key!;
+          const c2: Ctx = { ...ctx, outer: headOuter([...def.rest, elem]) };
+          this.lowerBody(c2, rule.body, envA, (env2) =>
+            this.evalTerms(c2, def.rest, env2, (restKeys, env3) =>
+              this.evalTerm(c2, elem, env3, (el) => {
+                const keys = [...prefix.map((k) => this.str(fb, k)), ...restKeys];
+                let cur = r;
+                keys.forEach((kl, i) => {
+                  cur = this.childOrNew(fb, cur, kl, i === keys.length - 1 ? 'make_set' : 'make_object');
+                });
+                fb.emit({ op: 'set_add', set: cur, val: el });
               }),
             ),
           );
@@ -431,6 +460,41 @@ export class Planner {
         }
       });
     });
+  }
+
+  /**
+   * obj[key], inserting a new empty object or set there first when obj has no such key. When rules
+   * put a set where another needs an object (refs of different lengths whose keys meet), the document
+   * has two values at one key: that stops the evaluation with eval_conflict_error ("object keys must
+   * be unique") rather than dropping an element.
+   */
+  private childOrNew(fb: FuncBuilder, obj: Local, key: Local, make: 'make_object' | 'make_set'): Local {
+    const child = fb.local();
+    fb.emit({ op: 'reset', dst: child });
+    fb.block(() => fb.emit({ op: 'dot', dst: child, src: obj, key }));
+    fb.block(() => {
+      fb.emit({ op: 'is_undefined', a: child });
+      fb.emit({ op: make, dst: child });
+      fb.emit({ op: 'object_insert', obj, key, val: child });
+    });
+    fb.block(() => {
+      fb.emit({ op: 'not', body: [{ op: make === 'make_set' ? 'is_set' : 'is_object', a: child }] });
+      const other = fb.local();
+      fb.emit({ op: make, dst: other });
+      this.keyConflict(fb, key, child, other);
+    });
+    return child;
+  }
+
+  /**
+   * Stop the evaluation with eval_conflict_error "object keys must be unique" (the runtime's error for
+   * two different values under one key): a and b must differ.
+   */
+  private keyConflict(fb: FuncBuilder, key: Local, a: Local, b: Local): void {
+    const o = fb.local();
+    fb.emit({ op: 'make_object', dst: o });
+    fb.emit({ op: 'object_insert_once', obj: o, key, val: a });
+    fb.emit({ op: 'object_insert_once', obj: o, key, val: b });
   }
 
   /** The object for a package / rule-path prefix: its rules' values merged with base data under it. */
@@ -485,9 +549,11 @@ export class Planner {
   }
 
   /**
-   * A partial object `p[k] := v` with complete rules below it (`p.foo := "bar"`, see
-   * isMergeableOverlap): the object's entries plus each defined child under its key. A key defined by
-   * both must have one value (insert-once: equal values agree, different ones are a conflict error).
+   * A partial object `p[k] := v` / `p[x].q := v` with complete rules below it (`p.foo := "bar"`,
+   * `p.see.other := 1`; see isMergeableOverlap): the object's entries plus each defined rule's value
+   * at its path. A path the object already defines must hold an equal value, and a path through a
+   * non-object is a conflict (eval_conflict_error "object keys must be unique"), as OPA reports rules
+   * that overlap at evaluation.
    */
   private overlapKeys = new Map<TreeNode, object>();
   private overlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
@@ -511,10 +577,15 @@ export class Planner {
       const m = fb.local();
       fb.emit({ op: 'object_merge', dst: m, a: r, b: base });
       fb.emit({ op: 'assign', dst: r, src: m });
-      for (const [k, child] of node.children) {
+      const leaves = (n: TreeNode): TreeNode[] => [...n.children.values()].flatMap((c) => (c.group ? [c] : leaves(c)));
+      for (const leaf of leaves(node)) {
         fb.block(() => {
-          const l = this.nodeValue(fb, child, env, refLoc);
-          fb.emit({ op: 'object_insert_once', obj: r, key: this.str(fb, k), val: l });
+          const l = this.nodeValue(fb, leaf, env, refLoc);
+          const keys = leaf.path.slice(node.path.length).map((k) => this.str(fb, k));
+          this.conflictIfDefinedOtherwise(fb, r, keys, 0, l);
+          const u = fb.local();
+          fb.emit({ op: 'upsert', dst: u, src: r, path: keys, val: l });
+          fb.emit({ op: 'assign', dst: r, src: u });
         });
       }
       const id = this.funcs.length;
@@ -524,6 +595,61 @@ export class Planner {
     } finally {
       this.leave(cacheKey, mk);
     }
+  }
+
+  /**
+   * A `contains` rule tree with `contains` rules below it (see isSetTreeOverlap): every rule of the
+   * subtree planned into one object of sets, each under its static path from this node, so rules
+   * reaching the same set add to it.
+   */
+  private setTreeOverlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
+    let cacheKey = this.overlapKeys.get(node);
+    if (!cacheKey) this.overlapKeys.set(node, (cacheKey = {}));
+    const mk = mocksKey(mocks);
+    const have = this.cached(cacheKey, mk);
+    if (have !== undefined) return have;
+    const name = ['data', ...node.path].join('.');
+    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
+    try {
+      const nv = valueMockKeys(mocks).length;
+      const fb = new FuncBuilder(2 + nv);
+      const r = fb.local();
+      fb.emit({ op: 'make_object', dst: r });
+      const plan = (n: TreeNode): void => {
+        if (n.group) for (const def of n.group.defs) this.planDef(fb, n.group, def, r, -1, mocks, n.path.slice(node.path.length));
+        for (const c of n.children.values()) plan(c);
+      };
+      plan(node);
+      const id = this.funcs.length;
+      this.funcs.push({ name: `s${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
+      this.setCached(cacheKey, mk, id);
+      return id;
+    } finally {
+      this.leave(cacheKey, mk);
+    }
+  }
+
+  /**
+   * Abort with eval_conflict_error ("object keys must be unique") when doc already holds, along keys,
+   * a value other than val, or a non-object on the way; carry on when the path is free or holds val.
+   */
+  private conflictIfDefinedOtherwise(fb: FuncBuilder, doc: Local, keys: Local[], i: number, val: Local): void {
+    fb.block(() => {
+      const t = fb.local();
+      fb.emit({ op: 'dot', dst: t, src: doc, key: keys[i] }); // absent: nothing defined there, no conflict
+      const last = i === keys.length - 1;
+      fb.block(() => {
+        let other = val;
+        if (last) fb.emit({ op: 'not_equal', a: t, b: val });
+        else {
+          fb.emit({ op: 'not', body: [{ op: 'is_object', a: t }] });
+          other = fb.local();
+          fb.emit({ op: 'make_object', dst: other });
+        }
+        this.keyConflict(fb, keys[i], t, other);
+      });
+      if (!last) this.conflictIfDefinedOtherwise(fb, t, keys, i + 1, val);
+    });
   }
 
   /** Emit the value of a tree node (rule group or package); fails when undefined. */
@@ -542,7 +668,12 @@ export class Planner {
         fb.emit({ op: 'assign', dst, src: this.mockVal(env, key) });
         return dst;
       }
-      const fid = node.children.size > 0 ? this.overlapFunc(node, loc, env.mocks) : this.groupFunc(node.group, loc, env.mocks);
+      const fid =
+        node.children.size === 0
+          ? this.groupFunc(node.group, loc, env.mocks)
+          : node.group.kind === 'set_tree'
+            ? this.setTreeOverlapFunc(node, loc, env.mocks)
+            : this.overlapFunc(node, loc, env.mocks);
       fb.emit({ op: 'call', dst, func: fid, args: [env.input, env.data, ...this.mockArgs(env)] });
     } else {
       fb.emit({ op: 'call', dst, func: this.nodeFunc(node, loc, env.mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
@@ -1196,14 +1327,18 @@ export class Planner {
 
   private evalTerms(ctx: Ctx, ts: A.Term[], env: Env, k: (ls: Local[], env: Env) => void): void {
     const out: Local[] = [];
-    const step = (i: number, env1: Env): void => {
-      if (i === ts.length) return k(out.slice(), env1);
+    // left to right, except that a term needing variables another term binds waits for it (OPA
+    // hoists refs out of calls first: `foo == input.foos[foo]` binds foo in the ref, then compares)
+    const step = (done: ReadonlySet<number>, env1: Env): void => {
+      if (done.size === ts.length) return k(out.slice(), env1);
+      const pending = ts.map((_, i) => i).filter((i) => !done.has(i));
+      const i = pending.find((j) => this.canEval(ctx, ts[j], env1)) ?? pending[0];
       this.evalTerm(ctx, ts[i], env1, (l, env2) => {
         out[i] = l;
-        step(i + 1, env2);
+        step(new Set([...done, i]), env2);
       });
     };
-    step(0, env);
+    step(new Set(), env);
   }
 
   private constOf(t: A.Term): Const | undefined {
@@ -1387,8 +1522,19 @@ export class Planner {
       if (child) return this.dataPath(ctx, child, keys, i + 1, env, k, loc);
       return this.dynamicPath(ctx, this.dataDots(fb, env.data, [...node.path, key.value]), keys, i + 1, env, k);
     }
-    // a variable or non-string key over a package: iterate / look up in its full document
-    return this.dynamicPath(ctx, this.nodeValue(fb, node, env, loc), keys, i, env, k);
+    // a variable or non-string key over a package: iterate / look up in its full document. OPA only
+    // evaluates the keys looked up; the full document may include the rule being defined (`p :=
+    // data[x].q` in a package under data), which is not recursion in OPA: refuse rather than report it.
+    let whole: Local;
+    try {
+      whole = this.nodeValue(fb, node, env, loc);
+    } catch (e) {
+      if (e instanceof RegoError && e.code === 'rego_recursion_error') {
+        throw unsupported(key.loc, `a dynamic reference into ${['data', ...node.path].join('.')} that includes the rule using it`);
+      }
+      throw e;
+    }
+    return this.dynamicPath(ctx, whole, keys, i, env, k);
   }
 
   /** Apply ref keys to a value: bound keys are lookups, unbound variables iterate. */
@@ -1445,17 +1591,16 @@ export class Planner {
     if (info.deprecated && ctx.scope.module.regoVersion !== 0) {
       throw new RegoError('rego_type_error', t.loc, `deprecated built-in function calls in expression: ${name} (removed in Rego v1; v0 policies need --v0-compatible)`);
     }
-    return { builtin: name, arity: info.arity };
+    // print is variadic: it takes what it is given
+    return { builtin: name, arity: info.arity < 0 ? t.args.length : info.arity };
   }
 
   private callArity(ctx: Ctx, t: A.CallTerm): number | undefined {
     if (isOp(t, 'eq') || isOp(t, 'assign')) return 2;
-    try {
-      const r = this.resolveCall(ctx, t);
-      return 'group' in r ? r.group.arity : r.arity;
-    } catch {
-      return undefined;
-    }
+    // an unknown function is reported as such here: guessing "no output" would blame the output
+    // variable instead ("var x is unsafe")
+    const r = this.resolveCall(ctx, t);
+    return 'group' in r ? r.group.arity : r.arity;
   }
 
   private evalCall(ctx: Ctx, t: A.CallTerm, env: Env, k: KV): void {
@@ -1500,10 +1645,43 @@ export class Planner {
       });
     }
     const name = r.builtin;
-    if (name === 'print') throw unsupported(t.loc, 'print');
+    if (name === 'print') {
+      // the arguments are sets of values (check/rewrite-print.ts): always defined
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const arr = fb.local();
+        fb.emit({ op: 'make_array', dst: arr, cap: ls.length });
+        for (const l of ls) fb.emit({ op: 'array_append', arr, val: l });
+        k(this.callBuiltin(fb, 'internal.print', [arr], t.loc), env2);
+      });
+    }
+    if (name === 'trace') {
+      // no tracer runs in a compiled policy: trace(note) is true, as in OPA, for its string argument
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const ok = this.callBuiltin(fb, 'is_string', ls, t.loc);
+        fb.emit({ op: 'truthy', a: ok });
+        k(ok, env2);
+      });
+    }
+    if (name === 'rego.metadata.chain' || name === 'rego.metadata.rule') {
+      // constants of the rule being planned, as OPA's compiler rewrites them
+      if (!ctx.meta) throw unsupported(t.loc, `${name} outside a rule`);
+      const { def, branch } = ctx.meta;
+      const c = name === 'rego.metadata.chain' ? this.metadata().chain(def, branch) : this.metadata().rule(def, branch);
+      return k(this.emitConst(fb, c), env);
+    }
+    if (name === 'walk') {
+      // a relation: one solution per [path, value] pair, in the order the runtime lists them
+      return this.evalTerms(ctx, t.args, env, (ls, env2) => {
+        const pairs = this.callBuiltin(fb, 'walk', ls, t.loc);
+        const kl = fb.local();
+        const vl = fb.local();
+        const body: Block = [];
+        fb.emit({ op: 'scan', src: pairs, key: kl, value: vl, body });
+        fb.into(body, () => k(vl, env2));
+      });
+    }
     const info = lookupBuiltinInfo(name);
     if (info?.relation) throw unsupported(t.loc, `built-in ${name} (relation)`);
-
     if (name === 'equal' || name === 'neq') {
       return this.evalTerms(ctx, t.args, env, ([a, b], env2) => k(this.boolOf(fb, (): void => {
         fb.emit(name === 'equal' ? { op: 'equal', a, b } : { op: 'not_equal', a, b });
@@ -1534,13 +1712,18 @@ export class Planner {
         k(res, env2);
       });
     }
-    if (!this.usedBuiltins.has(name)) this.usedBuiltins.set(name, t.loc);
     this.evalTerms(ctx, t.args, env, (ls, env2) => {
       if (info) checkArgKinds(info, ls.map((l) => fb.kinds.get(l)), t.loc);
-      const dst = fb.local();
-      fb.emit({ op: 'call_builtin', dst, name, args: ls });
-      k(dst, env2);
+      k(this.callBuiltin(fb, name, ls, t.loc), env2);
     });
+  }
+
+  /** dst := name(args…), recording the built-in as used (the emitter needs an implementation). */
+  private callBuiltin(fb: FuncBuilder, name: string, args: Local[], loc: A.Location): Local {
+    if (!this.usedBuiltins.has(name)) this.usedBuiltins.set(name, loc);
+    const dst = fb.local();
+    fb.emit({ op: 'call_builtin', dst, name, args });
+    return dst;
   }
 
   /** true if the statements emitted by `test` succeed, else false. */
