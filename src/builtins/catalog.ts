@@ -144,5 +144,6 @@ export const ROWS: Record<string, Row[]> = {
   opa: [['opa.runtime', [], O, { nondeterministic: true }]],
   providers: [['providers.aws.sign_req', [O, O, N], O]],
   // ours, not OPA's: the wasm runtime's exact arithmetic on non-integers (src/builtins/decimal.ts)
-  internal: [['internal.pdp_decimal_arith', [S, S, S], S]],
+  // and the side channel of policies compiled with `explain` (src/builtins/explain.ts)
+  internal: [['internal.pdp_decimal_arith', [S, S, S], S], ['internal.pdp_explain_note', [S, S], B]],
 };

@@ -21,6 +21,8 @@ export interface EvalContext {
   exactValues?: boolean;
   /** per-evaluation cache for uuid.rfc4122 (same key ⇒ same UUID within one evaluation, as in OPA) */
   uuidCache?: Map<string, string>;
+  /** explain notes `[site, value_json]` of an instrumented policy, while the engine collects them */
+  notes?: Array<[string, string]>;
 }
 
 export function newEvalContext(opts: { strict?: boolean; fixedNowNs?: bigint } = {}): EvalContext {

@@ -44,6 +44,7 @@ import { unitsImpls } from './units';
 import { miscImpls } from './misc';
 import { jwtImpls } from './jwt';
 import { decimalImpls } from './decimal';
+import { explainImpls } from './explain';
 import { uuidImpls } from './uuid';
 import { jwtSignImpls } from './jwt-sign';
 import { awsImpls } from './aws';
@@ -65,6 +66,7 @@ const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
   timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls, awsImpls, jsonSchemaImpls, x509Impls,
+  explainImpls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();

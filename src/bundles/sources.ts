@@ -185,6 +185,6 @@ export function compileServedDir(
 export async function compileRegoDir(dir: string, entrypoints?: string[], opts: { v0Compatible?: boolean } = {}): Promise<Map<string, Buffer>> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { bundleMembers } = require('../compiler/bundle') as typeof import('../compiler/bundle');
-  const compiled = compileServedDir(dir, { entrypoints, fallbackToAnnotated: true, revision: regoDirHash(dir).slice(0, 16), v0Compatible: opts.v0Compatible });
+  const compiled = compileServedDir(dir, { entrypoints, fallbackToAnnotated: true, revision: regoDirHash(dir).slice(0, 16), v0Compatible: opts.v0Compatible, withSources: true });
   return bundleMembers(compiled.contents);
 }

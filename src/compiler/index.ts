@@ -33,6 +33,12 @@ export interface CompileOptions {
   entrypoints?: string[];
   queries?: Array<{ name: string; query: string }>;
   strictBuiltinErrors?: boolean;
+  /**
+   * Instrument the policy for explanations (plan/explain.ts): every rule body that holds reports a note
+   * to the host built-in internal.pdp_explain_note. Same answers, slower; the PDP compiles this variant
+   * only when an explanation is asked for, never for ordinary decisions.
+   */
+  explain?: boolean;
 }
 
 export interface CompileResult {
@@ -101,7 +107,7 @@ export function compileToProgram(opts: CompileOptions): { program: Program; entr
     }
   }
   if (qerrors.length) throw new RegoErrors(qerrors);
-  const planner = new Planner(c.tree, c.scopes);
+  const planner = new Planner(c.tree, c.scopes, !!opts.explain);
   const program = planner.program({ entrypoints, queries, strictBuiltinErrors: !!opts.strictBuiltinErrors });
   if (planner.errors.length) throw new RegoErrors(planner.errors);
   return { program, entrypoints, modules, usedBuiltins: planner.usedBuiltins };

@@ -252,6 +252,20 @@ export class WasmPolicy {
   }
 
   /**
+   * evaluateJson() of a module compiled with `explain` (src/compiler/plan/explain.ts), also returning
+   * the notes its rule bodies reported, in evaluation order: `[site JSON, value JSON]`.
+   */
+  evaluateJsonWithNotes(entrypoint: string | number, json: string | undefined): { resultSet: ResultSet; notes: Array<[string, string]> } {
+    const notes: Array<[string, string]> = [];
+    this.ctx.notes = notes;
+    try {
+      return { resultSet: this.evaluateJson(entrypoint, json), notes };
+    } finally {
+      this.ctx.notes = undefined;
+    }
+  }
+
+  /**
    * Evaluate with an input written in Rego syntax (so it may hold sets), through OPA's classic ABI;
    * returns the result set as Rego text (sets stay sets). For conformance cases, which need both.
    */

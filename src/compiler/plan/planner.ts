@@ -15,6 +15,7 @@ import type { Block, Const, ConstId, Func, Local, Plan, Program, Stmt } from '..
 import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
+import { noteStmts, noteTag, type NoteKind } from './explain';
 import { hoistDynamicTerms } from './dynamic-terms';
 import { type Kind, checkArgKinds, literalKind } from './literal-types';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
@@ -171,7 +172,17 @@ export class Planner {
   /** built-ins the program calls, with the first place each is called (the emitter needs an implementation) */
   readonly usedBuiltins = new Map<string, A.Location>();
 
-  constructor(private tree: RuleTree, private scopes: Map<A.Module, Scope>) {}
+  /** `explain`: instrument rule bodies with explain notes (plan/explain.ts); never for ordinary decisions */
+  constructor(private tree: RuleTree, private scopes: Map<A.Module, Scope>, private readonly explain = false) {}
+
+  /** An explain note for a body of g that held with `value` (nothing unless instrumenting). */
+  private note(fb: FuncBuilder, g: RuleGroup, mocks: Mocks, at: A.Rule, kind: NoteKind, value: Local): void {
+    if (!this.explain || g.kind === 'function' || mocksKey(mocks) !== '') return;
+    const site = fb.local();
+    const tag = noteTag({ rule: ['data', ...g.path].join('.'), kind, location: `${at.loc.file}:${at.loc.line}:${at.loc.col}` });
+    fb.emit({ op: 'const', dst: site, c: this.constId({ t: 'str', v: tag }) });
+    fb.emit(noteStmts(site, value, fb.local(), fb.local()));
+  }
 
   private metadataIndex: MetadataIndex | undefined;
   private metadata(): MetadataIndex {
@@ -307,9 +318,13 @@ export class Planner {
           const env = paramEnv(mocks, 2 + g.arity);
           if (!v) {
             const t = this.emitConst(fb, { t: 'bool', v: true });
+            this.note(fb, g, mocks, def.rule, 'default', t);
             fb.emit({ op: 'assign', dst: r, src: t });
           } else {
-            this.evalTerm(ctx, v, env, (l) => fb.emit({ op: 'assign', dst: r, src: l }));
+            this.evalTerm(ctx, v, env, (l) => {
+              this.note(fb, g, mocks, def.rule, 'default', l);
+              fb.emit({ op: 'assign', dst: r, src: l });
+            });
           }
         });
       }
@@ -370,7 +385,10 @@ export class Planner {
               const v = value(branch);
               const c2: Ctx = { ...this.ruleCtx(fb, def, branch), outer: headOuter([v, ...args]) };
               this.lowerBody(c2, branch.body, envA, (env2) =>
-                this.evalTerm(c2, v, env2, (l) => fb.emit({ op: 'assign_once', dst: tmp, src: l, kind })),
+                this.evalTerm(c2, v, env2, (l) => {
+                  this.note(fb, g, mocks, branch, guard ? 'else' : 'body', l);
+                  fb.emit({ op: 'assign_once', dst: tmp, src: l, kind });
+                }),
               );
             });
           }
@@ -379,7 +397,10 @@ export class Planner {
           const key = rule.head.key!;
           const c2: Ctx = { ...ctx, outer: headOuter([key]) };
           this.lowerBody(c2, rule.body, envA, (env2) =>
-            this.evalTerm(c2, key, env2, (l) => fb.emit({ op: 'set_add', set: r, val: l })),
+            this.evalTerm(c2, key, env2, (l) => {
+              this.note(fb, g, mocks, rule, 'body', l);
+              fb.emit({ op: 'set_add', set: r, val: l });
+            }),
           );
         } else if (g.kind === 'object') {
           const key = def.rest[0];
@@ -387,7 +408,10 @@ export class Planner {
           const c2: Ctx = { ...ctx, outer: headOuter([key, v]) };
           this.lowerBody(c2, rule.body, envA, (env2) =>
             this.evalTerm(c2, key, env2, (kl, env3) =>
-              this.evalTerm(c2, v, env3, (vl) => fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl })),
+              this.evalTerm(c2, v, env3, (vl) => {
+                this.note(fb, g, mocks, rule, 'body', vl);
+                fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl });
+              }),
             ),
           );
         } else if (g.kind === 'set_tree' || g.kind === 'set') {
@@ -419,6 +443,7 @@ export class Planner {
                 fb.emit({ op: 'make_array', dst: p, cap: keys.length });
                 for (const kl of keys) fb.emit({ op: 'array_append', arr: p, val: kl });
                 fb.emit({ op: 'object_insert_once', obj: seen, key: p, val: vl });
+                this.note(fb, g, mocks, rule, 'body', vl);
                 let inner = vl;
                 for (let i = keys.length - 1; i >= 0; i--) {
                   const o = fb.local();
