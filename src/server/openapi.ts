@@ -147,7 +147,7 @@ function paths(): Obj {
           { name: 'bundles', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' } },
           { name: 'plugins', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' } },
         ],
-        responses: { '200': json('Health', '`{}`'), '500': json('Health', '`{"error": …}`') },
+        responses: { '200': json('Health', '`{}`, or `{"warning": …}` while a reload is failing'), '500': json('Health', '`{"error": …}`') },
       },
     },
     '/v1/status': {
