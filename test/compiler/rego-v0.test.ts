@@ -47,6 +47,15 @@ describe('parsing Rego v0', () => {
     expect(() => v0('package a\n\nimport future.keywords\n\np contains x if { some x in [1] }\n')).not.toThrow();
   });
 
+  it('after import future.keywords, a function named contains is refused, as OPA\'s parser does', () => {
+    // OPA (v1/ast/parser.go parseRules): a statement starting with the contains keyword is a rule only
+    // when a ref follows (`contains.x`, `contains[x]`); `contains(item, coll) { … } else = false { … }`
+    // falls back to query statements and fails at `else`. Without the import, contains is a name.
+    const fn = 'contains(item, coll) {\n  item in coll\n} else = false {\n  true\n}\n';
+    expect(() => v0(`package a\n\nimport future.keywords\n\n${fn}`)).toThrow(/x\.rego:5:1: unexpected keyword "contains"/);
+    expect(() => v0(`package a\n\nimport future.keywords.in\n\n${fn}`)).not.toThrow();
+  });
+
   it('a v0 module importing rego.v1 is held to v1 syntax; both imports together are an error', () => {
     expect(() => v0('package a\n\nimport rego.v1\n\np if { true }\n')).not.toThrow();
     expect(() => v0('package a\n\nimport rego.v1\n\np { true }\n')).toThrow(/rules must use "if"/);
