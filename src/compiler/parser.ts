@@ -47,6 +47,7 @@ import type {
 import { RegoError, RegoErrors, unsupported } from './errors';
 import { KEYWORDS, lex, type Token } from './lexer';
 import { parseAnnotationBlocks } from './annotations';
+import { visitNodes } from './ast-walk';
 
 /**
  * Deepest nesting of terms (brackets, calls, and operators in a chain) we parse; deeper input is refused
@@ -1250,9 +1251,144 @@ export function checkModule(module: Module): RegoError[] {
     for (let r: Rule | undefined = rule; r; r = r.else) checkRuleBody(r, rule.head.args, errors, version);
   }
   checkConflicts(module, errors);
+  if (version === 0 && errors.length === 0) renameLocalInput(module, errors);
   // rules named input/data and two imports binding one name are refused in check/tree.ts, in v0 too
   // (OPA accepts them in v0; what they would mean there is not worth guessing)
   return errors;
+}
+
+/** A bare root document, `input` or `data` (a ref with an empty path). */
+function isRootDoc(t: Term): boolean {
+  return t.type === 'ref' && t.path.length === 0 && t.head.type === 'var' && (t.head.name === 'input' || t.head.name === 'data');
+}
+
+const isBareInput = (t: Term): boolean => isRootDoc(t) && ((t as RefTerm).head as VarTerm).name === 'input';
+
+/**
+ * Rego v0 lets a body declare a local named `input` (`input := {"review": …}`), which OPA's
+ * rewriteLocalVars (v1/ast/compile.go) renames to a fresh variable: from that expression on, every
+ * `input…` of that body and of the comprehensions and `every` bodies in it is the local — also in `with`
+ * values — while a `with input… as` target still names the root input document. An `input` written
+ * before the declaration stays the root document. A comprehension may declare its own. We rename the
+ * same way, to `$inputN` (no Rego name can collide). Refused, because OPA's answer depends on more than
+ * this body: a head mentioning `input` when the body declares it (OPA renames it there as well) and a
+ * module importing `input…` (its aliases were resolved to `input.…` before renaming, so they would read
+ * the local).
+ */
+function renameLocalInput(module: Module, errors: RegoError[]): void {
+  let n = 0;
+  const importsInput = module.imports.some((i) => i.path.head.type === 'var' && i.path.head.name === 'input');
+  for (const rule of module.rules) {
+    for (let r: Rule | undefined = rule; r; r = r.else) {
+      const decl = firstInputDecl(r.body);
+      if (!decl) continue;
+      if (importsInput) {
+        errors.push(unsupported(decl.loc, 'a local variable named input in a module that imports input (rename the variable)'));
+        continue;
+      }
+      const scope: Array<string | undefined> = [undefined];
+      const fresh = () => `$input${n++}`;
+      renameBody(r.body, scope, fresh);
+      const top = scope[0];
+      if (top !== undefined && headMentionsInput(r)) errors.push(unsupported(r.head.loc, 'a rule head reading input when its body declares a local variable named input (rename the variable)'));
+    }
+  }
+}
+
+/** The first `input := …` anywhere in a body (nested bodies included). */
+function firstInputDecl(body: Body): Term | undefined {
+  let found: Term | undefined;
+  visitNodes(body, (node) => {
+    if (found) return false;
+    const t = node as unknown as Term;
+    if (t.type === 'call' && isCallTo(t, 'assign') && isBareInput(t.args[0])) found = t.args[0];
+    return undefined;
+  });
+  return found;
+}
+
+function headMentionsInput(r: Rule): boolean {
+  let found = false;
+  const h = r.head;
+  visitNodes([h.ref.path, h.args ?? [], h.key ?? null, h.value ?? null], (node) => {
+    const t = node as unknown as Term;
+    if (t.type === 'ref' && t.head.type === 'var' && t.head.name === 'input') found = true;
+    return !found;
+  });
+  return found;
+}
+
+function renameBody(body: Body, scope: Array<string | undefined>, fresh: () => string): void {
+  const current = (): string | undefined => {
+    for (let i = scope.length - 1; i >= 0; i--) if (scope[i] !== undefined) return scope[i];
+    return undefined;
+  };
+  const rn = (t: Term): Term => {
+    switch (t.type) {
+      case 'ref': {
+        const local = t.head.type === 'var' && t.head.name === 'input' ? current() : undefined;
+        const head: Term = local !== undefined ? { type: 'var', name: local, loc: t.head.loc } : rn(t.head);
+        const path = t.path.map(rn);
+        // a bare local is a variable, not a ref
+        if (local !== undefined && path.length === 0) return head;
+        return { ...t, head, path };
+      }
+      case 'call':
+        return { ...t, args: t.args.map(rn) };
+      case 'array':
+      case 'set':
+        return { ...t, items: t.items.map(rn) };
+      case 'object':
+        return { ...t, items: t.items.map(([k, v]) => [rn(k), rn(v)] as [Term, Term]) };
+      case 'arraycompr':
+      case 'setcompr':
+      case 'objectcompr': {
+        scope.push(undefined);
+        renameBody(t.body, scope, fresh);
+        const out: Term = t.type === 'objectcompr' ? { ...t, key: rn(t.key), value: rn(t.value) } : { ...t, term: rn(t.term) };
+        scope.pop();
+        return out;
+      }
+      default:
+        return t;
+    }
+  };
+  const rnWith = (w: With): With => {
+    // the target keeps naming the root input document; only the terms in its brackets are renamed
+    const target: RefTerm = w.target.head.type === 'var' && w.target.head.name === 'input' ? { ...w.target, path: w.target.path.map(rn) } : w.target;
+    return { ...w, target, value: rn(w.value) };
+  };
+  for (const e of body) {
+    const v = e.value;
+    switch (v.type) {
+      case 'some':
+        break;
+      case 'some_in':
+        e.value = { ...v, collection: rn(v.collection), value: rn(v.value), key: v.key && rn(v.key) };
+        break;
+      case 'every': {
+        const domain = rn(v.domain);
+        scope.push(undefined);
+        renameBody(v.body, scope, fresh);
+        scope.pop();
+        e.value = { ...v, domain };
+        break;
+      }
+      case 'term':
+        if (isCallTo(v.term, 'assign') && isBareInput((v.term as CallTerm).args[0])) {
+          const call = v.term as CallTerm;
+          const rhs = rn(call.args[1]);
+          e.with = e.with.map((w) => ({ ...w, value: rn(w.value) }));
+          const name = fresh();
+          scope[scope.length - 1] = name;
+          e.value = { type: 'term', term: { ...call, args: [{ type: 'var', name, loc: call.args[0].loc }, rhs] } };
+          continue;
+        }
+        e.value = { type: 'term', term: rn(v.term) };
+        break;
+    }
+    e.with = e.with.map(rnWith);
+  }
 }
 
 type Occurrence = 'seen' | 'assigned' | 'declared' | 'arg';
@@ -1301,14 +1437,27 @@ function checkBody(body: Body, scopes: Scopes, errors: RegoError[]): void {
           const [lhs, rhs] = (v.term as CallTerm).args;
           seeTerm(rhs, scopes, errors);
           if (lhs.type === 'var' || lhs.type === 'array' || lhs.type === 'object') {
-            forEachVar(lhs, (x) => declare(x, 'assigned', scopes, errors), (t) => seeTerm(t, scopes, errors));
-          } else if (lhs.type === 'ref' && lhs.path.length === 0 && lhs.head.type === 'var') {
-            // v1 forbids it; v0 allows a local variable named input/data, which we do not support
-            errors.push(
-              scopes.version === 0
-                ? unsupported(lhs.loc, `a variable named ${lhs.head.name} (Rego v0 allows one; rename it)`)
-                : new RegoError('rego_compile_error', lhs.loc, `variables must not shadow ${lhs.head.name} (use a different variable name)`),
+            forEachVar(
+              lhs,
+              (x) => declare(x, 'assigned', scopes, errors),
+              (t) => {
+                // OPA declares a local for input / data inside an assignment pattern too (`[input, x] := …`)
+                if (isRootDoc(t)) errors.push(unsupported(t.loc, `${(t as RefTerm).head.type === 'var' ? ((t as RefTerm).head as VarTerm).name : 'a root document'} inside an assignment pattern (it would declare a local variable)`));
+                else seeTerm(t, scopes, errors);
+              },
             );
+          } else if (isRootDoc(lhs)) {
+            // v1 forbids it. v0 allows a local named input or data (OPA's rewriteDeclaredAssignment):
+            // `input` is declared like any variable and renamed by renameLocalInput; a local `data` is
+            // refused, since in OPA it also captures every rule and import reference resolved to data.…
+            const name = ((lhs as RefTerm).head as VarTerm).name;
+            if (scopes.version !== 0) {
+              errors.push(new RegoError('rego_compile_error', lhs.loc, `variables must not shadow ${name} (use a different variable name)`));
+            } else if (name === 'input') {
+              declare({ type: 'var', name, loc: lhs.loc }, 'assigned', scopes, errors);
+            } else {
+              errors.push(unsupported(lhs.loc, `a variable named ${name} (Rego v0 allows one; rename it)`));
+            }
           } else {
             errors.push(new RegoError('rego_compile_error', lhs.loc, `cannot assign to ${termKindName(lhs)}`));
           }
@@ -1344,7 +1493,9 @@ function seeTerm(t: Term, scopes: Scopes, errors: RegoError[]): void {
       if (!scopes.top.has(t.name)) scopes.top.set(t.name, 'seen');
       return;
     case 'ref':
-      seeTerm(t.head, scopes, errors);
+      // a bare `input` / `data` is not a reference to a variable for OPA (only `input.x` is): a later
+      // `input := …` (v0) is not "referenced above"
+      if (!isRootDoc(t)) seeTerm(t.head, scopes, errors);
       for (const p of t.path) seeTerm(p, scopes, errors);
       return;
     case 'call':

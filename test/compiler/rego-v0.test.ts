@@ -47,15 +47,32 @@ describe('parsing Rego v0', () => {
     expect(() => v0('package a\n\nimport future.keywords\n\np contains x if { some x in [1] }\n')).not.toThrow();
   });
 
+  it('after import future.keywords, a function named contains is refused, as OPA\'s parser does', () => {
+    // OPA (v1/ast/parser.go parseRules): a statement starting with the contains keyword is a rule only
+    // when a ref follows (`contains.x`, `contains[x]`); `contains(item, coll) { … } else = false { … }`
+    // falls back to query statements and fails at `else`. Without the import, contains is a name.
+    const fn = 'contains(item, coll) {\n  item in coll\n} else = false {\n  true\n}\n';
+    expect(() => v0(`package a\n\nimport future.keywords\n\n${fn}`)).toThrow(/x\.rego:5:1: unexpected keyword "contains"/);
+    expect(() => v0(`package a\n\nimport future.keywords.in\n\n${fn}`)).not.toThrow();
+  });
+
   it('a v0 module importing rego.v1 is held to v1 syntax; both imports together are an error', () => {
     expect(() => v0('package a\n\nimport rego.v1\n\np if { true }\n')).not.toThrow();
     expect(() => v0('package a\n\nimport rego.v1\n\np { true }\n')).toThrow(/rules must use "if"/);
     expect(() => v0('package a\n\nimport rego.v1\nimport future.keywords.in\n\np if { true }\n')).toThrow(/x\.rego:4:1: .*not both/);
   });
 
-  it('a local variable named input is refused as unsupported in v0 (v1 forbids it outright)', () => {
-    expect(() => v0('package a\n\np { input := 1 }\n')).toThrow(/x\.rego:3:5: unsupported: a variable named input/);
+  it('a local variable named input is allowed in v0 (OPA rewriteLocalVars); v1 forbids it, a local data stays refused', () => {
+    expect(() => v0('package a\n\np { input := 1 }\n')).not.toThrow();
     expect(() => parseModule('package a\n\np if { input := 1 }\n', 'x.rego')).toThrow(/variables must not shadow input/);
+    expect(() => v0('package a\n\np { data := 1 }\n')).toThrow(/x\.rego:3:5: unsupported: a variable named data/);
+    // declared like any variable: OPA's "referenced above" / "assigned above"
+    expect(() => v0('package a\n\np { x := input.a; input := 1 }\n')).toThrow(/var input referenced above/);
+    expect(() => v0('package a\n\np { input := 1; input := 2 }\n')).toThrow(/var input assigned above/);
+    // where OPA's answer depends on more than the body, refused
+    expect(() => v0('package a\n\np = input.x { input := {"x": 1} }\n')).toThrow(/unsupported: a rule head reading input/);
+    expect(() => v0('package a\n\nimport input.x\n\np { input := {"x": 1}; x == 1 }\n')).toThrow(/unsupported: a local variable named input in a module that imports input/);
+    expect(() => v0('package a\n\np { [input, y] := [1, 2] }\n')).toThrow(/unsupported: input inside an assignment pattern/);
   });
 
   it('pdp parse --v0-compatible', async () => {
@@ -216,6 +233,114 @@ describe('pdp test --v0-compatible on a v0 library', () => {
     } finally {
       fs.rmSync(d, { recursive: true, force: true });
     }
+  });
+});
+
+// gatekeeper-library tests build their input in a local named input: `results := violation with input as input`
+const GK_POLICY = `package k8srequiredlabels
+
+violation[{"msg": msg}] {
+  provided := {label | input.review.object.metadata.labels[label]}
+  required := {label | label := input.parameters.labels[_]}
+  missing := required - provided
+  count(missing) > 0
+  msg := sprintf("missing: %v", [missing])
+}
+
+allowed(x) = true { input := x; not input.deny } else = false { true }
+`;
+const GK_TESTS = `package k8srequiredlabels
+
+import future.keywords
+
+test_missing {
+  input := {"review": {"object": {"metadata": {"labels": {"a": "1"}}}}, "parameters": {"labels": ["a", "b"]}}
+  results := violation with input as input
+  count(results) == 1
+}
+
+test_present {
+  input := {"review": {"object": {"metadata": {"labels": {"a": "1", "b": "2"}}}}, "parameters": {"labels": ["a", "b"]}}
+  results := violation with input as input
+  count(results) == 0
+}
+
+test_without_with {
+  input := {"review": {"object": {"metadata": {"labels": {}}}}, "parameters": {"labels": ["a"]}}
+  count(violation) == 0
+}
+
+test_root_before {
+  x := input with input as {"outer": true}
+  input := 5
+  x == {"outer": true}
+  input == 5
+}
+
+test_nested {
+  input := {"xs": [1, 2]}
+  ys := [y | y := input.xs[_] * 2]
+  ys == [2, 4]
+  every v in input.xs { v > 0 }
+  zs := [z | input := {"xs": [7]}; z := input.xs[0]]
+  zs == [7]
+  input.xs == [1, 2]
+}
+
+test_target_path {
+  input := {"k": "a"}
+  results := violation with input.review.object.metadata.labels as {input.k: "1"} with input.parameters.labels as ["a"]
+  count(results) == 0
+}
+
+test_function {
+  allowed({})
+  not allowed({"deny": true})
+}
+
+test_fails {
+  input := {"review": {"object": {"metadata": {"labels": {}}}}, "parameters": {"labels": ["a"]}}
+  results := violation with input as input
+  count(results) == 0
+}
+`;
+
+describe('a local variable named input in Rego v0', () => {
+  const statuses = async (files: Record<string, string>) => {
+    const dir = fileTree(files, 'pdp-v0-input-');
+    try {
+      const report = await runTestsInPaths([dir], { v0Compatible: true });
+      expect(report.errors).toEqual([]);
+      return Object.fromEntries(report.tests.map((t) => [t.name, t.status]));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('shadows the root input in its body; with targets still name the root input', async () => {
+    const got = await statuses({ 'p.rego': GK_POLICY, 'p_test.rego': GK_TESTS });
+    const expected = {
+      'data.k8srequiredlabels.test_missing': 'pass',
+      'data.k8srequiredlabels.test_present': 'pass',
+      'data.k8srequiredlabels.test_without_with': 'pass',
+      'data.k8srequiredlabels.test_root_before': 'pass',
+      'data.k8srequiredlabels.test_nested': 'pass',
+      'data.k8srequiredlabels.test_target_path': 'pass',
+      'data.k8srequiredlabels.test_function': 'pass',
+      'data.k8srequiredlabels.test_fails': 'fail',
+    };
+    expect(got).toEqual(expected);
+    // the same policy with the local renamed by hand answers the same
+    const renamed = (src: string) =>
+      src
+        .replace(/\binput := /g, 'inp := ')
+        .replace(/with input as input/g, 'with input as inp')
+        .replace(/input\.xs/g, 'inp.xs')
+        .replace(/input\.k\b/g, 'inp.k')
+        .replace(/input == 5/, 'inp == 5')
+        .replace('not input.deny', 'not inp.deny');
+    expect(renamed(GK_TESTS)).not.toMatch(/input :=/);
+    expect(await statuses({ 'p.rego': renamed(GK_POLICY), 'p_test.rego': renamed(GK_TESTS) })).toEqual(expected);
   });
 });
 

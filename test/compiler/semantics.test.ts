@@ -266,6 +266,14 @@ describe('checks OPA makes at compile time that we made at run time or not at al
     expect(errs([['a.rego', 'package a\nb[x] := 1 if x := 1'], ['b.rego', 'package a.b\n']])).toEqual([]);
   });
 
+  test('CheckRuleConflicts: a complete rule defined twice with := compiles (OPA 1.x has no "redeclared" check)', () => {
+    // OPA 0.x refused it ("rule named p redeclared"); v1/ast/compile.go checkRuleConflicts checks only kinds,
+    // arities, extents and defaults, so equal values answer and different ones conflict at evaluation.
+    expect(compileErrors('package generated\np := 1\np := 1')).toEqual([]);
+    expect(p('p := 1\np := 1', {}, [1])).toEqual(PASS);
+    expect(run({ query: 'data.generated.p = x', modules: gen('p := 1\np := 2'), want_error_code: 'eval_conflict_error' })).toEqual(PASS);
+  });
+
   test('CheckTypes: a missing key of a constant object rule is an undefined ref', () => {
     const config = 'config := {"max_depth": 2, "nested": {"a": 1}, "list": [1]}\n';
     expect(compileErrors(`package generated\n${config}p if input.d > config.max_depht`)).toEqual(['g.rego:3:16: undefined ref: data.generated.config.max_depht']);
