@@ -22,6 +22,12 @@ export interface LoadedPolicy {
 export interface LoadOptions {
   /** parse files as Rego v0 unless a `.manifest` says otherwise (OPA's --v0-compatible) */
   v0Compatible?: boolean;
+  /**
+   * every `.json` / `.yaml` / `.yml` file is data at its directory's path, as OPA's loader reads the
+   * paths given to `opa test` and `opa eval -d`; otherwise only `data.json` / `data.yaml`, as in a bundle
+   * (what a served directory is)
+   */
+  anyDataFile?: boolean;
 }
 
 /**
@@ -71,18 +77,18 @@ export function regoVersionsUnder(root: string, opts: LoadOptions = {}): (file: 
   return (file) => (isDir ? regoVersionFor(rules, '/' + path.relative(root, file).split(path.sep).join('/'), fallback) : fallback);
 }
 
-function walk(root: string, dir: string, out: LoadedPolicy, v: Versioning): void {
+function walk(root: string, dir: string, out: LoadedPolicy, v: Versioning, anyDataFile: boolean): void {
   const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const e of entries) {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(root, full, out, v);
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(root, full, out, v, anyDataFile);
     } else if (e.isFile()) {
       if (e.name.endsWith('.rego')) {
         const bundlePath = '/' + path.relative(root, full).split(path.sep).join('/');
         out.modules.push({ file: full, source: fs.readFileSync(full, 'utf8'), regoVersion: regoVersionFor(v.rules, bundlePath, v.fallback) });
       }
-      else if (DATA_FILE_NAMES.has(e.name)) {
+      else if (anyDataFile ? /\.(json|ya?ml)$/.test(e.name) : DATA_FILE_NAMES.has(e.name)) {
         const rel = path.relative(root, dir);
         const at = rel === '' ? [] : rel.split(path.sep);
         placeDataFile(out.data, at, parseDataFile(full), full, dataError);
@@ -102,7 +108,7 @@ export function loadPolicyDir(paths: string[], opts: LoadOptions = {}): LoadedPo
     } catch {
       throw new PolicySourceError(`${p}: no such file or directory`);
     }
-    if (st.isDirectory()) walk(p, p, out, { rules: manifestVersions(p), fallback });
+    if (st.isDirectory()) walk(p, p, out, { rules: manifestVersions(p), fallback }, opts.anyDataFile === true);
     // a single file given directly has no bundle root, hence no manifest
     else if (p.endsWith('.rego')) out.modules.push({ file: p, source: fs.readFileSync(p, 'utf8'), regoVersion: fallback });
     else if (/\.(json|ya?ml)$/.test(p)) placeDataFile(out.data, [], parseDataFile(p), p, dataError);

@@ -35,7 +35,7 @@ export async function loadEvalSources(paths: string[], bundles: string[]): Promi
   const plain = paths.filter((p) => !isBundlePath(p));
   const bundlePaths = [...paths.filter(isBundlePath), ...bundles];
   if (plain.length > 0) {
-    const loaded = loadPolicyDir(plain);
+    const loaded = loadPolicyDir(plain, { anyDataFile: true });
     out.modules.push(...loaded.modules);
     placeDataFile(out.data, [], loaded.data, plain.join(', '), dataError);
   }

@@ -269,7 +269,7 @@ function resultOf(t: DiscoveredTest, status: TestStatus, durationMs: number, err
 export async function runTestsInPaths(paths: string[], opts: RunOptions = {}): Promise<TestReport> {
   let sources: PolicySources;
   try {
-    sources = loadPolicyDir(paths, { v0Compatible: opts.v0Compatible });
+    sources = loadPolicyDir(paths, { v0Compatible: opts.v0Compatible, anyDataFile: true });
   } catch (e) {
     return { passed: 0, failed: 0, errored: 0, skipped: 0, errors: compileErrorLines(e), compileMs: 0, tests: [] };
   }
