@@ -180,11 +180,12 @@ export function compileServedDir(
 
 /**
  * A directory source's bundle members (/.manifest with revision = content hash of the sources,
- * /data.json, /policy.wasm), for the bundle reader.
+ * /data.json, /policy.wasm, and the .rego sources as an OPA-built bundle carries them, so the Data API
+ * can compile any rule path of them on demand: engine/documents.ts), for the bundle reader.
  */
 export async function compileRegoDir(dir: string, entrypoints?: string[], opts: { v0Compatible?: boolean } = {}): Promise<Map<string, Buffer>> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { bundleMembers } = require('../compiler/bundle') as typeof import('../compiler/bundle');
-  const compiled = compileServedDir(dir, { entrypoints, fallbackToAnnotated: true, revision: regoDirHash(dir).slice(0, 16), v0Compatible: opts.v0Compatible });
+  const compiled = compileServedDir(dir, { entrypoints, fallbackToAnnotated: true, revision: regoDirHash(dir).slice(0, 16), v0Compatible: opts.v0Compatible, withSources: true });
   return bundleMembers(compiled.contents);
 }

@@ -66,3 +66,9 @@ export function regoVersionFor(rules: VersionRules | undefined, bundlePath: stri
   for (const f of rules.files) if (f.match.matcher(bundlePath).find()) return f.version;
   return rules.regoVersion ?? fallback;
 }
+
+/** The Rego version of each member of a bundle (`/a/b.rego`), by its manifest; v1 when it says nothing. */
+export function regoVersionsOfBundle(manifest: object): (member: string) => RegoVersion {
+  const rules = readManifestVersions(JSON.stringify(manifest), '/.manifest');
+  return (member) => regoVersionFor(rules, member, 1);
+}
