@@ -44,7 +44,10 @@ export const MAX_PATH_SEGMENTS = 64;
 export const MAX_PATH_CHARS = 2048;
 export const DEFAULT_MAX_COMPILED = 32;
 
-/** The query variable a compiled path binds; its result set is then `[{result: v}]` like an entrypoint's. */
+/**
+ * The name of the query a path compiles to, `result := data[…]`: binding `result` makes its result set
+ * `[{result: v}]`, an entrypoint's shape.
+ */
 const QUERY = 'data_path';
 
 /** Where rules live in the sources: every rule's static path, and which of them are partial sets. */
@@ -130,11 +133,6 @@ export class Documents {
     private readonly maxCompiled = DEFAULT_MAX_COMPILED,
   ) {}
 
-  /** How many compiled paths are held (for tests and metrics). */
-  compiledCount(): number {
-    return this.compiled.size;
-  }
-
   /** The value at a slash path (already split into segments) with this input (JSON text or undefined). */
   answer(segments: string[], inputJson: string | undefined, opts: { strict?: boolean } = {}): DocumentAnswer {
     const b = this.bundle;
@@ -198,9 +196,7 @@ export class Documents {
     const t0 = process.hrtime.bigint();
     const rs = entry.policy.evaluateJson(QUERY, inputJson);
     const evalNs = Number(process.hrtime.bigint() - t0);
-    const rows = rs as unknown as Array<Record<string, unknown>>;
-    const asResult: ResultSet = rows.map((r) => ({ result: r.result }));
-    return { ...lookupIn(fromResultSet(asResult, key.join('/')), rest, idx.sets.has(key.join('/'))), evalNs, compileNs, cacheHit: compileNs === undefined };
+    return { ...lookupIn(fromResultSet(rs, key.join('/')), rest, idx.sets.has(key.join('/'))), evalNs, compileNs, cacheHit: compileNs === undefined };
   }
 
   private compile(key: string[], strict: boolean): Compiled {
