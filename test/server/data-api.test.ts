@@ -42,14 +42,16 @@ function policyDir(): string {
   return dir;
 }
 
-/** The same policy built into a bundle without its sources, as a wasm-only bundle is. */
-function wasmOnlyBundle(): string {
-  const out = compile({ modules: [{ file: 'authz.rego', source: POLICY }], entrypoints: ['app/authz/decision'] });
-  const file = path.join(tmpDir(), 'wasm-only.tar.gz');
-  const manifest = { revision: 'w1', roots: ['app'], wasm: [{ entrypoint: 'app/authz/decision', module: '/policy.wasm' }] };
-  fs.writeFileSync(file, writeBundle({ manifest, data: { app: { config: { max: 5 } } }, wasm: out.wasm }));
+/** The same policy built into a bundle file, without its sources (wasm only) or with them. */
+function builtBundle(name: string, withSources: boolean, source = POLICY, regoVersion = 1): string {
+  const out = compile({ modules: [{ file: 'authz.rego', source, regoVersion: regoVersion as 0 | 1 }], entrypoints: ['app/authz/decision'] });
+  const file = path.join(tmpDir(), `${name}.tar.gz`);
+  const manifest = { revision: 'w1', roots: ['app'], wasm: [{ entrypoint: 'app/authz/decision', module: '/policy.wasm' }], rego_version: regoVersion };
+  const sources = withSources ? [{ file: 'app/authz/authz.rego', source }] : undefined;
+  fs.writeFileSync(file, writeBundle({ manifest, data: { app: { config: { max: 5 } } }, wasm: out.wasm, sources }));
   return file;
 }
+const wasmOnlyBundle = () => builtBundle('wasm-only', false);
 
 const over = { decision_entrypoint: 'app/authz/decision' };
 let pdp: PdpServer;
@@ -128,6 +130,25 @@ describe('any rule or package path of a bundle with sources', () => {
     expect(deep.json.message).toMatch(/64 segments/);
     const long = await post(pdp.url(), '/v1/data/' + 'x'.repeat(3000), { input: {} });
     expect(long.status).toBe(400);
+  });
+});
+
+describe('bundle files with sources', () => {
+  it('a built bundle that carries its .rego files answers any rule too, each file read in the Rego version its manifest says', async () => {
+    const v0 = 'package app.authz\n\ndecision = {"allow": allow}\n\ndefault allow = false\n\nlegacy { input.x == 1 }\n';
+    const files = [builtBundle('with-sources', true), builtBundle('v0-sources', true, v0, 0)];
+    for (const [i, file] of files.entries()) {
+      const s = await startWith([file], over);
+      try {
+        const rule = i === 0 ? 'roles' : 'legacy';
+        const r = await post(s.url(), `/v1/data/app/authz/${rule}`, { input: { x: 1 } });
+        expect(r.status).toBe(200);
+        expect(r.json.result).toEqual(i === 0 ? ['viewer'] : true);
+        expect(r.json.warning).toBeUndefined();
+      } finally {
+        await s.close();
+      }
+    }
   });
 });
 
