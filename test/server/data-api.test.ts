@@ -123,6 +123,21 @@ describe('any rule or package path of a bundle with sources', () => {
     expect(await compiled('allow')).toBe(true);
   });
 
+  it('compiles per bundle revision: after a reload the path answers the new policy', async () => {
+    const dir = policyDir();
+    const s = await startWith([dir], over);
+    try {
+      expect((await get(s.url(), '/v1/data/app/authz/roles')).json.result).toEqual(['viewer']);
+      fs.writeFileSync(path.join(dir, 'authz.rego'), POLICY.replace('roles contains "viewer"', 'roles contains "editor"'));
+      await s.bundles.reload(path.basename(dir));
+      const r = await post(s.url(), '/v1/data/app/authz/roles?metrics', { input: {} });
+      expect(r.json.result).toEqual(['editor']);
+      expect(r.json.metrics).toHaveProperty('timer_rego_query_compile_ns');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses absurd paths with a clear 400', async () => {
     const deep = await post(pdp.url(), '/v1/data/' + Array.from({ length: 65 }, () => 'a').join('/'), { input: {} });
     expect(deep.status).toBe(400);
