@@ -268,7 +268,8 @@ export class DecisionService implements DecisionServiceApi {
     const evalNs = ans.metrics.eval_ns;
     const m = this.opts.metrics;
     if (m && evalNs !== undefined) m.evalSeconds.observe(evalNs / 1e9);
-    if (m && ans.error) m.evalErrors.labels(bundle?.name ?? '').inc();
+    // a parameter the bundle cannot honour (strict without sources) is the caller's mistake, not an evaluation error
+    if (m && ans.error && ans.error.code !== 'invalid_parameter') m.evalErrors.labels(bundle?.name ?? '').inc();
     const logger = this.opts.logger;
     if (logger?.enabled) {
       const denied = ans.deny ? { allow: false, reasons: [{ ...ans.deny }], obligations: {} } : undefined;
