@@ -213,9 +213,9 @@ async function main() {
   // 6. An approval that is a proof: bob's billing-bot (delegated by bob, RFC 8693) refunds 150 EUR.
   console.log('\n== a refund above the approval threshold (100) ==');
   const bob = {
-    authorization: `Bearer ${await sign({ sub: 'u-bob', tenant: 'acme', roles: ['billing_specialist'] })}`,
-    'x-agent-token': await sign({ sub: 'u-bob', act: { sub: 'billing-bot' } }),
-    'x-task-token': await sign({ sub: 'u-bob', jti: 't-9', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 500 }, grants: ['write'] } }),
+    authorization: `Bearer ${await sign({ sub: 'u-bob', tenant: 'acme', roles: ['billing_specialist'] }, 'user+jwt')}`,
+    'x-agent-token': await sign({ sub: 'u-bob', act: { sub: 'billing-bot' } }, 'agent+jwt'),
+    'x-task-token': await sign({ sub: 'u-bob', jti: 't-9', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 500 }, grants: ['write'] } }, 'task+jwt'),
   };
   const bobClient = async (extra = {}) => {
     const c = new Client({ name: 'billing-bot', version: '1.0.0' });

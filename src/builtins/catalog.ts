@@ -83,6 +83,7 @@ export const ROWS: Record<string, Row[]> = {
     ['object.filter', [O, 'collection'], O], ['object.union', [O, O], O], ['object.union_n', [A], O],
     ['object.subset', ['object|array|set', 'object|array|set'], B],
     ['json.filter', [O, AS], X], ['json.remove', [O, AS], X], ['json.patch', [X, A], X],
+    ['json.verify_schema', ['any'], A], ['json.match_schema', ['any', 'any'], A],
   ],
   strings: [
     ['concat', [S, AS], S], ['contains', [S, S], B], ['startswith', [S, S], B], ['endswith', [S, S], B],
@@ -100,6 +101,7 @@ export const ROWS: Record<string, Row[]> = {
     ['regex.match', [S, S], B], ['re_match', [S, S], B, { deprecated: true }], ['regex.is_valid', [X], B],
     ['regex.split', [S, S], A], ['regex.replace', [S, S, S], S], ['regex.find_n', [S, S, N], A],
     ['regex.find_all_string_submatch_n', [S, S, N], A], ['regex.template_match', [S, S, S, S], B],
+    ['regex.globs_match', [S, S], B],
   ],
   glob: [['glob.match', [S, 'array|null', S], B], ['glob.quote_meta', [S], S]],
   encoding: [
@@ -124,19 +126,24 @@ export const ROWS: Record<string, Row[]> = {
   ],
   units: [['units.parse', [S], N], ['units.parse_bytes', [S], N]],
   semver: [['semver.compare', [S, S], N], ['semver.is_valid', [X], B]],
-  uuid: [['uuid.rfc4122', [S], S, { nondeterministic: true }]],
+  uuid: [['uuid.rfc4122', [S], S, { nondeterministic: true }], ['uuid.parse', [S], O]],
   crypto: [
     ['crypto.md5', [S], S], ['crypto.sha1', [S], S], ['crypto.sha256', [S], S],
     ['crypto.hmac.md5', [S, S], S], ['crypto.hmac.sha1', [S, S], S], ['crypto.hmac.sha256', [S, S], S],
     ['crypto.hmac.sha512', [S, S], S], ['crypto.hmac.equal', [S, S], B],
+    ['crypto.x509.parse_rsa_private_key', [S], O],
   ],
   tokens: [
     ['io.jwt.decode', [S], A], ['io.jwt.decode_verify', [S, O], A, { nondeterministic: true }],
     ...(['rs', 'ps', 'es', 'hs'] as const).flatMap((f) => (['256', '384', '512'] as const).map((n): Row => [`io.jwt.verify_${f}${n}`, [S, S], B])),
+    ['io.jwt.verify_eddsa', [S, S], B],
+    ['io.jwt.encode_sign', [O, O, O], S, { nondeterministic: true }], ['io.jwt.encode_sign_raw', [S, S, S], S, { nondeterministic: true }],
   ],
   graph: [['walk', [X], A, { relation: true }], ['graph.reachable', [O, AS], 'set']],
   membership: [['internal.member_2', [X, X], B, { infix: 'in' }], ['internal.member_3', [X, X, X], B, { infix: 'in' }]],
   opa: [['opa.runtime', [], O, { nondeterministic: true }]],
+  providers: [['providers.aws.sign_req', [O, O, N], O]],
   // ours, not OPA's: the wasm runtime's exact arithmetic on non-integers (src/builtins/decimal.ts)
-  internal: [['internal.pdp_decimal_arith', [S, S, S], S]],
+  // and the side channel of policies compiled with `explain` (src/builtins/explain.ts)
+  internal: [['internal.pdp_decimal_arith', [S, S, S], S], ['internal.pdp_explain_note', [S, S], B]],
 };

@@ -14,8 +14,15 @@ export interface EvalContext {
   nowNs?: bigint;
   /** a fixed clock for tests or replays (nanoseconds since the epoch); wins over the wall clock */
   fixedNowNs?: bigint;
+  /**
+   * arguments arrive, and results leave, as Rego text (our runtime after pdp_host_exact, see
+   * rego-text.ts); otherwise as the SDK's JSON
+   */
+  exactValues?: boolean;
   /** per-evaluation cache for uuid.rfc4122 (same key ⇒ same UUID within one evaluation, as in OPA) */
   uuidCache?: Map<string, string>;
+  /** explain notes `[site, value_json]` of an instrumented policy, while the engine collects them */
+  notes?: Array<[string, string]>;
 }
 
 export function newEvalContext(opts: { strict?: boolean; fixedNowNs?: bigint } = {}): EvalContext {

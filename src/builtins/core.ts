@@ -7,7 +7,7 @@
 import { BuiltinError } from './errors';
 import type { Impls } from './types';
 import {
-  arr, builtinErr, coll, compare, deepEqual, int, isObject, num, obj, toSet, typeErr, typeOf, Value,
+  arr, bigIntArg, builtinErr, coll, compare, deepEqual, exactInt, int, isObject, num, obj, toSet, typeErr, typeOf, Value,
 } from './values';
 
 /** Integer operands: compute exactly with BigInt (results beyond 2^53 stay exact as bigint). */
@@ -40,8 +40,8 @@ export function roundHalfAway(x: number): number {
 function numbersOf(fn: string, v: Value, pos: number): number[] {
   const xs = coll(fn, v, pos, 'one of {array, set}');
   return xs.map((x) => {
-    if (typeof x !== 'number') throw new BuiltinError('eval_type_error', `${fn}: operand ${pos} must be one of {array, set} of numbers but got ${typeOf(v)} containing ${typeOf(x)}`);
-    return x;
+    if (typeof x !== 'number' && typeof x !== 'bigint') throw new BuiltinError('eval_type_error', `${fn}: operand ${pos} must be one of {array, set} of numbers but got ${typeOf(v)} containing ${typeOf(x)}`);
+    return num(fn, x, pos);
   });
 }
 
@@ -60,13 +60,16 @@ function member3(k: Value, v: Value, c: Value): boolean {
 }
 
 function bitsArgs(fn: string, a: Value, b: Value): [bigint, bigint] {
-  return [BigInt(int(fn, a, 1)), BigInt(int(fn, b, 2))];
+  return [bigIntArg(fn, a, 1), bigIntArg(fn, b, 2)];
 }
 
-function fromBig(fn: string, x: bigint): number {
-  const n = Number(x);
-  if (!Number.isSafeInteger(n)) throw builtinErr(fn, 'integer result beyond 2^53 cannot be represented exactly');
-  return n;
+/** Shifts beyond this many bits are refused: a policy must not make one call allocate megabytes. */
+const MAX_SHIFT = 4096n;
+
+function shiftAmount(fn: string, y: bigint): bigint {
+  if (y < 0n) throw typeErr(fn, 2, 'unsigned integer number', -1);
+  if (y > MAX_SHIFT) throw builtinErr(fn, `shift by more than ${MAX_SHIFT} bits is not supported`);
+  return y;
 }
 
 export const coreImpls: Impls = {
@@ -118,14 +121,17 @@ export const coreImpls: Impls = {
     return out;
   },
   'numbers.range_step': ([a, b, s]) => {
-    const x = int('numbers.range_step', a, 1);
-    const y = int('numbers.range_step', b, 2);
-    const step = int('numbers.range_step', s, 3);
-    if (step <= 0) throw builtinErr('numbers.range_step', 'step must be a positive integer');
-    if (Math.abs(y - x) / step > 10_000_000) throw builtinErr('numbers.range_step', 'range too large');
-    const out: number[] = [];
-    if (x <= y) for (let i = x; i <= y; i += step) out.push(i);
-    else for (let i = x; i >= y; i -= step) out.push(i);
+    const fn = 'numbers.range_step';
+    const x = bigIntArg(fn, a, 1);
+    const y = bigIntArg(fn, b, 2);
+    const step = bigIntArg(fn, s, 3);
+    if (step <= 0n) throw builtinErr(fn, 'step must be a positive integer');
+    const span = y >= x ? y - x : x - y;
+    if (span / step > 10_000_000n) throw builtinErr(fn, 'range too large');
+    // exact: the bounds and the step may be beyond 2^53 (a huge step gives just [x])
+    const out: Value[] = [];
+    if (x <= y) for (let i = x; i <= y; i += step) out.push(exactInt(i));
+    else for (let i = x; i >= y; i -= step) out.push(exactInt(i));
     return out;
   },
 
@@ -201,19 +207,18 @@ export const coreImpls: Impls = {
   type_name: ([a]) => typeOf(a),
 
   // ---- bits (integers) ----
-  'bits.and': ([a, b]) => { const [x, y] = bitsArgs('bits.and', a, b); return fromBig('bits.and', x & y); },
-  'bits.or': ([a, b]) => { const [x, y] = bitsArgs('bits.or', a, b); return fromBig('bits.or', x | y); },
-  'bits.xor': ([a, b]) => { const [x, y] = bitsArgs('bits.xor', a, b); return fromBig('bits.xor', x ^ y); },
-  'bits.negate': ([a]) => fromBig('bits.negate', ~BigInt(int('bits.negate', a, 1))),
+  // exact at any size, as OPA's big.Int arithmetic
+  'bits.and': ([a, b]) => { const [x, y] = bitsArgs('bits.and', a, b); return exactInt(x & y); },
+  'bits.or': ([a, b]) => { const [x, y] = bitsArgs('bits.or', a, b); return exactInt(x | y); },
+  'bits.xor': ([a, b]) => { const [x, y] = bitsArgs('bits.xor', a, b); return exactInt(x ^ y); },
+  'bits.negate': ([a]) => exactInt(~bigIntArg('bits.negate', a, 1)),
   'bits.lsh': ([a, b]) => {
     const [x, y] = bitsArgs('bits.lsh', a, b);
-    if (y < 0n) throw typeErr('bits.lsh', 2, 'unsigned integer number', -1);
-    return fromBig('bits.lsh', x << y);
+    return exactInt(x << shiftAmount('bits.lsh', y));
   },
   'bits.rsh': ([a, b]) => {
     const [x, y] = bitsArgs('bits.rsh', a, b);
-    if (y < 0n) throw typeErr('bits.rsh', 2, 'unsigned integer number', -1);
-    return fromBig('bits.rsh', x >> y);
+    return exactInt(y > MAX_SHIFT ? (x < 0n ? -1n : 0n) : x >> shiftAmount('bits.rsh', y));
   },
 
   // ---- membership (`in`) ----

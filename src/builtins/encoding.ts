@@ -9,14 +9,19 @@ import { builtinErr, cmpStr, coll, dataObject, isObject, obj, str, typeErr, Valu
 
 // ---- base64 ----
 
-function b64decode(fn: string, s: string, alphabet: 'std' | 'url'): string {
+/** The bytes of base64 text, checked as strictly as Go's decoder (OPA's base64*.decode). */
+export function b64decodeBytes(fn: string, s: string, alphabet: 'std' | 'url'): Buffer {
   const t = s.replace(/[\r\n]/g, '');
   const re = alphabet === 'std' ? /^[A-Za-z0-9+/]*={0,2}$/ : /^[A-Za-z0-9_-]*={0,2}$/;
   const padded = t.includes('=');
   if (!re.test(t) || (padded && t.length % 4 !== 0) || (!padded && t.length % 4 === 1) || (alphabet === 'std' && !padded && t.length % 4 !== 0)) {
     throw builtinErr(fn, `illegal base64 data`);
   }
-  return Buffer.from(t, alphabet === 'std' ? 'base64' : 'base64url').toString('utf8');
+  return Buffer.from(t, alphabet === 'std' ? 'base64' : 'base64url');
+}
+
+function b64decode(fn: string, s: string, alphabet: 'std' | 'url'): string {
+  return b64decodeBytes(fn, s, alphabet).toString('utf8');
 }
 
 // ---- JSON ----

@@ -4,6 +4,7 @@
  * strings for one decision.
  */
 import type { Impls } from './types';
+import { isRegoSet, keyValue } from './rego-text';
 import { builtinErr, coll, isObject, str, toSet, typeErr, Value } from './values';
 
 export const CIDR_EXPAND_LIMIT = 65536;
@@ -138,38 +139,68 @@ function rangeToCidrs(v6: boolean, start: bigint, end: bigint): string[] {
   return out;
 }
 
-function cidrMerge(fn: string, items: Value[]): string[] {
-  const ranges: { v6: boolean; s: bigint; e: bigint }[] = [];
-  for (const it of items) {
-    const n = typeof it === 'string' ? (it.includes('/') ? parseCidr(it) : parseIp(it)) : undefined;
-    if (!n) throw builtinErr(fn, `invalid CIDR or IP: ${JSON.stringify(it)}`);
-    ranges.push({ v6: n.v6, s: network(n), e: lastAddr(n) });
+/** Go's net.IP.DefaultMask: the classful prefix of an IPv4 address (A: /8, B: /16, C and above: /24). */
+function classfulBits(addr: bigint): number {
+  const first = Number(addr >> 24n);
+  return first < 0x80 ? 8 : first < 0xc0 ? 16 : 24;
+}
+
+interface MergeRange { v6: boolean; first: bigint; last: bigint; text?: string }
+
+/** One cidr_merge element, as OPA reads it (generateIPNet): an IP first, then a CIDR. */
+function mergeElement(fn: string, it: Value): MergeRange {
+  if (typeof it !== 'string') throw builtinErr(fn, 'element must be string');
+  const ip = parseIp(it);
+  if (ip) {
+    if (ip.v6) throw builtinErr(fn, 'IPv6 invalid: needs prefix length');
+    // an IPv4 address gets its classful mask and keeps its host bits when printed unmerged
+    const n = { ...ip, bits: classfulBits(ip.addr) };
+    return { v6: false, first: network(n), last: lastAddr(n), text: `${formatIp(false, ip.addr)}/${n.bits}` };
   }
+  const n = parseCidr(it);
+  if (!n) throw builtinErr(fn, `invalid CIDR address: ${it}`);
+  return { v6: n.v6, first: network(n), last: lastAddr(n), text: `${formatIp(n.v6, network(n))}/${n.bits}` };
+}
+
+/**
+ * OPA's merge (mergeCIDRs): sort by last then first address, then one pass from the end folding a range
+ * into its predecessor when the address before its first one is not after the predecessor's last. A
+ * range never merged prints as given; a merged one as the fewest CIDRs covering it.
+ */
+function cidrMerge(fn: string, items: Value[]): string[] {
+  const all = items.map((it) => mergeElement(fn, it));
   const out: string[] = [];
   for (const fam of [false, true]) {
-    const rs = ranges.filter((r) => r.v6 === fam).sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
-    let cur: { s: bigint; e: bigint } | undefined;
-    for (const r of rs) {
-      if (cur && r.s <= cur.e + 1n) { if (r.e > cur.e) cur.e = r.e; continue; }
-      if (cur) out.push(...rangeToCidrs(fam, cur.s, cur.e));
-      cur = { s: r.s, e: r.e };
+    const max = fam ? (1n << 128n) - 1n : (1n << 32n) - 1n;
+    const rs = all.filter((r) => r.v6 === fam).sort((a, b) => (a.last !== b.last ? (a.last < b.last ? -1 : 1) : a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    for (let i = rs.length - 1; i > 0; i--) {
+      const before = rs[i].first === 0n ? max : rs[i].first - 1n; // Go's GetPreviousIP wraps around
+      if (before <= rs[i - 1].last) {
+        rs[i - 1] = { v6: fam, first: rs[i - 1].first < rs[i].first ? rs[i - 1].first : rs[i].first, last: rs[i].last };
+        rs.splice(i, 1);
+      }
     }
-    if (cur) out.push(...rangeToCidrs(fam, cur.s, cur.e));
+    for (const r of rs) out.push(...(r.text !== undefined ? [r.text] : rangeToCidrs(fam, r.first, r.last)));
   }
   return out;
 }
 
-/** cidr_contains_matches operands: a string, an array/set of strings or [cidr, ...] tuples, or an object. */
-function matchOperand(fn: string, v: Value, pos: number): [Value, string][] {
-  const pick = (x: Value): string => {
+/**
+ * cidr_contains_matches operands (OPA's evalNetCIDRContainsMatchesOperand): a string (its own key), an
+ * array (keys are indexes), a set (keys are the elements), an object (keys are the keys); elements are a
+ * CIDR string or a non-empty array whose first element is one. Any other operand matches nothing.
+ */
+function matchOperand(fn: string, v: Value, pos: number): [Value, Value][] {
+  const pick = (x: Value): Value => {
     if (typeof x === 'string') return x;
-    if (Array.isArray(x) && typeof x[0] === 'string') return x[0];
-    throw typeErr(fn, pos, 'string or array whose first element is a string', x);
+    if (Array.isArray(x) && x.length > 0 && !isRegoSet(x)) return x[0];
+    throw builtinErr(fn, `operand ${pos}: element must be string or non-empty array`);
   };
   if (typeof v === 'string') return [[v, v]];
+  if (isRegoSet(v)) return (v as Value[]).map((x) => [x, pick(x)]);
   if (Array.isArray(v)) return v.map((x, i) => [i, pick(x)]);
-  if (isObject(v)) return Object.entries(v).map(([k, x]) => [k, pick(x)]);
-  throw typeErr(fn, pos, 'one of {string, array, set, object}', v);
+  if (isObject(v)) return Object.entries(v).map(([k, x]) => [keyValue(k), pick(x)]);
+  return [];
 }
 
 export const netImpls: Impls = {
@@ -192,10 +223,11 @@ export const netImpls: Impls = {
   'net.cidr_merge': ([a]) => toSet(cidrMerge('net.cidr_merge', coll('net.cidr_merge', a, 1, 'one of {array, set}'))),
   'net.cidr_contains_matches': ([a, b]) => {
     const fn = 'net.cidr_contains_matches';
-    const xs = matchOperand(fn, a, 1).map(([k, s]) => [k, cidrOrIpArg(fn, s, 1)] as const);
-    const ys = matchOperand(fn, b, 2).map(([k, s]) => [k, cidrOrIpArg(fn, s, 2)] as const);
+    const xs = matchOperand(fn, a, 1);
+    const ys = matchOperand(fn, b, 2);
     const out: Value[] = [];
-    for (const [kx, nx] of xs) for (const [ky, ny] of ys) if (contains(nx, ny)) out.push([kx, ky]);
+    // each pair is net.cidr_contains(x, y): its errors are this call's errors
+    for (const [kx, x] of xs) for (const [ky, y] of ys) if (contains(cidrArg(fn, x, 1), cidrOrIpArg(fn, y, 2))) out.push([kx, ky]);
     return toSet(out);
   },
 };

@@ -5,12 +5,14 @@
  */
 import { BuiltinError } from './errors';
 import type { Impls } from './types';
+import { isRegoSet, keyOf, regoSet } from './rego-text';
 import {
-  builtinErr, coll, dataObject, deepEqual, getKey, hasKey, isObject, obj, Obj, toSet, typeErr, Value,
+  builtinErr, coll, dataObject, deepEqual, getKey, hasKey, isObject, obj, Obj, toSet, typeErr, typeOf, Value,
 } from './values';
 
 function keysOf(fn: string, v: Value, pos: number): string[] {
-  if (Array.isArray(v)) return v.filter((k): k is string => typeof k === 'string');
+  // any value may be a key: an element that is not a string stands for a non-string key (rego-text.ts)
+  if (Array.isArray(v)) return v.map(keyOf);
   if (isObject(v)) return Object.keys(v);
   throw typeErr(fn, pos, 'one of {object, set, array}', v);
 }
@@ -127,96 +129,142 @@ function removeBy(v: Value, tree: PathTree | true): Value | undefined {
   return v;
 }
 
-// ---- RFC 6902 JSON patch ----
+// ---- RFC 6902 JSON patch (OPA's applyPatches over its edit tree) ----
 
-function pointer(fn: string, p: Value): string[] {
+type Seg = Value;
+
+/**
+ * A patch path: "" is the whole document; any other string loses all its leading slashes (OPA's
+ * strings.TrimLeft, so "b", "/b" and "//b" all name key b) and splits on "/" with ~1 / ~0 unescaped;
+ * an array is taken segment by segment (a number segment is a number key or an array index).
+ */
+function pointer(fn: string, p: Value | undefined): Seg[] {
   if (typeof p === 'string') {
     if (p === '') return [];
-    if (!p.startsWith('/')) throw builtinErr(fn, `invalid JSON pointer ${JSON.stringify(p)}`);
-    return p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    return p.replace(/^\/+/, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   }
-  if (Array.isArray(p)) return p.map((s) => String(s));
-  throw builtinErr(fn, 'path must be a string or an array');
+  if (Array.isArray(p) && !isRegoSet(p)) return p;
+  throw builtinErr(fn, `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeOf(p)}`);
+}
+
+/** An array index segment: a non-negative integer (no leading zeros, as RFC 6901), or undefined. */
+function indexOf(seg: Seg): number | undefined {
+  if (typeof seg === 'number') return Number.isInteger(seg) && seg >= 0 ? seg : undefined;
+  if (typeof seg === 'string' && /^(0|[1-9]\d{0,15})$/.test(seg)) return Number(seg);
+  return undefined;
 }
 
 function clone(v: Value): Value {
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(clone);
+  if (Array.isArray(v)) return isRegoSet(v) ? regoSet(v.map(clone)) : v.map(clone);
   // a prototype-less copy: the patch then sets and deletes keys like "__proto__" as plain keys
   const out: Obj = dataObject();
   for (const [k, x] of Object.entries(v)) out[k] = clone(x);
   return out;
 }
 
-function getAt(doc: Value, path: string[]): Value | undefined {
+function getAt(doc: Value, path: Seg[]): Value | undefined {
   let cur: Value | undefined = doc;
   for (const seg of path) {
-    if (isObject(cur)) cur = Object.prototype.hasOwnProperty.call(cur, seg) ? cur[seg] : undefined;
-    else if (Array.isArray(cur) && /^\d+$/.test(seg)) cur = cur[Number(seg)];
-    else return undefined;
+    if (isObject(cur)) cur = hasKey(cur, keyOf(seg)) ? cur[keyOf(seg)] : undefined;
+    else if (Array.isArray(cur) && !isRegoSet(cur)) {
+      const i = indexOf(seg);
+      cur = i === undefined ? undefined : cur[i];
+    } else return undefined;
     if (cur === undefined) return undefined;
   }
   return cur;
 }
 
-function applyOp(fn: string, doc: Value, op: string, path: string[], value?: Value): Value {
-  if (path.length === 0) {
-    if (op === 'add' || op === 'replace') return value as Value;
-    throw builtinErr(fn, `cannot ${op} the whole document`);
-  }
+function where(path: Seg[]): string {
+  return '/' + path.map((s) => (typeof s === 'string' ? s : JSON.stringify(s))).join('/');
+}
+
+function insertAt(fn: string, doc: Value, path: Seg[], value: Value): Value {
+  if (path.length === 0) return value;
   const parent = getAt(doc, path.slice(0, -1));
   const last = path[path.length - 1];
   if (isObject(parent)) {
-    if (op === 'add') parent[last] = value as Value;
-    else if (!hasKey(parent, last)) throw builtinErr(fn, `path /${path.join('/')} does not exist`);
-    else if (op === 'remove') delete parent[last];
-    else parent[last] = value as Value;
+    parent[keyOf(last)] = value;
     return doc;
   }
-  if (Array.isArray(parent)) {
-    const idx = last === '-' ? parent.length : /^\d+$/.test(last) ? Number(last) : -1;
-    if (op === 'add') {
-      if (idx < 0 || idx > parent.length) throw builtinErr(fn, `index ${last} out of range`);
-      parent.splice(idx, 0, value as Value);
-    } else {
-      if (idx < 0 || idx >= parent.length) throw builtinErr(fn, `index ${last} out of range`);
-      if (op === 'remove') parent.splice(idx, 1);
-      else parent[idx] = value as Value;
+  if (Array.isArray(parent) && !isRegoSet(parent)) {
+    const idx = last === '-' ? parent.length : indexOf(last);
+    if (idx === undefined || idx > parent.length) throw builtinErr(fn, `index ${JSON.stringify(last)} out of range at ${where(path)}`);
+    parent.splice(idx, 0, value);
+    return doc;
+  }
+  throw builtinErr(fn, `path ${where(path)} does not exist`);
+}
+
+function deleteAt(fn: string, doc: Value, path: Seg[]): Value {
+  if (path.length === 0) throw builtinErr(fn, 'cannot delete the whole document');
+  const parent = getAt(doc, path.slice(0, -1));
+  const last = path[path.length - 1];
+  if (isObject(parent) && hasKey(parent, keyOf(last))) {
+    delete parent[keyOf(last)];
+    return doc;
+  }
+  if (Array.isArray(parent) && !isRegoSet(parent)) {
+    const idx = indexOf(last);
+    if (idx !== undefined && idx < parent.length) {
+      parent.splice(idx, 1);
+      return doc;
     }
-    return doc;
   }
-  throw builtinErr(fn, `path /${path.join('/')} does not exist`);
+  throw builtinErr(fn, `path ${where(path)} does not exist`);
 }
 
 function jsonPatch(doc: Value, patches: Value[]): Value {
   const fn = 'json.patch';
   let cur = clone(doc);
   for (const p of patches) {
-    if (!isObject(p) || typeof p.op !== 'string' || p.path === undefined) throw builtinErr(fn, 'each patch must be an object with op and path');
+    if (!isObject(p)) throw builtinErr(fn, 'must be an array of JSON-Patch objects, but at least one element is not an object');
+    if (!hasKey(p, 'path')) throw builtinErr(fn, "missing required attribute 'path'");
+    if (!hasKey(p, 'op')) throw builtinErr(fn, "missing required attribute 'op'");
+    if (typeof p.op !== 'string') throw builtinErr(fn, `attribute 'op' must be a string but found: ${typeOf(p.op)}`);
     const path = pointer(fn, p.path);
+    const value = (): Value => {
+      if (!hasKey(p, 'value')) throw builtinErr(fn, "missing required attribute 'value'");
+      return clone(p.value);
+    };
+    const from = (): Seg[] => {
+      if (!hasKey(p, 'from')) throw builtinErr(fn, "missing required attribute 'from'");
+      return pointer(fn, p.from);
+    };
+    const existing = (at: Seg[]): Value => {
+      const v = getAt(cur, at);
+      if (v === undefined) throw builtinErr(fn, `path ${where(at)} does not exist`);
+      return v;
+    };
     switch (p.op) {
-      case 'add': case 'replace':
-        if (!('value' in p)) throw builtinErr(fn, `${p.op} needs a value`);
-        cur = applyOp(fn, cur, p.op, path, clone(p.value));
+      case 'add': cur = insertAt(fn, cur, path, value()); break;
+      case 'remove': cur = deleteAt(fn, cur, path); break;
+      case 'replace': {
+        // a removal followed by an add: the path must exist
+        if (path.length > 0) cur = deleteAt(fn, cur, path);
+        cur = insertAt(fn, cur, path, value());
         break;
-      case 'remove':
-        cur = applyOp(fn, cur, 'remove', path);
+      }
+      case 'move': {
+        const f = from();
+        const v = clone(existing(f));
+        cur = deleteAt(fn, cur, f);
+        cur = insertAt(fn, cur, path, v);
         break;
-      case 'move': case 'copy': {
-        const from = pointer(fn, p.from as Value);
-        const v = getAt(cur, from);
-        if (v === undefined) throw builtinErr(fn, `from path does not exist`);
-        if (p.op === 'move') cur = applyOp(fn, cur, 'remove', from);
-        cur = applyOp(fn, cur, 'add', path, clone(v));
+      }
+      case 'copy': {
+        const v = clone(existing(from()));
+        cur = insertAt(fn, cur, path, v);
         break;
       }
       case 'test': {
-        const v = getAt(cur, path);
-        if (v === undefined || !deepEqual(v, p.value as Value)) throw builtinErr(fn, 'test operation failed');
+        const v = existing(path);
+        if (!deepEqual(v, value())) throw builtinErr(fn, `value at ${where(path)} differs from the test value`);
         break;
       }
       default:
-        throw builtinErr(fn, `unknown op ${JSON.stringify(p.op)}`);
+        throw builtinErr(fn, `unrecognized op: '${p.op}'`);
     }
   }
   return cur;

@@ -23,6 +23,7 @@ import * as path from 'path';
 import { addCustomBuiltin, lookupBuiltin } from './registry';
 import type { TypeName } from './types';
 import type { Value } from './values';
+import { BuiltinError } from './errors';
 
 export interface CustomBuiltin {
   args: TypeName[];
@@ -68,10 +69,28 @@ function declare(name: string, b: unknown, where: string): void {
     result: d.result as TypeName,
     category: 'custom',
     native: false,
-    host: (args) => fn(...args),
+    host: (args) => pluginResult(fn(...args.map(pluginArg))),
     ...(d.nondeterministic ? { nondeterministic: true } : {}),
   });
   loadedFrom.set(name, where);
+}
+
+/**
+ * A plug-in sees plain JSON (docs/builtins.md): sets as sorted arrays, and no integer a double cannot
+ * hold (refused rather than rounded: a rounded value could answer differently from the real one).
+ */
+function pluginArg(v: Value): Value {
+  return JSON.parse(
+    JSON.stringify(v, (_k, x) => {
+      if (typeof x !== 'bigint') return x;
+      throw new BuiltinError('eval_builtin_error', `plug-in built-ins take JSON numbers; ${x} is beyond 2^53`);
+    }),
+  );
+}
+
+/** What a plug-in returns, as JSON: keys whose value is undefined are absent, as JSON.stringify leaves them. */
+function pluginResult(r: unknown): Value | undefined {
+  return r === undefined ? undefined : JSON.parse(JSON.stringify(r));
 }
 
 /** Loads plug-in modules (paths relative to `base`) and registers their built-ins. Throws BuiltinPluginError. */

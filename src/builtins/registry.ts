@@ -21,6 +21,10 @@
  * Unexpected JS exceptions (bugs) are always rethrown so the engine fails the decision closed.
  *
  * Results whose declared type is 'set' come back as JSON arrays; the runtime must turn them into sets.
+ *
+ * With our runtime the engine switches a policy to exact values (`ctx.exactValues`, rego-text.ts):
+ * each argument then arrives as a string of Rego text and is parsed here (sets marked, non-string keys
+ * kept, big integers as bigint), and the result goes back as Rego text.
  */
 import { BuiltinError, isBuiltinError } from './errors';
 import { ROWS, NATIVE, NATIVE_WITH_HOST_FALLBACK } from './catalog';
@@ -40,7 +44,15 @@ import { unitsImpls } from './units';
 import { miscImpls } from './misc';
 import { jwtImpls } from './jwt';
 import { decimalImpls } from './decimal';
+import { explainImpls } from './explain';
+import { uuidImpls } from './uuid';
+import { jwtSignImpls } from './jwt-sign';
+import { awsImpls } from './aws';
+import { jsonSchemaImpls } from './json-schema';
+import { x509Impls } from './x509';
+import { globsMatchImpls } from './globs-match';
 import { marshal } from './encoding';
+import { parseRegoText, regoText } from './rego-text';
 
 export type { BuiltinDecl, HostFn, TypeName, BasicType } from './types';
 export { typeAccepts } from './types';
@@ -53,7 +65,8 @@ export type { Value } from './values';
 const IMPLS: Impls = Object.assign(
   {},
   coreImpls, stringImpls, sprintfImpls, regexImpls, globImpls, objectImpls, encodingImpls,
-  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls,
+  timeImpls, netImpls, unitsImpls, miscImpls, jwtImpls, decimalImpls, uuidImpls, globsMatchImpls, jwtSignImpls, awsImpls, jsonSchemaImpls, x509Impls,
+  explainImpls,
 );
 
 const REGISTRY = new Map<string, BuiltinDecl>();
@@ -125,12 +138,22 @@ export function callHost(name: string, args: Value[], ctx: EvalContext = newEval
   return out;
 }
 
+function utf8Buffer(text: string): ArrayBuffer {
+  const bytes = new TextEncoder().encode(text);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+}
+
+/** An argument in exact mode: the runtime hands each one over as a JSON string of its Rego text. */
+function fromExactArg(a: unknown): Value {
+  if (typeof a !== 'string') throw new Error('host built-in argument is not Rego text (exact values mode)');
+  return parseRegoText(a);
+}
+
 /** Convert a host result to what the SDK loads: plain JSON, or raw JSON text for exact big integers. */
 export function toSdkResult(v: Value | undefined): unknown {
   if (v === undefined) return undefined;
   if (!containsBigInt(v)) return v;
-  const bytes = new TextEncoder().encode(marshal(v));
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return utf8Buffer(marshal(v));
 }
 
 /**
@@ -142,7 +165,9 @@ export function hostBuiltins(ctx: EvalContext = newEvalContext()): Record<string
   for (const name of hostBuiltinNames()) {
     out[name] = (...args: any[]) => {
       try {
-        return toSdkResult(callHost(name, args as Value[], ctx));
+        if (!ctx.exactValues) return toSdkResult(callHost(name, args as Value[], ctx));
+        const r = callHost(name, args.map(fromExactArg), ctx);
+        return r === undefined ? undefined : utf8Buffer(regoText(r));
       } catch (e) {
         if (isBuiltinError(e) && !ctx.strict) return undefined;
         throw e;

@@ -5,7 +5,8 @@
  * `sprintf("%t", [true])` is "%!t(string=true)" in OPA too. Floats are formatted from their exact binary
  * value with Go's rounding (ties to even), not with JS's toFixed.
  */
-import { builtinErr, arr, str, Value, isObject, cmpStr } from './values';
+import { builtinErr, arr, str, Value, isObject, cmpStr, compare } from './values';
+import { isRegoSet, keyValue } from './rego-text';
 import type { Impls } from './types';
 
 type GoArg =
@@ -24,9 +25,13 @@ export function regoText(v: Value): string {
   if (typeof v === 'number') return numberText(v);
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return '[' + v.map(regoText).join(', ') + ']';
-  const keys = Object.keys(v).sort(cmpStr);
-  return '{' + keys.map((k) => JSON.stringify(k) + ': ' + regoText(v[k])).join(', ') + '}';
+  if (Array.isArray(v)) {
+    // sets print as sets (OPA: {1, 2}, set()); they are known as sets when the runtime hands exact values
+    if (!isRegoSet(v)) return '[' + v.map(regoText).join(', ') + ']';
+    return v.length === 0 ? 'set()' : '{' + v.map(regoText).join(', ') + '}';
+  }
+  const keys = Object.keys(v).map((k) => [keyValue(k), k] as const).sort((a, b) => compare(a[0], b[0]));
+  return '{' + keys.map(([kv, k]) => regoText(kv) + ': ' + regoText(v[k])).join(', ') + '}';
 }
 
 function numberText(n: number): string {

@@ -3,8 +3,10 @@
  */
 import { BuiltinError } from './errors';
 import type { Impls } from './types';
+import { isNonStringKey } from './rego-text';
+import { renderTemplate } from './go-template';
 import {
-  builtinErr, coll, int, isObject, num, obj, str, typeErr, typeOf, Value,
+  builtinErr, cmpStr, coll, getKey, hasKey, int, isObject, num, obj, str, typeErr, typeOf, Value,
 } from './values';
 
 /** A string, or an array/set of strings (strings.any_prefix_match and friends). */
@@ -61,6 +63,38 @@ export function formatInt(fn: string, x: number, base: number): string {
   const t = Math.trunc(x);
   // BigInt keeps every digit of the double exactly (toString(base) on large doubles is exact too, but explicit is clearer)
   return BigInt(t).toString(base);
+}
+
+/**
+ * Go's strings.NewReplacer(old1, new1, ...) over `pairs` (OPA passes the keys in sorted order): one
+ * left-to-right pass; at each position the earliest pair that matches wins and replaced text is not
+ * rescanned. An empty old string ("" sorts first, so it always has the priority) matches at every code
+ * point boundary, once: after it, the other pairs get their turn at the same position.
+ */
+function goReplacer(pairs: [string, string][], text: string): string {
+  const empty = pairs.find(([k]) => k === '');
+  const rest = pairs.filter(([k]) => k !== '');
+  let out = '';
+  let i = 0;
+  let afterEmpty = false;
+  for (;;) {
+    if (empty && !afterEmpty) {
+      out += empty[1];
+      afterEmpty = true;
+      continue;
+    }
+    afterEmpty = false;
+    const hit = rest.find(([k]) => text.startsWith(k, i));
+    if (hit) {
+      out += hit[1];
+      i += hit[0].length;
+      continue;
+    }
+    if (i >= text.length) return out;
+    const cp = String.fromCodePoint(text.codePointAt(i)!);
+    out += cp;
+    i += cp.length;
+  }
 }
 
 export const stringImpls: Impls = {
@@ -122,30 +156,15 @@ export const stringImpls: Impls = {
     return text.split(old).join(neu);
   },
   'strings.replace_n': ([patterns, s]) => {
-    const p = obj('strings.replace_n', patterns, 1);
-    let text = str('strings.replace_n', s, 2);
+    const fn = 'strings.replace_n';
+    const p = obj(fn, patterns, 1);
+    const text = str(fn, s, 2);
     const keys = Object.keys(p);
     for (const k of keys) {
-      if (typeof p[k] !== 'string') throw typeErr('strings.replace_n', 1, 'object[string: string]', p[k]);
+      if (isNonStringKey(k)) throw new BuiltinError('eval_type_error', `${fn}: operand 1 non-string key found in pattern object`);
+      if (typeof p[k] !== 'string') throw new BuiltinError('eval_type_error', `${fn}: operand 1 non-string value found in pattern object`);
     }
-    // Go's strings.NewReplacer: one left-to-right pass, at each position the first pattern (in argument
-    // order, which for an object is key order) that matches wins; replaced text is not rescanned.
-    keys.sort();
-    let out = '';
-    let i = 0;
-    outer: while (i < text.length) {
-      for (const k of keys) {
-        if (k !== '' && text.startsWith(k, i)) {
-          out += p[k] as string;
-          i += k.length;
-          continue outer;
-        }
-      }
-      out += text[i];
-      i++;
-    }
-    text = out;
-    return text;
+    return goReplacer(keys.sort(cmpStr).map((k) => [k, p[k] as string]), text);
   },
   'strings.reverse': ([s]) => Array.from(str('strings.reverse', s, 1)).reverse().join(''),
   'strings.count': ([s, sub]) => goCount(str('strings.count', s, 1), str('strings.count', sub, 2)),
@@ -193,18 +212,8 @@ export const stringImpls: Impls = {
     if (!Number.isFinite(n)) throw builtinErr('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(v)}: value out of range`);
     return n;
   },
-  'strings.render_template': ([t, vars]) => {
-    const tpl = str('strings.render_template', t, 1);
-    const o = obj('strings.render_template', vars, 2);
-    // Only the `{{.name}}` form of Go templates is supported; anything else is refused, never guessed.
-    return tpl.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
-      const m = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expr);
-      if (!m) throw builtinErr('strings.render_template', `unsupported template action {{${expr}}} (only {{.name}} is supported)`);
-      const val = o[m[1]];
-      if (val === undefined) return '<no value>';
-      return typeof val === 'string' ? val : JSON.stringify(val);
-    });
-  },
+  'strings.render_template': ([t, vars]) =>
+    renderTemplate(str('strings.render_template', t, 1), obj('strings.render_template', vars, 2)),
 };
 
 export { isObject, typeOf };

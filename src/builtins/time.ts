@@ -1,7 +1,7 @@
 /**
  * time.* built-ins. Instants are nanoseconds since the Unix epoch, computed with BigInt and returned
- * exactly (as bigint when beyond 2^53). Inputs arrive as doubles, so an input instant carries the
- * double's precision (about 256 ns today); calendar results (date, clock, weekday, diff) are unaffected.
+ * exactly (as bigint when beyond 2^53). Input instants are exact with our runtime (exact host values,
+ * rego-text.ts); from a module built by OPA they arrive as doubles (about 256 ns precision today).
  * `time.now_ns()` is read once per evaluation from the EvalContext.
  */
 import { evalNowNs } from './context';
@@ -63,9 +63,14 @@ function instantArg(fn: string, v: Value, pos: number): Instant {
     nsv = v[0];
     if (v.length === 2) tz = str(fn, v[1], pos);
   }
-  const n = num(fn, nsv, pos);
-  if (!Number.isFinite(n)) throw typeErr(fn, pos, 'number', nsv);
-  const ns = BigInt(Math.trunc(n));
+  // exact when the runtime hands exact values (an integer beyond 2^53 arrives as bigint)
+  let ns: bigint;
+  if (typeof nsv === 'bigint') ns = nsv;
+  else {
+    const n = num(fn, nsv, pos);
+    if (!Number.isFinite(n)) throw typeErr(fn, pos, 'number', nsv);
+    ns = BigInt(Math.trunc(n));
+  }
   if (!inRange(ns)) throw builtinErr(fn, 'timestamp too big');
   return { ns, tz };
 }

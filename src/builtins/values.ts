@@ -119,8 +119,20 @@ export function str(fn: string, v: unknown, pos: number): string {
   return v;
 }
 
+const INT64_LIMIT = 2n ** 63n;
+
+/**
+ * A number argument as a double. An integer beyond 64 bits stops the evaluation (not a built-in error,
+ * which non-strict mode would turn into undefined): answering from its rounded double could be wrong,
+ * and it reached here only because the runtime hands host built-ins exact values.
+ */
 export function num(fn: string, v: unknown, pos: number): number {
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint') {
+    if (v >= INT64_LIMIT || v < -INT64_LIMIT) {
+      throw new Error(`eval_internal_error: number out of supported range (integers beyond 64 bits are only compared, not computed with): ${fn} operand ${pos}`);
+    }
+    return Number(v);
+  }
   if (typeof v !== 'number') throw typeErr(fn, pos, 'number', v);
   return v;
 }
@@ -138,6 +150,21 @@ export function int(fn: string, v: unknown, pos: number): number {
     throw new BuiltinError('eval_builtin_error', `${fn}: operand ${pos} is too large to be handled exactly (beyond 2^53)`);
   }
   return n;
+}
+
+/**
+ * An exact integer argument as bigint (OPA's big.Int operands): a bigint as it came (exact host values),
+ * a double only when it is a safe integer (beyond 2^53 its digits were lost on the way in).
+ */
+export function bigIntArg(fn: string, v: unknown, pos: number): bigint {
+  if (typeof v === 'bigint') return v;
+  return BigInt(int(fn, v, pos));
+}
+
+/** An integer result: a number when a double holds it exactly, else a bigint (serialised with every digit). */
+export function exactInt(x: bigint): number | bigint {
+  const n = Number(x);
+  return Number.isSafeInteger(n) ? n : x;
 }
 
 export function bool(fn: string, v: unknown, pos: number): boolean {

@@ -15,6 +15,7 @@ import { parseBody, parseModule, type RegoVersion } from './parser';
 import { analyze } from './check';
 import { rewritePrintInBody } from './check/rewrite-print';
 import { Planner } from './plan/planner';
+import { visitNodes } from './ast-walk';
 
 export { checkModules } from './check';
 
@@ -32,6 +33,12 @@ export interface CompileOptions {
   entrypoints?: string[];
   queries?: Array<{ name: string; query: string }>;
   strictBuiltinErrors?: boolean;
+  /**
+   * Instrument the policy for explanations (plan/explain.ts): every rule body that holds reports a note
+   * to the host built-in internal.pdp_explain_note. Same answers, slower; the PDP compiles this variant
+   * only when an explanation is asked for, never for ordinary decisions.
+   */
+  explain?: boolean;
 }
 
 export interface CompileResult {
@@ -100,7 +107,7 @@ export function compileToProgram(opts: CompileOptions): { program: Program; entr
     }
   }
   if (qerrors.length) throw new RegoErrors(qerrors);
-  const planner = new Planner(c.tree, c.scopes);
+  const planner = new Planner(c.tree, c.scopes, !!opts.explain);
   const program = planner.program({ entrypoints, queries, strictBuiltinErrors: !!opts.strictBuiltinErrors });
   if (planner.errors.length) throw new RegoErrors(planner.errors);
   return { program, entrypoints, modules, usedBuiltins: planner.usedBuiltins };
@@ -111,22 +118,14 @@ function unrepresentableNumbers(modules: Module[], queries: Array<{ name: string
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { numberRangeProblem } = require('./emit/plan-encoder') as { numberRangeProblem(v: string): string | undefined };
   const out: RegoError[] = [];
-  const seen = new Set<unknown>();
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== 'object' || seen.has(node)) return;
-    seen.add(node);
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
-    }
-    const n = node as { type?: unknown; value?: unknown; loc?: Location };
-    if (n.type === 'number' && typeof n.value === 'string' && n.loc) {
+  const visit = (root: unknown): void =>
+    visitNodes(root, (node) => {
+      const n = node as { type?: unknown; value?: unknown; loc?: Location };
+      if (n.type !== 'number' || typeof n.value !== 'string' || !n.loc) return;
       const problem = numberRangeProblem(n.value);
       if (problem) out.push(unsupported(n.loc, problem));
-      return;
-    }
-    for (const [k, v] of Object.entries(node)) if (k !== 'loc') visit(v);
-  };
+      return false;
+    });
   modules.forEach(visit);
   for (const q of queries) {
     try {

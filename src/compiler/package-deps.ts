@@ -14,6 +14,7 @@
  *   const needed = closureOf(units, [0]); // indices of the units module 0 needs, itself included
  */
 import type { Module } from './ast';
+import { visitNodes } from './ast-walk';
 
 /** One file as the closure sees it. `pkg` undefined: the package is unknown (matches every reference). */
 export interface DepUnit {
@@ -25,14 +26,7 @@ export interface DepUnit {
 /** The ground prefixes of every `data` reference in a module, its own package first. */
 export function dataRefs(module: Module): string[][] {
   const out: string[][] = [module.package.path];
-  const seen = new Set<unknown>();
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== 'object' || seen.has(node)) return;
-    seen.add(node);
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
-    }
+  visitNodes([module.rules, module.imports], (node) => {
     const n = node as { type?: unknown; head?: { type?: unknown; name?: unknown }; path?: unknown };
     if (n.type === 'ref' && n.head?.type === 'var' && n.head.name === 'data' && Array.isArray(n.path)) {
       const prefix: string[] = [];
@@ -42,10 +36,7 @@ export function dataRefs(module: Module): string[][] {
       }
       out.push(prefix);
     }
-    for (const [k, v] of Object.entries(node)) if (k !== 'loc') visit(v);
-  };
-  visit(module.rules);
-  visit(module.imports);
+  });
   const unique = new Map(out.map((r) => [r.join('\u0000'), r]));
   return [...unique.values()];
 }

@@ -67,8 +67,12 @@ export function regoVersionFor(rules: VersionRules | undefined, bundlePath: stri
   return rules.regoVersion ?? fallback;
 }
 
-/** The Rego version of each member of a bundle (`/a/b.rego`), by its manifest; v1 when it says nothing. */
-export function regoVersionsOfBundle(manifest: object): (member: string) => RegoVersion {
-  const rules = readManifestVersions(JSON.stringify(manifest), '/.manifest');
-  return (member) => regoVersionFor(rules, member, 1);
+/**
+ * A bundle's `.rego` members (`/a/b.rego` → source) as compiler source files, each in the Rego version
+ * its manifest gives it (v1 when the manifest says nothing, as in OPA 1.x). The Data API's on-demand
+ * paths (engine/documents.ts) and explain (engine/explain.ts) compile bundles from these.
+ */
+export function bundleSources(rego: ReadonlyMap<string, string>, manifest: object, where = '/.manifest'): Array<{ file: string; source: string; regoVersion: RegoVersion }> {
+  const rules = readManifestVersions(JSON.stringify(manifest), where);
+  return [...rego].map(([member, source]) => ({ file: member.replace(/^\//, ''), source, regoVersion: regoVersionFor(rules, member, 1) }));
 }

@@ -220,11 +220,10 @@ export class Documents {
     if (rego.size === 0) return (this.index = null);
     /* eslint-disable @typescript-eslint/no-var-requires */
     const { parseAll } = require('../compiler') as typeof import('../compiler');
-    const { regoVersionsOfBundle } = require('../compiler/rego-version') as typeof import('../compiler/rego-version');
+    const { bundleSources } = require('../compiler/rego-version') as typeof import('../compiler/rego-version');
     /* eslint-enable @typescript-eslint/no-var-requires */
     try {
-      const versionOf = regoVersionsOfBundle(this.bundle.bundle.manifest);
-      this.modules = [...rego].map(([member, source]) => ({ file: member, source, regoVersion: versionOf(member) }));
+      this.modules = bundleSources(rego, this.bundle.bundle.manifest, `${this.bundle.name}/.manifest`);
       this.index = buildIndex(parseAll(this.modules));
     } catch (err) {
       this.index = (err as Error).message.split('\n')[0];

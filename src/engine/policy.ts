@@ -11,7 +11,7 @@ import { loadPolicy, loadPolicySync } from '@open-policy-agent/opa-wasm';
 import { importedMemoryMinimum } from './wasm-imports';
 import { hostBuiltins, newEvalContext, beginEvaluation, type EvalContext } from '../builtins/registry';
 import { preferOurBuiltinsOverSdk, sdkBundledBuiltins } from '../builtins/sdk';
-import { importedBuiltinNames, evaluateRegoText, runtimeClock } from './sdk-abi';
+import { importedBuiltinNames, evaluateRegoText, runtimeClock, enableExactHostValues } from './sdk-abi';
 import { evalNowNs } from '../builtins/context';
 import { errorMessage } from './error-message';
 
@@ -177,6 +177,7 @@ export class WasmPolicy {
     if (missing.length > 0) {
       throw new PolicyLoadError(`policy.wasm needs built-ins this PDP does not implement: ${missing.sort().join(', ')}`);
     }
+    prep.ctx.exactValues = enableExactHostValues(sdk);
     return new WasmPolicy(sdk, prep.ctx, { ...(sdk.entrypoints as Record<string, number>) }, builtins, opts.print);
   }
 
@@ -248,6 +249,20 @@ export class WasmPolicy {
     }
     if (!Array.isArray(rs)) throw new EvaluationError('policy returned a malformed result set');
     return rs as ResultSet;
+  }
+
+  /**
+   * evaluateJson() of a module compiled with `explain` (src/compiler/plan/explain.ts), also returning
+   * the notes its rule bodies reported, in evaluation order: `[site JSON, value JSON]`.
+   */
+  evaluateJsonWithNotes(entrypoint: string | number, json: string | undefined): { resultSet: ResultSet; notes: Array<[string, string]> } {
+    const notes: Array<[string, string]> = [];
+    this.ctx.notes = notes;
+    try {
+      return { resultSet: this.evaluateJson(entrypoint, json), notes };
+    } finally {
+      this.ctx.notes = undefined;
+    }
   }
 
   /**

@@ -90,3 +90,14 @@ export function runtimeClock(sdk: unknown): ((ns: bigint) => void) | undefined {
   const fn = (internals(sdk).ex as unknown as Record<string, unknown>).pdp_set_now_ns;
   return typeof fn === 'function' ? (fn as (ns: bigint) => void) : undefined;
 }
+
+/**
+ * Switch a module of ours to exact host values (pdp_host_exact, see src/builtins/rego-text.ts); false
+ * for modules without it (built by OPA), whose host built-ins keep the SDK's JSON.
+ */
+export function enableExactHostValues(sdk: unknown): boolean {
+  const fn = (internals(sdk).ex as unknown as Record<string, unknown>).pdp_host_exact;
+  if (typeof fn !== 'function') return false;
+  (fn as () => void)();
+  return true;
+}

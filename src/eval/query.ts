@@ -18,6 +18,7 @@ import { parseBody } from '../compiler/parser';
 import { RegoErrors } from '../compiler/errors';
 import { lookupBuiltin } from '../builtins/registry';
 import { WasmPolicy } from '../engine/policy';
+import { explanationOf, type ExplainedRule } from '../engine/explain';
 import { sortKeys } from './format';
 
 /** The plan name the query compiles to. */
@@ -53,6 +54,8 @@ export interface EvalRow {
 /** `opa eval`'s document: `{}` when undefined, `{"result": [...]}` otherwise. */
 export interface EvalOutput {
   result?: EvalRow[];
+  /** `--explain notes`: the rule bodies that held (ours, not OPA's trace events) */
+  explanation?: ExplainedRule[];
 }
 
 /** Offsets of each line start, to turn a (line, col) location back into a string index. */
@@ -193,8 +196,26 @@ export function runQuery(
   return Array.isArray(list) ? (list as Row[]) : rows;
 }
 
-function compileText(query: string, modules: Array<{ file: string; source: string }>, opts: { strictBuiltinErrors?: boolean }): WasmPolicy {
-  const wasm = compile({ modules, queries: [{ name: EVAL_ENTRYPOINT, query }], strictBuiltinErrors: opts.strictBuiltinErrors }).wasm;
+/**
+ * `pdp eval --explain notes`: the rule bodies that held (and else/default taken) while the query was
+ * answered, from the query compiled a second time with the compiler's `explain` instrumentation
+ * (src/compiler/plan/explain.ts; the answer printed is still the plain module's).
+ */
+export function explainQuery(
+  q: PreparedQuery,
+  modules: Array<{ file: string; source: string }>,
+  data: unknown,
+  input: unknown,
+  opts: { strictBuiltinErrors?: boolean } = {},
+): ExplainedRule[] {
+  const p = compileText(q.rewritten, modules, { ...opts, explain: true });
+  p.setData(data);
+  const { notes } = p.evaluateJsonWithNotes(EVAL_ENTRYPOINT, input === undefined ? undefined : JSON.stringify(input));
+  return explanationOf(notes, EVAL_ENTRYPOINT, undefined, []).rules;
+}
+
+function compileText(query: string, modules: Array<{ file: string; source: string }>, opts: { strictBuiltinErrors?: boolean; explain?: boolean }): WasmPolicy {
+  const wasm = compile({ modules, queries: [{ name: EVAL_ENTRYPOINT, query }], strictBuiltinErrors: opts.strictBuiltinErrors, explain: opts.explain }).wasm;
   return WasmPolicy.loadSync(wasm, { strictBuiltinErrors: opts.strictBuiltinErrors });
 }
 

@@ -9,6 +9,8 @@ export { pdpMiddleware, bearerToken } from './express';
 export type { PdpMiddlewareOptions, PdpGrant } from './express';
 export { startGateway } from './gateway/gateway';
 export type { GatewayOptions, GatewayRoute, RunningGateway } from './gateway/gateway';
+export type { UpstreamRoute } from './gateway/upstream';
+export type { GatewayAuthOptions, AuthorizationServer } from './gateway/oauth';
 export { DEFAULT_HEADERS } from './gateway/identity';
 export type { IdentityHeaderNames } from './gateway/identity';
 export { DENIED, INVALID_PARAMS, INTERNAL_ERROR } from './gateway/errors';

@@ -11,7 +11,7 @@ import {
   sortValues, EMPTY_STR,
 } from "./value";
 import { isStrict, dotV } from "./interp";
-import { numberFromText, putUtf8, jsonString, dumpDecimal, dumpSpaced } from "./json";
+import { numberFromText, putUtf8, jsonString, dumpDecimal, dumpSpaced, setInHostCall } from "./json";
 
 export const FALLBACK: usize = 1;
 
@@ -124,7 +124,11 @@ function decArith(op: string, a: usize, b: usize): usize {
     return 0;
   }
   let opv = mkLit(op);
-  let r = hostBuiltin3(decHost, 0, opv, numText(a), numText(b));
+  let x = numText(a);
+  let y = numText(b);
+  setInHostCall(true); // the same transport as every host call (json.ts hostExact)
+  let r = hostBuiltin3(decHost, 0, opv, x, y);
+  setInHostCall(false);
   if (r == 0 || tag(r) != T_STR || strLen(r) == 0 || !validNumber(strData(r), strLen(r))) {
     abortLit("eval_internal_error: internal.pdp_decimal_arith returned no number");
     return 0;
@@ -1178,6 +1182,20 @@ export function hasBig(v: usize): bool {
   } else if (t == T_OBJ || t == T_SET) {
     let n = objCount(v);
     for (let i = 0; i < n; i++) if (hasBig(entKey(v, i)) || (t == T_OBJ && hasBig(entVal(v, i)))) return true;
+  }
+  return false;
+}
+
+/** Whether a value holds a decimal with more than 15 significant digits (no JS double holds it exactly). */
+export function hasLongDecimal(v: usize): bool {
+  let t = tag(v);
+  if (t == T_FLOAT) return decLen(v) > 15;
+  if (t == T_ARR) {
+    let n = arrLen(v);
+    for (let i = 0; i < n; i++) if (hasLongDecimal(arrGet(v, i))) return true;
+  } else if (t == T_OBJ || t == T_SET) {
+    let n = objCount(v);
+    for (let i = 0; i < n; i++) if (hasLongDecimal(entKey(v, i)) || (t == T_OBJ && hasLongDecimal(entVal(v, i)))) return true;
   }
   return false;
 }

@@ -4,7 +4,7 @@
 import { alloc, allocZ, heapTop, abortLit } from "./mem";
 import * as M from "./mem";
 import { T_OBJ, T_ARR, tag, initValues, mkObj, objGet, objPut, objRemove, arrLen, arrGet, mkArr, arrPush, objCount, entKey, sortedIdx, sortedAt, freezeValue, onHeapReset } from "./value";
-import { parseText, dumpToString, dumpValue, initJson } from "./json";
+import { parseText, dumpToString, dumpValue, initJson, hostExactNow, setHostExact, setInHostCall, dumpRegoAsJsonString } from "./json";
 import { initPlan, evalPlan } from "./interp";
 import { MAGIC } from "./plan";
 import { setNow, clearNow } from "./builtins";
@@ -73,6 +73,7 @@ export function opa_eval_ctx_get_result(ctx: usize): usize { return load<usize>(
 
 export function eval(ctx: usize): i32 {
   inEval = true;
+  setInHostCall(false); // a host call that threw never reached its end
   let rs = evalPlan(load<i32>(ctx, 12), load<usize>(ctx), load<usize>(ctx, 4));
   inEval = false;
   clearNow();
@@ -91,6 +92,7 @@ export function opa_heap_stash_clear(): void {}
 export function opa_heap_ptr_get(): usize { return M.heapTop; }
 export function opa_heap_ptr_set(p: usize): void {
   inEval = false; // an aborted evaluation never reached its end
+  setInHostCall(false);
   M.heapReset(p);
   onHeapReset(p);
 }
@@ -103,9 +105,12 @@ function parsed(v: usize): usize {
   if (v != 0 && !inEval) freezeValue(v);
   return v;
 }
-export function opa_json_parse(addr: usize, len: usize): usize { return parsed(parseText(addr, len, false)); }
+export function opa_json_parse(addr: usize, len: usize): usize { return parsed(parseText(addr, len, hostExactNow())); }
 export function opa_value_parse(addr: usize, len: usize): usize { return parsed(parseText(addr, len, true)); }
-export function opa_json_dump(v: usize): usize { return dumpToString(v, false); }
+export function opa_json_dump(v: usize): usize { return hostExactNow() ? dumpRegoAsJsonString(v) : dumpToString(v, false); }
+
+/** Our engine's opt-in: host built-ins take and give Rego text (see json.ts hostExact). */
+export function pdp_host_exact(): void { setHostExact(); }
 export function opa_value_dump(v: usize): usize { return dumpToString(v, true); }
 
 const ERR_OK = 0;
@@ -158,6 +163,7 @@ export function opa_eval(reserved: i32, ep: i32, data: usize, input: usize, inpu
   M.heapReset(heapPtr);
   onHeapReset(heapPtr);
   inEval = true;
+  setInHostCall(false);
   let iv: usize = 0;
   if (inputLen > 0) {
     iv = parseText(input, inputLen, false);

@@ -8,7 +8,8 @@ import {
   objCount, entKey, entVal, sortedIdx, sortedAt, objFind, objCopy, setAdd, equalV, asInt, intScratch, bigSeen,
 } from "./value";
 import * as P from "./plan";
-import { callNative, FALLBACK, hasBig, refuseBig, setDecHost } from "./builtins";
+import { callNative, FALLBACK, hasBig, hasLongDecimal, refuseBig, setDecHost } from "./builtins";
+import { hostExact, setInHostCall } from "./json";
 
 const DONE: i32 = -1;
 const FAIL: i32 = -2;
@@ -100,17 +101,21 @@ function callFunc(fr: usize, fid: i32, n: i32, argp: usize): usize {
 
 function callHost(id: i32, n: i32, fr: usize, argp: usize): usize {
   for (let i = 0; i < n; i++) if (getL(fr, w(argp, i)) == 0) return 0;
-  // the SDK hands arguments to the host as parsed JSON: a BIG would arrive rounded to a double
-  if (bigSeen) for (let i = 0; i < n; i++) if (hasBig(getL(fr, w(argp, i)))) refuseBig(id);
+  // with plain JSON (no pdp_host_exact) the SDK hands arguments over parsed as doubles: a BIG would
+  // arrive rounded. With exact values integers keep their digits; long decimals still have no JS form.
+  if (bigSeen) for (let i = 0; i < n; i++) if (hostExact ? hasLongDecimal(getL(fr, w(argp, i))) : hasBig(getL(fr, w(argp, i)))) refuseBig(id);
+  setInHostCall(true);
+  let r: usize = 0;
   switch (n) {
-    case 0: return opa_builtin0(id, 0);
-    case 1: return opa_builtin1(id, 0, getL(fr, w(argp, 0)));
-    case 2: return opa_builtin2(id, 0, getL(fr, w(argp, 0)), getL(fr, w(argp, 1)));
-    case 3: return opa_builtin3(id, 0, getL(fr, w(argp, 0)), getL(fr, w(argp, 1)), getL(fr, w(argp, 2)));
-    case 4: return opa_builtin4(id, 0, getL(fr, w(argp, 0)), getL(fr, w(argp, 1)), getL(fr, w(argp, 2)), getL(fr, w(argp, 3)));
+    case 0: r = opa_builtin0(id, 0); break;
+    case 1: r = opa_builtin1(id, 0, getL(fr, w(argp, 0))); break;
+    case 2: r = opa_builtin2(id, 0, getL(fr, w(argp, 0)), getL(fr, w(argp, 1))); break;
+    case 3: r = opa_builtin3(id, 0, getL(fr, w(argp, 0)), getL(fr, w(argp, 1)), getL(fr, w(argp, 2))); break;
+    case 4: r = opa_builtin4(id, 0, getL(fr, w(argp, 0)), getL(fr, w(argp, 1)), getL(fr, w(argp, 2)), getL(fr, w(argp, 3))); break;
+    default: abortLit("internal: too many built-in call arguments");
   }
-  abortLit("internal: too many built-in call arguments");
-  return 0;
+  setInHostCall(false);
+  return r;
 }
 
 function toSet(v: usize): usize {

@@ -479,6 +479,30 @@ function dumpKeyAsString(k: usize): void {
   dumpString(mkStr(tmp, n));
 }
 
+/**
+ * Host built-in calls of a module whose host asked for exact values (pdp_host_exact): while a call is
+ * under way, the SDK's opa_json_dump of an argument yields a JSON string holding the argument's Rego
+ * text (sets stay sets, non-string keys stay keys, every digit of a number is kept) and its
+ * opa_json_parse of the result reads Rego text. Outside calls (input, data, results) JSON is unchanged.
+ */
+export let hostExact = false;
+export let inHostCall = false;
+export function setHostExact(): void { hostExact = true; }
+export function setInHostCall(on: bool): void { inHostCall = on; }
+@inline export function hostExactNow(): bool { return hostExact && inHostCall; }
+
+/** A NUL-terminated JSON string holding v's Rego text. */
+export function dumpRegoAsJsonString(v: usize): usize {
+  bStart(256);
+  dumpValue(v, true);
+  let n = bLen;
+  let tmp = alloc(n);
+  memory.copy(tmp, bPtr, n);
+  bStart(n + 16);
+  dumpString(mkStr(tmp, n));
+  return bEnd();
+}
+
 /** A NUL-terminated dump of v. */
 export function dumpToString(v: usize, rego: bool): usize {
   bStart(256);

@@ -11,6 +11,8 @@ import { Documents, type DocumentAnswer } from '../engine/documents';
 import { overlaps } from '../bundles/bundle';
 import { setKey } from '../util/own-keys';
 import { mapDecision } from '../engine/decision';
+import type { ResultSet } from '../engine/policy';
+import { explainer, ExplainUnavailable, type Explanation, type ExplanationWithheld } from '../engine/explain';
 import type { DecisionLogger, DecisionEvent, Preserialized } from './decision-log';
 import type { PdpMetrics } from './metrics';
 import type { DecisionMeta, DecisionResult, DecisionServiceApi } from './types';
@@ -34,7 +36,15 @@ export interface DataAnswer {
 export class DecisionService implements DecisionServiceApi {
   constructor(
     private readonly bundles: BundleManager,
-    private readonly opts: { decisionEntrypoint: string; logger?: DecisionLogger; metrics?: PdpMetrics; maxCompiledPaths?: number },
+    private readonly opts: {
+      decisionEntrypoint: string;
+      logger?: DecisionLogger;
+      metrics?: PdpMetrics;
+      /** decision_logs.explain: every decision's log line carries its explanation */
+      explainLog?: boolean;
+      /** data_api.max_compiled_paths: per bundle, the on-demand Data API paths kept compiled */
+      maxCompiledPaths?: number;
+    },
   ) {}
 
   /** The bundle serving an entrypoint in a snapshot of the active set. */
@@ -68,6 +78,8 @@ export class DecisionService implements DecisionServiceApi {
     let mappedJson: string | undefined;
     let resultJson: string | undefined;
     let json: string | undefined;
+    let why: Explanation | ExplanationWithheld | undefined;
+    const explaining = meta.explain || this.opts.explainLog;
     if (!bundle) {
       out = {
         decision_id,
@@ -81,6 +93,7 @@ export class DecisionService implements DecisionServiceApi {
       if (meta.deny) {
         // an identity that failed verification never reaches the policy
         out = { decision_id, allow: false, reasons: [{ ...meta.deny }] /* keep token/reason: the caller needs to know which token failed and why */, obligations: {}, policy };
+        if (explaining) why = { rules: [], reasons: [{ code: meta.deny.code, rules: [] }], allow: [], not_evaluated: 'identity resolution refused a token: the policy was not evaluated' };
       } else {
         try {
           inputJson = JSON.stringify(input);
@@ -98,6 +111,7 @@ export class DecisionService implements DecisionServiceApi {
             // pieces (in the value's own key order) and carries no separate mapped_result
             resultJson = `{${Object.keys(raw as object).map((k) => `"${k}":${pieces[k as keyof typeof pieces]}`).join(',')}}`;
           } else mappedJson = `{${tail}}`;
+          if (explaining) why = this.explanation(bundle, entrypoint, inputJson, ev.resultSet, mapped.reasons);
         } catch (err) {
           const message = (err as Error).message;
           out = {
@@ -111,8 +125,40 @@ export class DecisionService implements DecisionServiceApi {
         }
       }
     }
-    this.record(out, input, raw, evalNs, meta, snapshot, bundle, entrypoint, { input: inputJson, result: resultJson, mapped_result: mappedJson });
-    return { result: out, json: json ?? JSON.stringify(out) };
+    if (explaining && !why) why = { unavailable: out.error ? `not evaluated: ${out.error.message}` : 'not evaluated' };
+    this.record(out, input, raw, evalNs, meta, snapshot, bundle, entrypoint, { input: inputJson, result: resultJson, mapped_result: mappedJson }, this.opts.explainLog ? why : undefined);
+    if (!meta.explain || !why) return { result: out, json: json ?? JSON.stringify(out) };
+    const text = json ?? JSON.stringify(out);
+    out.explain = why;
+    return { result: out, json: `${text.slice(0, -1)},"explain":${JSON.stringify(why)}}` };
+  }
+
+  /**
+   * Why the plain module answered `plain`: the bundle's instrumented module (compiled on first use,
+   * once per revision) evaluated on the same input. Never changes the decision; a bundle that cannot
+   * be explained says so in `unavailable`.
+   */
+  private explanation(bundle: ActiveBundle, entrypoint: string, inputJson: string | undefined, plain: ResultSet, reasons: DecisionResult['reasons']): Explanation | ExplanationWithheld {
+    try {
+      return explainer(bundle).explain(entrypoint, inputJson, plain, reasons);
+    } catch (err) {
+      return { unavailable: err instanceof ExplainUnavailable ? err.message : `the instrumented policy failed: ${(err as Error).message}` };
+    }
+  }
+
+  /**
+   * Whether the bundle serving an entrypoint can be explained: undefined when it can (its instrumented
+   * module is then compiled), else why not. Lets /v1/decide refuse `?explain=full` up front.
+   */
+  explainUnavailable(entrypoint?: string): string | undefined {
+    const bundle = DecisionService.find(this.bundles.current(), entrypoint ?? this.opts.decisionEntrypoint);
+    if (!bundle) return undefined; // no policy: the decision itself says so
+    try {
+      explainer(bundle);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /** JSON of `{bundle, revision, entrypoint}` per active bundle (immutable) and entrypoint. */
@@ -193,6 +239,7 @@ export class DecisionService implements DecisionServiceApi {
     bundle: ActiveBundle | undefined,
     entrypoint: string,
     pre: Preserialized = {},
+    explain?: unknown,
   ): void {
     const m = this.opts.metrics;
     if (m) {
@@ -206,6 +253,7 @@ export class DecisionService implements DecisionServiceApi {
       const mapped = pre.result !== undefined ? undefined : { allow: out.allow, reasons: out.reasons, obligations: out.obligations };
       const ev = this.event(out.decision_id, entrypoint, input, raw, mapped, snapshot, meta, evalNs);
       if (out.error) ev.error = out.error;
+      if (explain !== undefined) ev.explain = explain;
       pre.bundles = this.bundlesOf(snapshot).json;
       logger.log(ev, bundle, pre);
     }

@@ -25,6 +25,8 @@ export interface DecisionEvent {
   request_id?: string;
   api_path?: string;
   error?: { code: string; message: string };
+  /** decision_logs.explain: why (src/engine/explain.ts) */
+  explain?: unknown;
   metrics: { eval_ns?: number; timer_rego_query_eval_ns?: number };
   erased?: string[];
   masked?: string[];
@@ -68,7 +70,7 @@ export function serializeEvent(ev: DecisionEvent, pre: Preserialized): string {
 
 /** `"key"` for the event's own field names (all plain identifiers), so they are not re-quoted per line */
 const KEY_JSON: Record<string, string> = Object.fromEntries(
-  ['decision_id', 'timestamp', 'path', 'input', 'result', 'mapped_result', 'bundles', 'caller', 'requested_by', 'request_id', 'api_path', 'error', 'metrics', 'erased', 'masked'].map((k) => [k, `"${k}"`]),
+  ['decision_id', 'timestamp', 'path', 'input', 'result', 'mapped_result', 'bundles', 'caller', 'requested_by', 'request_id', 'api_path', 'error', 'explain', 'metrics', 'erased', 'masked'].map((k) => [k, `"${k}"`]),
 );
 
 export interface DecisionLoggerOptions {

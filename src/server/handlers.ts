@@ -88,7 +88,7 @@ function statusOf(r: DecisionResult): number {
 }
 
 /** One decision and its JSON text (the service builds it from pieces it serialises anyway). */
-async function decideOne(deps: HandlerDeps, raw: DecideRequest, req: IncomingMessage, caller: CallerIdentity | undefined, path: string): Promise<{ result: DecisionResult; json: string }> {
+async function decideOne(deps: HandlerDeps, raw: DecideRequest, req: IncomingMessage, caller: CallerIdentity | undefined, path: string, explain = false): Promise<{ result: DecisionResult; json: string }> {
   // the approval and the txn-token ask are the PDP's own business (pdp-tokens.ts): input.approval is set
   // only by verifying the token, after the identities it is checked against are resolved
   const { body, asks } = takeTokenAsks(raw);
@@ -96,12 +96,27 @@ async function decideOne(deps: HandlerDeps, raw: DecideRequest, req: IncomingMes
   if (asks.approvalToken !== undefined) {
     resolved.input.approval = deps.tokens ? await deps.tokens.verifyApproval(asks.approvalToken, resolved.input) : APPROVALS_NOT_CONFIGURED;
   }
-  const out = deps.service.decideText(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny });
+  const out = deps.service.decideText(resolved.input, { caller, path, requestId: requestId(req, body as Obj), deny: resolved.deny, ...(explain ? { explain } : {}) });
   const extras = deps.tokens ? await deps.tokens.extras(out.result, resolved.input, asks, req) : undefined;
   if (!extras) return out;
   Object.assign(out.result, extras);
   // out.json is one object: splice the extra members in before its closing brace
   return { result: out.result, json: `${out.json.slice(0, -1)},${JSON.stringify(extras).slice(1)}` };
+}
+
+/**
+ * `?explain=full` or `X-PDP-Explain: full` (docs/service.md "Explaining a decision"): true when asked,
+ * false when not; any other value is a 400, as is a bundle that cannot be explained (wasm only).
+ */
+function explainAsked(deps: HandlerDeps, req: IncomingMessage): boolean {
+  const q = req.url && req.url.includes('explain') ? new URL(req.url, 'http://pdp').searchParams.get('explain') : null;
+  const h = req.headers['x-pdp-explain'];
+  const asked = q ?? (typeof h === 'string' ? h : undefined);
+  if (asked === undefined || asked === 'off') return false;
+  if (asked !== 'full') throw new HttpError(400, 'invalid_request', `explain must be "full" (or "off"), got ${JSON.stringify(asked.slice(0, 40))}`);
+  const why = deps.service.explainUnavailable();
+  if (why) throw new HttpError(400, 'explain_unavailable', why);
+  return true;
 }
 
 /** POST /v1/decide */
@@ -111,7 +126,8 @@ export async function handleDecide(deps: HandlerDeps, req: IncomingMessage, res:
     if (caller === false) return 401;
     const body = await readJsonBody(req, limitsOf(deps));
     if (!validateDecide(body)) throw new HttpError(400, 'invalid_request', 'the request does not match the decide schema', details(validateDecide.errors));
-    const out = await decideOne(deps, body as DecideRequest, req, caller, '/v1/decide');
+    const explain = explainAsked(deps, req);
+    const out = await decideOne(deps, body as DecideRequest, req, caller, '/v1/decide', explain);
     const status = statusOf(out.result);
     writeJsonSoon(res, status, out.json);
     return status;
@@ -145,8 +161,9 @@ export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage,
       if (!validateDecide(it)) errs.push(...details(validateDecide.errors, `/items/${i}`));
     });
     if (errs.length > 0) throw new HttpError(400, 'invalid_request', 'one or more items do not match the decide schema', errs);
+    const explain = explainAsked(deps, req);
     const results: string[] = [];
-    for (const it of items) results.push((await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch')).json);
+    for (const it of items) results.push((await decideOne(deps, it as DecideRequest, req, caller, '/v1/decide/batch', explain)).json);
     // an item that could not be evaluated is a deny inside a 200: the batch itself succeeded
     writeJsonSoon(res, 200, `{"results":[${results.join(',')}]}`);
     return 200;

@@ -46,6 +46,12 @@ function jsonBody(schemaName: string): Obj {
 
 const approvalRequestParam: Obj = { name: 'request', in: 'path', required: true, schema: { type: 'string' } };
 
+/** `?explain=full` / `X-PDP-Explain: full` on /v1/decide (docs/service.md "Explaining a decision") */
+const explainParams: Obj[] = [
+  { name: 'explain', in: 'query', required: false, description: '`full`: the answer also carries `explain` (which rule bodies held, which produced each reason). 400 `explain_unavailable` for a bundle without its .rego sources', schema: { type: 'string', enum: ['full', 'off'] } },
+  { name: 'X-PDP-Explain', in: 'header', required: false, description: 'the same as `?explain=` (the query parameter wins when both are given)', schema: { type: 'string', enum: ['full', 'off'] } },
+];
+
 /** The refusals every decision route can answer before deciding. */
 const refusals: Obj = {
   '400': json('Refusal', 'the body is not valid JSON or does not match the schema (every field error in `error.details`)'),
@@ -91,10 +97,12 @@ function paths(): Obj {
         tags: ['Decisions'],
         summary: 'Decide one tool call',
         operationId: 'decide',
+        parameters: explainParams,
         requestBody: jsonBody('DecideRequest'),
         responses: {
           '200': json('DecideResponse', 'allow or deny'),
           ...refusals,
+          '400': json('Refusal', 'the body is not valid JSON or does not match the schema (every field error in `error.details`); or `explain` is not `full`/`off`; or `explain_unavailable`: the bundle has no .rego sources to explain with'),
           '500': json('DecideResponse', 'evaluation failed: a deny carrying `error`'),
           '503': json('DecideResponse', 'no active bundle serves the decision entrypoint: a deny carrying `error`'),
         },
@@ -105,6 +113,7 @@ function paths(): Obj {
         tags: ['Decisions'],
         summary: 'Decide many tool calls (e.g. to filter tools/list); answers in order',
         operationId: 'decideBatch',
+        parameters: explainParams,
         requestBody: jsonBody('DecideBatchRequest'),
         responses: { '200': json('DecideBatchResponse', 'one decision per item, in order'), ...refusals },
       },
@@ -152,7 +161,7 @@ function paths(): Obj {
           { name: 'bundles', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' } },
           { name: 'plugins', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' } },
         ],
-        responses: { '200': json('Health', '`{}`'), '500': json('Health', '`{"error": …}`') },
+        responses: { '200': json('Health', '`{}`, or `{"warning": …}` while a reload is failing'), '500': json('Health', '`{"error": …}`') },
       },
     },
     '/v1/status': {

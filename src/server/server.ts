@@ -156,7 +156,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     ...opts.watchOptions,
   });
   metrics.readBundleStatus(() => bundles.statuses());
-  const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics, maxCompiledPaths: config.data_api?.max_compiled_paths });
+  const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics, explainLog: !!config.decision_logs.explain, maxCompiledPaths: config.data_api?.max_compiled_paths });
   countDenyReasonsOf(service, metrics);
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
@@ -186,15 +186,18 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     const q = req.query as Record<string, unknown>;
     const wantBundles = 'bundles' in q || 'bundle' in q || 'plugins' in q;
     // OPA's check covers the initial activation only; `strict` also fails while a newest reload failed
+    // Without `strict` a failing reload stays a 200 (OPA's answer) but is named in the body, so a person
+    // looking at /health?bundles sees the typo; alerts use `strict`, /v1/status or the metrics.
+    const reloadProblem = wantBundles ? strictHealthProblem(bundles.statuses()) : undefined;
     const problem = !wantBundles
       ? undefined
       : !bundles.allActivated()
         ? 'not all configured bundles have been activated'
         : 'strict' in q
-          ? strictHealthProblem(bundles.statuses())
+          ? reloadProblem
           : undefined;
     const code = problem ? 500 : 200;
-    res.status(code).json(problem ? { error: problem } : {});
+    res.status(code).json(problem ? { error: problem } : reloadProblem ? { warning: reloadProblem } : {});
     metrics.observeHttp(code, 'health', req.method, Number(process.hrtime.bigint() - t0) / 1e9);
   };
   app.get('/health', health);

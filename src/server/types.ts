@@ -93,6 +93,8 @@ export interface DecisionResult {
   approval?: { verified: true; jti: string; approved_by: string };
   /** an allowed tools/call asked with `issue_txn_token`: the Txn-Token for the upstream call */
   txn_token?: string;
+  /** `?explain=full` / `X-PDP-Explain: full`: why (src/engine/explain.ts, docs/service.md) */
+  explain?: import('../engine/explain').Explanation | import('../engine/explain').ExplanationWithheld;
 }
 
 /** Per-call facts that do not belong in the policy input. */
@@ -107,6 +109,8 @@ export interface DecisionMeta {
   /** set by identity resolution: decide deny without evaluating the policy (extra fields such as
    *  `token` and `reason` are kept in the reason) */
   deny?: { code: string; message: string; [k: string]: unknown };
+  /** the caller asked for an explanation (`?explain=full`): the answer carries `explain` */
+  explain?: boolean;
 }
 
 /** The one decision pipeline behind /v1/decide, /v1/decide/batch and AuthZEN. */
@@ -187,6 +191,8 @@ export interface PdpConfig {
     buffer_size_limit_events: number;
     /** upload to an HTTP service in OPA's decision-log API shape (decision-log-upload.ts) */
     upload?: import('./decision-log-upload').UploadConfig;
+    /** put each decision's explanation (src/engine/explain.ts) into its log line; slower, off by default */
+    explain?: boolean;
   };
   /** where persisted remote bundles go (default ./.pdp) */
   persistence_directory: string;

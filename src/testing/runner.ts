@@ -19,6 +19,8 @@ import { loadPolicyDir } from '../compiler/load';
 import { WasmPolicy } from '../engine/policy';
 import { errorMessage } from '../engine/error-message';
 import { discoverTests, type DiscoveredTest } from './discover';
+import { renameDuplicateTests } from './duplicates';
+import { addCaseRules, subResultVerdict } from './subresults';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'skip';
 
@@ -99,6 +101,18 @@ function verdict(rs: Array<{ result: unknown }>): { passed: boolean; error?: str
   return { passed: false, error: `result is ${JSON.stringify(v)}, not true` };
 }
 
+/** A test with sub-results: its cases (subresults.ts) must all be reached keys whose value is true. */
+function subResultOutcome(policy: WasmPolicy, t: DiscoveredTest): { passed: boolean; error?: string } {
+  const value = policy.evaluate(t.entrypoint, undefined);
+  if (value.length > 1) return { passed: false, error: `${value.length} results` };
+  let cases: unknown[] | undefined;
+  if (t.subResults?.casesEntrypoint) {
+    const rs = policy.evaluate(t.subResults.casesEntrypoint, undefined);
+    cases = rs.length > 0 && Array.isArray(rs[0].result) ? (rs[0].result as unknown[]) : [];
+  }
+  return subResultVerdict(value.length > 0 ? value[0].result : undefined, cases);
+}
+
 function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -115,7 +129,8 @@ function record(report: TestReport, r: TestResult): void {
 function compileGroup(report: TestReport, modules: PolicySources['modules'], tests: DiscoveredTest[]): Uint8Array | string[] {
   const start = process.hrtime.bigint();
   try {
-    return compile({ modules, entrypoints: tests.map((t) => t.entrypoint) }).wasm;
+    const entrypoints = tests.flatMap((t) => [t.entrypoint, ...(t.subResults?.casesEntrypoint ? [t.subResults.casesEntrypoint] : [])]);
+    return compile({ modules, entrypoints }).wasm;
   } catch (e) {
     return unique(compileErrorLines(e));
   } finally {
@@ -141,7 +156,7 @@ async function evaluateGroup(report: TestReport, wasm: Uint8Array, tests: Discov
     const printed: string[] = [];
     policy.printSink = (line) => printed.push(line);
     try {
-      outcome = verdict(policy.evaluate(t.entrypoint, undefined));
+      outcome = t.subResults ? subResultOutcome(policy, t) : verdict(policy.evaluate(t.entrypoint, undefined));
       status = outcome.passed ? 'pass' : 'fail';
     } catch (e) {
       outcome = { passed: false, error: errorMessage(e) };
@@ -174,15 +189,22 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
   const report: TestReport = { passed: 0, failed: 0, errored: 0, skipped: 0, errors: [], compileMs: 0, tests: [] };
   const files = parseEach(sources.modules);
   for (const f of files) if (f.errors) report.errors.push(...f.errors);
+  // several definitions of one test are several tests, as in `opa test` (test_x, test_x#01, …)
+  renameDuplicateTests(files, (f, source) => parseModule(source, f.file, { regoVersion: f.regoVersion }));
+  // tests with sub-results (test_x[case] if …) get the rule that lists their reached cases
+  addCaseRules(files, (f, source) => parseModule(source, f.file, { regoVersion: f.regoVersion }));
+  const rewritten = files.map(({ file, source, regoVersion }) => ({ file, source, regoVersion }));
   const modules = files.flatMap((f) => (f.module ? [f.module] : []));
   const tests = discoverTests(modules, { run: opts.run });
   for (const t of tests.filter((x) => x.skip)) record(report, resultOf(t, 'skip', 0));
+  // the tests of a file that does not parse still count: each is an error carrying why
+  for (const f of files) if (f.errors) for (const t of unparsedTests(f, opts.run)) record(report, t);
   const runnable = tests.filter((t) => !t.skip);
   if (runnable.length === 0) return report;
 
   if (report.errors.length === 0) {
     // the common case, and the fastest: one compile for every test
-    const wasm = compileGroup(report, sources.modules, runnable);
+    const wasm = compileGroup(report, rewritten, runnable);
     if (!Array.isArray(wasm)) {
       await evaluateGroup(report, wasm, runnable, sources.data);
       return report;
@@ -205,6 +227,28 @@ export async function runTests(sources: PolicySources, opts: RunOptions = {}): P
   }
   report.tests.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return report;
+}
+
+/**
+ * The tests a file that does not parse would hold: top-level rules starting a line with `test_` (the
+ * usual layout; the file has no AST to ask). Repeated names are numbered as OPA numbers them.
+ */
+function unparsedTests(f: ParsedFile, run?: RegExp): TestResult[] {
+  const pkg = (guessPackage(f.source) ?? []).join('.');
+  const why = [`cannot compile: this file does not parse`, ...(f.errors ?? [])].join('\n');
+  const seen = new Map<string, number>();
+  const out: TestResult[] = [];
+  const lines = f.source.split('\n');
+  lines.forEach((text, i) => {
+    const m = /^(test_[A-Za-z0-9_]*)\b/.exec(text);
+    if (!m) return;
+    const k = seen.get(m[1]) ?? 0;
+    seen.set(m[1], k + 1);
+    const name = `data.${pkg}.${k === 0 ? m[1] : `${m[1]}#${String(k).padStart(2, '0')}`}`;
+    if (run && !run.test(name)) return;
+    out.push({ name, package: pkg, file: f.file, line: i + 1, status: 'error', passed: false, durationMs: 0, error: why });
+  });
+  return out;
 }
 
 function resultOf(t: DiscoveredTest, status: TestStatus, durationMs: number, error?: string): TestResult {

@@ -232,6 +232,22 @@ describe('pdp eval queries', () => {
     expect((await evalCli([])).stderr).toMatch(/no query given/);
     const explain = await evalCli(['--explain', 'full', '1']);
     expect(explain.code).toBe(2);
-    expect(explain.stderr).toMatch(/--explain is not supported/);
+    expect(explain.stderr).toMatch(/--explain full is not supported/);
+  });
+
+  test('--explain notes lists the rule bodies that held, file:line:col, and prints the same answer', async () => {
+    const input = writeJson(tmpDir(), 'input.json', { tool: { server: 'billing', name: 'nope' } });
+    const plain = await evalCli(['-d', REGO, '-i', input, 'data.mcp.authz.decision']);
+    const r = await evalCli(['-d', REGO, '-i', input, '--explain', 'notes', 'data.mcp.authz.decision']);
+    expect(r.code).toBe(0);
+    expect(r.json.result).toEqual(plain.json.result);
+    expect(plain.json).not.toHaveProperty('explanation');
+    const deny = r.json.explanation.filter((e: { rule: string }) => e.rule === 'data.mcp.authz.deny');
+    expect(deny.length).toBeGreaterThan(0);
+    for (const e of r.json.explanation) expect(e.location).toMatch(/mcp\/authz\/\w+\.rego:\d+:\d+$/);
+    expect(r.json.explanation).toContainEqual(expect.objectContaining({ rule: 'data.mcp.authz.allow', kind: 'default' }));
+    const pretty = await evalCli(['-d', REGO, '-i', input, '--explain=notes', '-f', 'values', 'data.mcp.authz.decision']);
+    expect(pretty.json).toEqual([plain.json.result[0].expressions[0].value]);
+    expect(pretty.stderr).toMatch(/decision\.rego:\d+:1 data\.mcp\.authz\.allow \(default\)/);
   });
 });

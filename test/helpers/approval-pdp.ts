@@ -11,6 +11,7 @@ import * as crypto from 'crypto';
 import { loadConfig } from '../../src/server/config';
 import { startPdpServer, type PdpServer } from '../../src/server/server';
 import { run as keysCli } from '../../src/cli/commands/keys';
+import { KIND_TYP } from '../../src/identity/verify';
 
 export const ISSUER = 'https://test-idp.local';
 
@@ -22,7 +23,8 @@ export interface ApprovalPdp {
   /** operational log lines the PDP wrote */
   logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }>;
   /** a token from the test IdP */
-  idpToken(claims: Record<string, unknown>, ttl?: string): Promise<string>;
+  /** typed as `kind` (default user), as an issuer trusted for several kinds must type its tokens */
+  idpToken(claims: Record<string, unknown>, ttl?: string, kind?: 'user' | 'agent' | 'task'): Promise<string>;
   /** bob's user, agent and task tokens */
   bob: { user: string; agent: string; task: string };
   /** the PDP's private signing key (to forge what only a broken PDP would sign) */
@@ -61,13 +63,13 @@ export async function startApprovalPdp(extraConfig: Record<string, unknown> = {}
     await pdp.close();
     throw new Error(`the PDP did not load its bundle: ${[...errors.values()].map((e) => e.message).join('; ')}`);
   }
-  const idpToken = (claims: Record<string, unknown>, ttl = '10m') =>
-    new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISSUER).setAudience('pdp').setIssuedAt().setExpirationTime(ttl).sign(privateKey);
+  const idpToken = (claims: Record<string, unknown>, ttl = '10m', kind: 'user' | 'agent' | 'task' = 'user') =>
+    new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: KIND_TYP[kind] }).setIssuer(ISSUER).setAudience('pdp').setIssuedAt().setExpirationTime(ttl).sign(privateKey);
   const bob = {
     user: await idpToken({ sub: 'u-bob', tenant: 'acme', roles: ['billing_specialist'] }),
     // RFC 8693: bob's billing-bot, itself called by the planner
-    agent: await idpToken({ sub: 'u-bob', act: { sub: 'billing-bot', act: { sub: 'planner' } } }),
-    task: await idpToken({ sub: 'u-bob', jti: 't-7', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 500 }, grants: ['write'] } }),
+    agent: await idpToken({ sub: 'u-bob', act: { sub: 'billing-bot', act: { sub: 'planner' } } }, '10m', 'agent'),
+    task: await idpToken({ sub: 'u-bob', jti: 't-7', scope: { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 500 }, grants: ['write'] } }, '10m', 'task'),
   };
   return {
     pdp,

@@ -49,6 +49,8 @@ describe('MCP gateway with the real PDP', () => {
   let demo: RunningDemoServer;
   let gw: RunningGateway;
   let headers: Record<string, string>;
+  let sign: (claims: Record<string, unknown>, typ: string, aud?: string[]) => Promise<string>;
+  let pdpOptions: { url: string; apiKey: string; timeoutMs: number; retries: number };
   const clients: Client[] = [];
 
   beforeAll(async () => {
@@ -70,8 +72,8 @@ describe('MCP gateway with the real PDP', () => {
     pdp = await startRealPdp(path.join(dir, 'pdp.json'));
     await waitReady(pdp.url);
     // one issuer signs every kind, so each token is typed with its kind (docs/identity.md, "Token kinds")
-    const sign = (claims: Record<string, unknown>, typ: string) =>
-      new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ }).setIssuer(ISSUER).setAudience('pdp').setIssuedAt().setExpirationTime('10m').sign(privateKey);
+    sign = (claims: Record<string, unknown>, typ: string, aud = ['pdp']) =>
+      new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ }).setIssuer(ISSUER).setAudience(aud).setIssuedAt().setExpirationTime('10m').sign(privateKey);
     headers = {
       authorization: `Bearer ${await sign({ sub: 'u-alice', tenant: 'acme', roles: ['support_agent'], may_act: { sub: 'support-bot' } }, 'user+jwt')}`,
       'x-agent-token': await sign({ sub: 'support-bot' }, 'agent+jwt'),
@@ -82,9 +84,10 @@ describe('MCP gateway with the real PDP', () => {
       }, 'task+jwt'),
     };
     demo = await startDemoMcpServer();
+    pdpOptions = { url: pdp.url, apiKey, timeoutMs: 2000, retries: 0 };
     gw = await startGateway({
       upstreams: ['crm', 'support'].map((s) => ({ url: demo.endpoint(s), serverName: s })),
-      pdp: { url: pdp.url, apiKey, timeoutMs: 2000, retries: 0 },
+      pdp: pdpOptions,
     });
   });
   afterAll(async () => {
@@ -128,6 +131,29 @@ describe('MCP gateway with the real PDP', () => {
     expect(names).toContain('contacts.search');
     expect(names).not.toContain('contacts.delete');
     expect(names).not.toContain('contacts.export');
+  });
+
+  test('behind MCP authorization: 401 without a token; the access token for the endpoint is the user token the PDP decides on', async () => {
+    const authGw = await startGateway({
+      upstreams: [{ url: demo.endpoint('support'), serverName: 'support' }],
+      pdp: pdpOptions,
+      auth: { authorizationServers: [{ issuer: ISSUER, jwks_file: path.join(dir, 'idp.jwks.json') }] },
+    });
+    const c = new Client({ name: 'e2e-agent', version: '1.0.0' });
+    try {
+      const endpoint = `${authGw.url}/mcp`;
+      const bare = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(bare.status).toBe(401);
+      expect(bare.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${authGw.url}/.well-known/oauth-protected-resource/mcp"`);
+      // issued for the gateway endpoint (which checks it) and for the PDP (which verifies it again)
+      const user = await sign({ sub: 'u-alice', tenant: 'acme', roles: ['support_agent'], may_act: { sub: 'support-bot' } }, 'user+jwt', [endpoint, 'pdp']);
+      await c.connect(new StreamableHTTPClientTransport(new URL(endpoint), { requestInit: { headers: { ...headers, authorization: `Bearer ${user}` } } }));
+      const r: any = await c.callTool({ name: 'kb.search', arguments: { query: 'oauth' } });
+      expect(r.structuredContent).toMatchObject({ query: 'oauth' });
+    } finally {
+      await c.close();
+      await authGw.close();
+    }
   });
 
   test('with the PDP stopped, calls fail closed', async () => {

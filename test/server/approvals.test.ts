@@ -166,7 +166,7 @@ describe('the approval given back with the call', () => {
 
   test('the same call by another agent is another call', async () => {
     const token = await approveOnPage(150);
-    const direct = await p.idpToken({ sub: 'refund-worker', on_behalf_of: 'u-bob' });
+    const direct = await p.idpToken({ sub: 'refund-worker', on_behalf_of: 'u-bob' }, '10m', 'agent');
     const d = await decide(p, refundBody(p, 150, { agent: { token: direct }, approval: { token } }));
     expect(d.allow).toBe(false);
     expect(d.reasons[0].message).toMatch(/different call/);

@@ -57,7 +57,9 @@ test('status, strict health, metrics and log after a broken save and after its f
     // the previous policy still answers
     expect((await post(base, '/v1/decide', { tool: { name: 'x' } })).json.obligations.v).toBe(1);
     // OPA's /health?bundles only covers the first activation; strict reports the failing reload
-    expect((await health('?bundles')).status).toBe(200);
+    const plain = await health('?bundles');
+    expect(plain.status).toBe(200);
+    expect(plain.json.warning).toMatch(/bundle policy: the newest load attempt failed .*scope\.rego:4/);
     const strict = await health('?bundles&strict');
     expect(strict.status).toBe(500);
     expect(strict.json.error).toMatch(/bundle policy: the newest load attempt failed \(1 in a row; serving revision [0-9a-f]+\): .*scope\.rego:4/);

@@ -132,6 +132,8 @@ describe('decision-log upload', () => {
     // the same masking as the log output
     expect(first.input.parameters).toEqual({ i: 0 });
     expect(first.erased).toEqual(['/input/parameters/secret']);
+    // the counter moves when the receiver's reply reaches the PDP, a moment after the receiver has the events
+    await until('the uploaded count', async () => (await counter(pdp!, 'pdp_decision_log_uploaded_total')) >= ids.length);
     expect(await counter(pdp, 'pdp_decision_log_uploaded_total')).toBe(ids.length);
     expect(await counter(pdp, 'pdp_decision_log_upload_dropped_total')).toBe(0);
   });

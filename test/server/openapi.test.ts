@@ -118,6 +118,20 @@ describe('GET /v1/openapi.json', () => {
     expect(responseValidator('/v1/decide', 'POST', 200)({ allow: 'yes' })).toBe(false);
   });
 
+  test('the explain parameters are documented, and explained answers match the schema', async () => {
+    const params = doc.paths['/v1/decide'].post.parameters as Obj[];
+    expect(params.map((x) => `${x.in} ${x.name}`)).toEqual(['query explain', 'header X-PDP-Explain']);
+    const call = { tool: { server: 'billing', name: 'refunds.create' }, user: { id: 'u-1' } };
+    const explained = await post(base, '/v1/decide?explain=full', call);
+    expect(explained.status).toBe(200);
+    expect(explained.json.explain.reasons.length).toBeGreaterThan(0);
+    expectDocumented('/v1/decide', 'POST', 200, explained.json);
+    expect(responseValidator('/v1/decide', 'POST', 200)({ ...explained.json, explain: { rules: [{ rule: 1 }] } })).toBe(false);
+    const bad = await post(base, '/v1/decide?explain=maybe', call);
+    expect(bad.status).toBe(400);
+    expectDocumented('/v1/decide', 'POST', 400, bad.json);
+  });
+
   test('Data API answers match (defined, undefined with warning, bad input)', async () => {
     const defined = await post(base, '/v1/data/mcp/authz/decision', { input: { tool: { name: 'x' } } });
     expect(defined.status).toBe(200);

@@ -1,6 +1,8 @@
 /**
- * `pdp conformance [dir] [--json] [--filter S] [--verbose] [--v0-compatible]` — runs OPA's conformance cases
- * (../shared/opa-conformance by default) through our compiler and the module loaded by
+ * `pdp conformance [dir] [--json] [--filter S] [--verbose] [--v0-compatible]` — runs OPA's conformance cases (by default
+ * both samples, ../shared/opa-conformance and ../shared/opa-conformance-2, each reported on its own;
+ * folders starting with `_`, such as `_unconfirmed/`, are skipped: pass such a folder as `dir` to run
+ * it separately) through our compiler and the module loaded by
  * @open-policy-agent/opa-wasm, and classifies each case:
  *   pass     the SDK-loaded module answers exactly want_result, or fails with the wanted error class
  *   refused  our compiler rejected the module with an `unsupported` error (a to-do)
@@ -54,8 +56,11 @@ export interface Report extends Counts {
   details: Array<{ folder: string; note: string; outcome: Outcome }>;
 }
 
-export function defaultConformanceDir(): string {
-  return path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'opa-conformance');
+/** The conformance samples, by folder name under ../shared: OPA's cases, first and second sample. */
+export const CONFORMANCE_SAMPLES = ['opa-conformance', 'opa-conformance-2'];
+
+export function defaultConformanceDir(sample = CONFORMANCE_SAMPLES[0]): string {
+  return path.resolve(__dirname, '..', '..', '..', '..', 'shared', sample);
 }
 
 export function loadCases(dir: string): LoadedCase[] {
@@ -232,8 +237,20 @@ export function runConformance(dir: string, opts: { filter?: string; regoVersion
 
 const USAGE = 'usage: pdp conformance [dir] [--json] [--verbose] [--filter text] [--v0-compatible]\n';
 
+function printReport(r: Report, verbose: boolean, seconds: number, label: string): void {
+  for (const [folder, c] of Object.entries(r.by_folder)) {
+    process.stdout.write(`${folder.padEnd(28)} pass ${String(c.pass).padStart(3)} / refused ${String(c.refused).padStart(3)} / wrong ${String(c.wrong).padStart(3)}  (of ${c.total})\n`);
+  }
+  if (verbose) {
+    for (const d of r.details) {
+      if (d.outcome.kind !== 'pass') process.stdout.write(`${d.outcome.kind.toUpperCase()} ${d.note}: ${d.outcome.why}\n`);
+    }
+  }
+  process.stdout.write(`${label}total ${r.total}: pass ${r.pass}, refused ${r.refused}, wrong ${r.wrong} (${seconds.toFixed(1)} s)\n`);
+}
+
 export async function run(args: string[]): Promise<number> {
-  let dir = defaultConformanceDir();
+  let dirs: string[] | undefined;
   let json = false;
   let verbose = false;
   let filter: string | undefined;
@@ -255,27 +272,29 @@ export async function run(args: string[]): Promise<number> {
     } else if (a.startsWith('-')) {
       process.stderr.write(`pdp conformance: unknown option ${a}\n${USAGE}`);
       return 2;
-    } else dir = path.resolve(a);
+    } else dirs = [path.resolve(a)];
   }
-  if (!fs.existsSync(dir)) {
-    process.stderr.write(`pdp conformance: no conformance cases at ${dir}\n`);
+  // by default every sample that is present; at least one must be
+  dirs ??= CONFORMANCE_SAMPLES.map((s) => defaultConformanceDir(s)).filter((d) => fs.existsSync(d));
+  const absent = dirs.length === 0 ? defaultConformanceDir() : dirs.find((d) => !fs.existsSync(d));
+  if (absent) {
+    process.stderr.write(`pdp conformance: no conformance cases at ${absent}\n`);
     return 2;
   }
-  const t0 = Date.now();
-  const r = runConformance(dir, { filter, regoVersion });
-  for (const [folder, c] of Object.entries(r.by_folder)) {
-    process.stdout.write(`${folder.padEnd(28)} pass ${String(c.pass).padStart(3)} / refused ${String(c.refused).padStart(3)} / wrong ${String(c.wrong).padStart(3)}  (of ${c.total})\n`);
-  }
-  if (verbose) {
-    for (const d of r.details) {
-      if (d.outcome.kind !== 'pass') process.stdout.write(`${d.outcome.kind.toUpperCase()} ${d.note}: ${d.outcome.why}\n`);
-    }
-  }
-  process.stdout.write(`total ${r.total}: pass ${r.pass}, refused ${r.refused}, wrong ${r.wrong} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-  if (json) {
+  let wrong = 0;
+  const reports: Record<string, Omit<Report, 'details'>> = {};
+  for (const dir of dirs) {
+    const t0 = Date.now();
+    const r = runConformance(dir, { filter, regoVersion });
+    printReport(r, verbose, (Date.now() - t0) / 1000, dirs.length > 1 ? `${path.basename(dir)}: ` : '');
+    wrong += r.wrong;
     const { details, ...rest } = r;
     void details;
-    process.stdout.write(JSON.stringify(rest) + '\n');
+    reports[path.basename(dir)] = rest;
   }
-  return r.wrong === 0 ? 0 : 1;
+  if (json) {
+    // one sample: its counts (as before); several: the counts of each, by folder name
+    process.stdout.write(JSON.stringify(dirs.length === 1 ? Object.values(reports)[0] : reports) + '\n');
+  }
+  return wrong === 0 ? 0 : 1;
 }

@@ -10,7 +10,7 @@ import { RegoError, RegoErrors } from '../../compiler/errors';
 import { parseDataText } from '../../bundles/data-tree';
 import { ActiveBundle } from '../../engine/engine';
 import { errorMessage } from '../../engine/error-message';
-import { dataRefPath, entrypointOutput, prepareQuery, queryOutput, runQuery, type EvalOutput } from '../../eval/query';
+import { dataRefPath, entrypointOutput, explainQuery, prepareQuery, queryOutput, runQuery, type EvalOutput } from '../../eval/query';
 import { loadEvalSources, type EvalSources } from '../../eval/sources';
 import { FORMATS, formatJson, formatOutput, type Format } from '../../eval/format';
 
@@ -25,7 +25,9 @@ const USAGE = `usage: pdp eval [options] '<query>'
   -f, --format FORMAT        json (default), values, bindings, pretty or raw
       --fail                 exit 1 when the result is undefined
       --fail-defined         exit 1 when the result is defined
-      --strict-builtin-errors  built-in errors stop evaluation instead of making the call undefined`;
+      --strict-builtin-errors  built-in errors stop evaluation instead of making the call undefined
+      --explain notes        also list the rule bodies that held (file:line:col): "explanation" in json,
+                             one line each on stderr for the other formats`;
 
 interface Args {
   query: string;
@@ -37,15 +39,16 @@ interface Args {
   fail: boolean;
   failDefined: boolean;
   strict: boolean;
+  explain: boolean;
 }
 
-const VALUE_FLAGS: Record<string, 'data' | 'bundles' | 'input' | 'format'> = {
+const VALUE_FLAGS: Record<string, 'data' | 'bundles' | 'input' | 'format' | 'explain'> = {
   '-d': 'data', '--data': 'data', '-b': 'bundles', '--bundle': 'bundles',
-  '-i': 'input', '--input': 'input', '-f': 'format', '--format': 'format',
+  '-i': 'input', '--input': 'input', '-f': 'format', '--format': 'format', '--explain': 'explain',
 };
 
 function parseArgs(args: string[]): Args | string {
-  const out: Args = { query: '', data: [], bundles: [], stdinInput: false, format: 'json', fail: false, failDefined: false, strict: false };
+  const out: Args = { query: '', data: [], bundles: [], stdinInput: false, format: 'json', fail: false, failDefined: false, strict: false, explain: false };
   const queries: string[] = [];
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
@@ -64,7 +67,10 @@ function parseArgs(args: string[]): Args | string {
       if (key === 'data') out.data.push(value);
       else if (key === 'bundles') out.bundles.push(value);
       else if (key === 'input') out.input = value;
-      else {
+      else if (key === 'explain') {
+        if (value !== 'notes') return `--explain ${value} is not supported by pdp eval: only --explain notes (the rule bodies that held; docs/eval.md)`;
+        out.explain = true;
+      } else {
         if (!(FORMATS as readonly string[]).includes(value)) return `unsupported format ${value} (supported: ${FORMATS.join(', ')})`;
         out.format = value as Format;
       }
@@ -72,7 +78,7 @@ function parseArgs(args: string[]): Args | string {
     else if (a === '--fail') out.fail = true;
     else if (a === '--fail-defined') out.failDefined = true;
     else if (a === '--strict-builtin-errors') out.strict = true;
-    else if (a === '--explain' || a === '--partial' || a === '--profile' || a === '--coverage' || a === '-u' || a === '--unknowns') {
+    else if (a === '--partial' || a === '--profile' || a === '--coverage' || a === '-u' || a === '--unknowns') {
       return `${a} is not supported by pdp eval (docs/eval.md says what is)`;
     } else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
     else queries.push(args[i]);
@@ -100,6 +106,7 @@ const inputError = (file: string, message: string) => new Error(`${file}: ${mess
  */
 async function evaluate(a: Args, src: EvalSources, input: unknown): Promise<EvalOutput> {
   if (src.builtOnly.length > 0) {
+    if (a.explain) throw new Error(`--explain notes needs the .rego sources, and ${src.builtOnly.map((b) => b.name).join(', ')} holds none (wasm only)`);
     const path = dataRefPath(a.query);
     for (const { name, bundle } of src.builtOnly) {
       const active = await ActiveBundle.create(name, bundle);
@@ -112,7 +119,9 @@ async function evaluate(a: Args, src: EvalSources, input: unknown): Promise<Eval
     throw new Error(`a bundle without .rego sources can only be queried for one of its entrypoints, exactly: ${list.join('; ')}`);
   }
   const q = prepareQuery(a.query);
-  return queryOutput(q, runQuery(q, src.modules, src.data, input, { strictBuiltinErrors: a.strict }));
+  const out = queryOutput(q, runQuery(q, src.modules, src.data, input, { strictBuiltinErrors: a.strict }));
+  if (a.explain) out.explanation = explainQuery(q, src.modules, src.data, input, { strictBuiltinErrors: a.strict });
+  return out;
 }
 
 /** OPA's error document: `{"errors": [{message, code, location: {file, row, col}}]}` (its field order). */
@@ -146,6 +155,9 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(formatOutput(out, parsed.format));
+  if (out.explanation && parsed.format !== 'json') {
+    for (const r of out.explanation) process.stderr.write(`${r.location} ${r.rule} (${r.kind}${r.count > 1 ? ` ×${r.count}` : ''})\n`);
+  }
   const defined = (out.result?.length ?? 0) > 0;
   if (parsed.fail && !defined) return 1;
   if (parsed.failDefined && defined) return 1;

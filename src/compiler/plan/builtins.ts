@@ -27,7 +27,24 @@ const CORE: Record<string, number> = {
   'time.now_ns': 0, regex_match: 2, 'regex.match': 2, 'glob.match': 3, 'strings.replace_n': 2,
   'base64.encode': 1, 'base64.decode': 1, 'internal.member_2': 2, 'internal.member_3': 3,
   'opa.runtime': 0, 'units.parse_bytes': 1, 'units.parse': 1, 'semver.compare': 2, 'semver.is_valid': 1,
-  'net.cidr_contains': 2, 'http.send': 1, 'io.jwt.decode_verify': 2, 'io.jwt.decode': 1,
+  'net.cidr_contains': 2, 'io.jwt.decode_verify': 2, 'io.jwt.decode': 1,
+};
+
+/**
+ * OPA's built-ins that we do not implement (v1/ast/builtins.go DefaultBuiltins), with their arity. Knowing
+ * them lets a call plan normally (its output argument is recognised) and then be refused by name,
+ * `unsupported: built-in <name> (not implemented)`, instead of a misleading "var x is unsafe"; a name OPA
+ * does not know either stays "undefined function".
+ */
+const OPA_NOT_IMPLEMENTED: Record<string, number> = {
+  'http.send': 1, 'net.lookup_ip_addr': 1, 'rego.parse_module': 2, 'graph.reachable_paths': 2,
+  'graphql.parse': 2, 'graphql.parse_and_verify': 2, 'graphql.parse_query': 1, 'graphql.parse_schema': 1,
+  'graphql.is_valid': 2, 'graphql.schema_is_valid': 1,
+  'crypto.x509.parse_certificates': 1, 'crypto.x509.parse_and_verify_certificates': 1,
+  'crypto.x509.parse_and_verify_certificates_with_options': 2, 'crypto.x509.parse_certificate_request': 1,
+  'crypto.x509.parse_keypair': 2, 'crypto.parse_private_keys': 1,
+
+  cast_array: 1, cast_boolean: 1, cast_null: 1, cast_object: 1, cast_set: 1, cast_string: 1,
 };
 
 /**
@@ -64,5 +81,6 @@ export function lookupBuiltinInfo(name: string): BuiltinInfo | undefined {
   const d = r?.lookupBuiltin?.(name);
   if (d && typeof d.arity === 'number') return { name, arity: d.arity, relation: !!d.relation, deprecated: !!d.deprecated, args: d.args };
   if (name in CORE) return { name, arity: CORE[name] };
+  if (name in OPA_NOT_IMPLEMENTED) return { name, arity: OPA_NOT_IMPLEMENTED[name] };
   return undefined;
 }

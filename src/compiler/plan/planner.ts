@@ -15,6 +15,7 @@ import type { Block, Const, ConstId, Func, Local, Plan, Program, Stmt } from '..
 import { RegoError, unsupported } from '../errors';
 import { RuleGroup, RuleTree, Scope, TreeNode, RuleDef, nodeAt } from '../check/tree';
 import { lookupBuiltinInfo } from './builtins';
+import { noteStmts, noteTag, type NoteKind } from './explain';
 import { hoistDynamicTerms } from './dynamic-terms';
 import { type Kind, checkArgKinds, literalKind } from './literal-types';
 import { NameResolver, allVarsExpr, allVarsTerm, callName, comprehensionLocals, declaredNames, everyLocals, isOp, needs, patNeeds, scopeVarsExpr, scopeVarsTerm, visitScopeVars } from './vars';
@@ -171,7 +172,17 @@ export class Planner {
   /** built-ins the program calls, with the first place each is called (the emitter needs an implementation) */
   readonly usedBuiltins = new Map<string, A.Location>();
 
-  constructor(private tree: RuleTree, private scopes: Map<A.Module, Scope>) {}
+  /** `explain`: instrument rule bodies with explain notes (plan/explain.ts); never for ordinary decisions */
+  constructor(private tree: RuleTree, private scopes: Map<A.Module, Scope>, private readonly explain = false) {}
+
+  /** An explain note for a body of g that held with `value` (nothing unless instrumenting). */
+  private note(fb: FuncBuilder, g: RuleGroup, mocks: Mocks, at: A.Rule, kind: NoteKind, value: Local): void {
+    if (!this.explain || g.kind === 'function' || mocksKey(mocks) !== '') return;
+    const site = fb.local();
+    const tag = noteTag({ rule: ['data', ...g.path].join('.'), kind, location: `${at.loc.file}:${at.loc.line}:${at.loc.col}` });
+    fb.emit({ op: 'const', dst: site, c: this.constId({ t: 'str', v: tag }) });
+    fb.emit(noteStmts(site, value, fb.local(), fb.local()));
+  }
 
   private metadataIndex: MetadataIndex | undefined;
   private metadata(): MetadataIndex {
@@ -307,9 +318,13 @@ export class Planner {
           const env = paramEnv(mocks, 2 + g.arity);
           if (!v) {
             const t = this.emitConst(fb, { t: 'bool', v: true });
+            this.note(fb, g, mocks, def.rule, 'default', t);
             fb.emit({ op: 'assign', dst: r, src: t });
           } else {
-            this.evalTerm(ctx, v, env, (l) => fb.emit({ op: 'assign', dst: r, src: l }));
+            this.evalTerm(ctx, v, env, (l) => {
+              this.note(fb, g, mocks, def.rule, 'default', l);
+              fb.emit({ op: 'assign', dst: r, src: l });
+            });
           }
         });
       }
@@ -370,7 +385,10 @@ export class Planner {
               const v = value(branch);
               const c2: Ctx = { ...this.ruleCtx(fb, def, branch), outer: headOuter([v, ...args]) };
               this.lowerBody(c2, branch.body, envA, (env2) =>
-                this.evalTerm(c2, v, env2, (l) => fb.emit({ op: 'assign_once', dst: tmp, src: l, kind })),
+                this.evalTerm(c2, v, env2, (l) => {
+                  this.note(fb, g, mocks, branch, guard ? 'else' : 'body', l);
+                  fb.emit({ op: 'assign_once', dst: tmp, src: l, kind });
+                }),
               );
             });
           }
@@ -379,7 +397,10 @@ export class Planner {
           const key = rule.head.key!;
           const c2: Ctx = { ...ctx, outer: headOuter([key]) };
           this.lowerBody(c2, rule.body, envA, (env2) =>
-            this.evalTerm(c2, key, env2, (l) => fb.emit({ op: 'set_add', set: r, val: l })),
+            this.evalTerm(c2, key, env2, (l) => {
+              this.note(fb, g, mocks, rule, 'body', l);
+              fb.emit({ op: 'set_add', set: r, val: l });
+            }),
           );
         } else if (g.kind === 'object') {
           const key = def.rest[0];
@@ -387,7 +408,10 @@ export class Planner {
           const c2: Ctx = { ...ctx, outer: headOuter([key, v]) };
           this.lowerBody(c2, rule.body, envA, (env2) =>
             this.evalTerm(c2, key, env2, (kl, env3) =>
-              this.evalTerm(c2, v, env3, (vl) => fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl })),
+              this.evalTerm(c2, v, env3, (vl) => {
+                this.note(fb, g, mocks, rule, 'body', vl);
+                fb.emit({ op: 'object_insert_once', obj: r, key: kl, val: vl });
+              }),
             ),
           );
         } else if (g.kind === 'set_tree' || g.kind === 'set') {
@@ -419,6 +443,7 @@ export class Planner {
                 fb.emit({ op: 'make_array', dst: p, cap: keys.length });
                 for (const kl of keys) fb.emit({ op: 'array_append', arr: p, val: kl });
                 fb.emit({ op: 'object_insert_once', obj: seen, key: p, val: vl });
+                this.note(fb, g, mocks, rule, 'body', vl);
                 let inner = vl;
                 for (let i = keys.length - 1; i >= 0; i--) {
                   const o = fb.local();
@@ -474,17 +499,9 @@ export class Planner {
 
   /** The object for a package / rule-path prefix: its rules' values merged with base data under it. */
   private nodeFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
-    const mk = mocksKey(mocks);
-    const have = this.cached(node, mk);
-    if (have !== undefined) return have;
-    const name = ['data', ...node.path].join('.');
-    if (!this.enter(node, mk)) throw new RegoError('rego_recursion_error', refLoc, `document ${name} is recursive`);
-    try {
-      const nv = valueMockKeys(mocks).length;
-      const fb = new FuncBuilder(2 + nv);
+    return this.memoFunc(node, node.path, refLoc, mocks, 'n', (fb, env) => {
       const r = fb.local();
       fb.emit({ op: 'make_object', dst: r });
-      const env = paramEnv(mocks, 2);
       for (const [k, child] of node.children) {
         if (child.group?.kind === 'function' && child.children.size === 0) continue;
         fb.block(() => {
@@ -514,13 +531,8 @@ export class Planner {
           fb.emit({ op: 'object_insert', obj: r, key: kl, val: vl });
         });
       });
-      const id = this.funcs.length;
-      this.funcs.push({ name: `n${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: out, body: fb.cur, memo: nv === 0 });
-      this.setCached(node, mk, id);
-      return id;
-    } finally {
-      this.leave(node, mk);
-    }
+      return out;
+    });
   }
 
   /**
@@ -531,19 +543,14 @@ export class Planner {
    * that overlap at evaluation.
    */
   private overlapKeys = new Map<TreeNode, object>();
+  private overlapKey(node: TreeNode): object {
+    let k = this.overlapKeys.get(node);
+    if (!k) this.overlapKeys.set(node, (k = {}));
+    return k;
+  }
   private overlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
     const g = node.group!;
-    let cacheKey = this.overlapKeys.get(node);
-    if (!cacheKey) this.overlapKeys.set(node, (cacheKey = {}));
-    const mk = mocksKey(mocks);
-    const have = this.cached(cacheKey, mk);
-    if (have !== undefined) return have;
-    const name = ['data', ...node.path].join('.');
-    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
-    try {
-      const nv = valueMockKeys(mocks).length;
-      const fb = new FuncBuilder(2 + nv);
-      const env = paramEnv(mocks, 2);
+    return this.memoFunc(this.overlapKey(node), node.path, refLoc, mocks, 'o', (fb, env) => {
       const base = fb.local();
       fb.emit({ op: 'call', dst: base, func: this.groupFunc(g, refLoc, mocks), args: [env.input, env.data, ...this.mockArgs(env)] });
       // copy: the group's value may be memoized and shared
@@ -563,13 +570,8 @@ export class Planner {
           fb.emit({ op: 'assign', dst: r, src: u });
         });
       }
-      const id = this.funcs.length;
-      this.funcs.push({ name: `o${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
-      this.setCached(cacheKey, mk, id);
-      return id;
-    } finally {
-      this.leave(cacheKey, mk);
-    }
+      return r;
+    });
   }
 
   /**
@@ -578,16 +580,7 @@ export class Planner {
    * reaching the same set add to it.
    */
   private setTreeOverlapFunc(node: TreeNode, refLoc: A.Location, mocks: Mocks): number {
-    let cacheKey = this.overlapKeys.get(node);
-    if (!cacheKey) this.overlapKeys.set(node, (cacheKey = {}));
-    const mk = mocksKey(mocks);
-    const have = this.cached(cacheKey, mk);
-    if (have !== undefined) return have;
-    const name = ['data', ...node.path].join('.');
-    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `rule ${name} is recursive`);
-    try {
-      const nv = valueMockKeys(mocks).length;
-      const fb = new FuncBuilder(2 + nv);
+    return this.memoFunc(this.overlapKey(node), node.path, refLoc, mocks, 's', (fb) => {
       const r = fb.local();
       fb.emit({ op: 'make_object', dst: r });
       const plan = (n: TreeNode): void => {
@@ -595,8 +588,29 @@ export class Planner {
         for (const c of n.children.values()) plan(c);
       };
       plan(node);
+      return r;
+    });
+  }
+
+  /**
+   * The function computing a tree node's whole document under one set of `with` replacements, planned
+   * once per (cacheKey, replacements) and memoized when nothing is replaced: `build` emits its body and
+   * returns the local holding the result. `tag` prefixes the function's name in plan dumps (n: a
+   * package or path prefix, o: an object rule merged with rules below it, s: a tree of sets).
+   */
+  private memoFunc(cacheKey: object, path: string[], refLoc: A.Location, mocks: Mocks, tag: string, build: (fb: FuncBuilder, env: Env) => Local): number {
+    const mk = mocksKey(mocks);
+    const have = this.cached(cacheKey, mk);
+    if (have !== undefined) return have;
+    const name = ['data', ...path].join('.');
+    const what = tag === 'n' ? 'document' : 'rule';
+    if (!this.enter(cacheKey, mk)) throw new RegoError('rego_recursion_error', refLoc, `${what} ${name} is recursive`);
+    try {
+      const nv = valueMockKeys(mocks).length;
+      const fb = new FuncBuilder(2 + nv);
+      const r = build(fb, paramEnv(mocks, 2));
       const id = this.funcs.length;
-      this.funcs.push({ name: `s${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
+      this.funcs.push({ name: `${tag}${id}.${name}${mk ? ' [with ' + mk + ']' : ''}`, params: 2 + nv, locals: fb.nlocals, result: r, body: fb.cur, memo: nv === 0 });
       this.setCached(cacheKey, mk, id);
       return id;
     } finally {
@@ -1302,14 +1316,18 @@ export class Planner {
 
   private evalTerms(ctx: Ctx, ts: A.Term[], env: Env, k: (ls: Local[], env: Env) => void): void {
     const out: Local[] = [];
-    const step = (i: number, env1: Env): void => {
-      if (i === ts.length) return k(out.slice(), env1);
+    // left to right, except that a term needing variables another term binds waits for it (OPA
+    // hoists refs out of calls first: `foo == input.foos[foo]` binds foo in the ref, then compares)
+    const step = (done: ReadonlySet<number>, env1: Env): void => {
+      if (done.size === ts.length) return k(out.slice(), env1);
+      const pending = ts.map((_, i) => i).filter((i) => !done.has(i));
+      const i = pending.find((j) => this.canEval(ctx, ts[j], env1)) ?? pending[0];
       this.evalTerm(ctx, ts[i], env1, (l, env2) => {
         out[i] = l;
-        step(i + 1, env2);
+        step(new Set([...done, i]), env2);
       });
     };
-    step(0, env);
+    step(new Set(), env);
   }
 
   private constOf(t: A.Term): Const | undefined {
@@ -1568,12 +1586,10 @@ export class Planner {
 
   private callArity(ctx: Ctx, t: A.CallTerm): number | undefined {
     if (isOp(t, 'eq') || isOp(t, 'assign')) return 2;
-    try {
-      const r = this.resolveCall(ctx, t);
-      return 'group' in r ? r.group.arity : r.arity;
-    } catch {
-      return undefined;
-    }
+    // an unknown function is reported as such here: guessing "no output" would blame the output
+    // variable instead ("var x is unsafe")
+    const r = this.resolveCall(ctx, t);
+    return 'group' in r ? r.group.arity : r.arity;
   }
 
   private evalCall(ctx: Ctx, t: A.CallTerm, env: Env, k: KV): void {

@@ -3,31 +3,22 @@
  * request is decided, and permitted ones are sent on through an SDK `Client` connected to the
  * upstream MCP server. One upstream session per agent session, so upstream state never mixes.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ElicitResultSchema, McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitResultSchema, ErrorCode, McpError, PingRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'crypto';
-import { AsyncLocalStorage } from 'async_hooks';
 import type { PdpClient } from '../client';
 import type { Decision, DecisionInput } from '../types';
 import { denied, errorForDeny, gatewayError, INTERNAL_ERROR, invalidInput } from './errors';
 import { CallerIdentity, IdentityHeaderNames, readIdentity } from './identity';
+import type { GatewayMetrics } from './metrics';
 import { callDuties, listable, redactResult } from './obligations';
+import { connectUpstream, describeUpstream, UpstreamRoute, withTxnToken } from './upstream';
 
-export const GATEWAY_VERSION = '0.1.0';
-
-/** One upstream MCP server behind the gateway. */
-export interface UpstreamRoute {
-  /** Streamable HTTP URL of the upstream MCP server */
-  url: string;
-  /** `tool.server` in decision inputs; default: the upstream's `serverInfo.name` */
-  serverName?: string;
-  /** static headers sent upstream (e.g. the gateway's own credential); the agent's Authorization is not forwarded */
-  headers?: Record<string, string>;
-}
+export { GATEWAY_VERSION } from './upstream';
+export type { UpstreamRoute } from './upstream';
 
 export interface SessionDeps {
   route: UpstreamRoute;
@@ -38,6 +29,8 @@ export interface SessionDeps {
   elicitApprovals?: boolean;
   /** how long to wait for the person's answer to such an elicitation (default 5 minutes) */
   elicitationTimeoutMs?: number;
+  /** counts calls by outcome and upstream failures (default: not counted) */
+  metrics?: GatewayMetrics;
 }
 
 type Tool = { name: string; annotations?: Record<string, unknown>; [k: string]: unknown };
@@ -50,26 +43,13 @@ type RequestExtra = {
 
 const MAX_LIST_PAGES = 50;
 
-/**
- * The Txn-Token of the upstream request being sent, if any. The SDK client has no per-request headers, so
- * the call that forwards a tools/call runs inside this scope and the transport's fetch adds the header:
- * only that one request carries it, never the session's other traffic.
- */
-const txnTokenScope = new AsyncLocalStorage<string>();
-
-const fetchWithTxnToken: typeof fetch = (url, init) => {
-  const token = txnTokenScope.getStore();
-  if (token === undefined) return fetch(url, init);
-  const headers = new Headers(init?.headers);
-  headers.set('txn-token', token);
-  return fetch(url, { ...init, headers });
-};
-
 export class GatewaySession {
   readonly transport: StreamableHTTPServerTransport;
   private readonly server: Server;
   private readonly tools = new Map<string, Tool>();
   private closed = false;
+  /** the upstream connection ended without the gateway closing it */
+  private gone = false;
 
   private constructor(
     private readonly deps: SessionDeps,
@@ -107,16 +87,24 @@ export class GatewaySession {
 
   /** Connects upstream first (so the agent sees the upstream's name and instructions), then our side. */
   static async open(deps: SessionDeps, onSessionId: (id: string, s: GatewaySession) => void, onClose: (s: GatewaySession) => void): Promise<GatewaySession> {
-    const upstream = new Client({ name: 'pdp-gateway', version: GATEWAY_VERSION }, { capabilities: {} });
-    await upstream.connect(new StreamableHTTPClientTransport(new URL(deps.route.url), { requestInit: { headers: deps.route.headers ?? {} }, fetch: fetchWithTxnToken }));
+    let session: GatewaySession | undefined;
+    const upstream = await connectUpstream(deps.route, () => session?.upstreamGone());
     const serverName = deps.route.serverName ?? upstream.getServerVersion()?.name;
     if (!serverName) {
       await upstream.close();
       throw new Error('upstream did not report a server name; configure one (--server-name)');
     }
-    const s = new GatewaySession(deps, upstream, serverName, onSessionId, onClose);
+    const s = (session = new GatewaySession(deps, upstream, serverName, onSessionId, onClose));
     await s.server.connect(s.transport);
     return s;
+  }
+
+  /** The upstream connection ended on its own (e.g. its process exited): every later call fails at once. */
+  private upstreamGone(): void {
+    if (this.closed || this.gone) return;
+    this.gone = true;
+    this.deps.metrics?.upstreamError(this.serverName, 'closed');
+    this.deps.log({ event: 'upstream.gone', server: this.serverName, upstream: describeUpstream(this.deps.route) });
   }
 
   async close(): Promise<void> {
@@ -179,12 +167,13 @@ export class GatewaySession {
       request_id: id.requestId, reasons: decision.reasons.map((r) => r.code),
       ...(decision.approval ? { approval_jti: decision.approval.jti } : {}), ...(decision.approval_request ? { approval_url: decision.approval_request.url } : {}),
     });
-    if (decision.allow !== true) throw errorForDeny(decision);
-    const duties = callDuties(decision);
+    const duties = decision.allow === true ? callDuties(decision) : undefined;
+    this.deps.metrics?.call(this.serverName, decision.allow !== true && decision.failure ? 'error' : duties?.ok ? 'allow' : 'deny');
+    if (!duties) throw errorForDeny(decision);
     if (!duties.ok) throw denied(duties.reasons, decision.decision_id);
 
     const forward = () => this.upstreamRequest(req, extra);
-    const result = decision.txn_token ? await txnTokenScope.run(decision.txn_token, forward) : await forward();
+    const result = await withTxnToken(decision.txn_token, forward);
     const redacted = redactResult(result, duties.redact);
     if (!redacted.ok) {
       throw denied([{ code: 'obligation.redaction_failed', message: `result withheld: ${redacted.message}` }], decision.decision_id);
@@ -285,13 +274,23 @@ export class GatewaySession {
     try {
       return (await this.upstream.request(request as any, ResultSchema, { signal, onprogress })) as Record<string, unknown>;
     } catch (e) {
+      // failures of our own connection, not answers of the upstream: the SDK reports them as McpErrors
+      // too (ConnectionClosed, RequestTimeout, whose code would read as a policy deny)
+      if (signal.aborted) throw gatewayError(INTERNAL_ERROR, 'request cancelled by the agent'); // not the upstream's failure
+      if (this.gone) throw this.upstreamFailure('gone', 'upstream MCP server is gone (its process exited or the connection closed); open a new session');
+      if (e instanceof McpError && e.code === ErrorCode.RequestTimeout && /^MCP error -?\d+: Request timed out$/.test(e.message)) {
+        throw this.upstreamFailure('timeout', 'upstream MCP server did not answer in time');
+      }
       // the upstream's own JSON-RPC error, passed through unchanged: our SDK client prefixed its
       // message with "MCP error <code>: ", which the agent's client would add a second time
       if (e instanceof McpError) throw gatewayError(e.code, e.message.replace(new RegExp(`^MCP error ${e.code}: `), ''), e.data);
-      throw gatewayError(INTERNAL_ERROR, `upstream MCP server failed: ${(e as Error)?.message ?? e}`, {
-        reasons: [{ code: 'gateway.upstream_error', message: String((e as Error)?.message ?? e) }],
-      });
+      throw this.upstreamFailure('transport', `upstream MCP server failed: ${(e as Error)?.message ?? e}`);
     }
+  }
+
+  private upstreamFailure(kind: 'gone' | 'timeout' | 'transport', message: string): McpError {
+    this.deps.metrics?.upstreamError(this.serverName, kind);
+    return gatewayError(INTERNAL_ERROR, message, { reasons: [{ code: 'gateway.upstream_error', message }] });
   }
 
   private async forwardUp(n: Notification): Promise<void> {
