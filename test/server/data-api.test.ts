@@ -138,6 +138,20 @@ describe('any rule or package path of a bundle with sources', () => {
     }
   });
 
+  it('answers the root from every bundle (their disjoint roots merged) and a path from the bundle that owns it', async () => {
+    const other = tmpDir();
+    fs.writeFileSync(path.join(other, 'ops.rego'), 'package ops\n\n# METADATA\n# entrypoint: true\nready := true\n\nlevel := 3\n');
+    const s = await startWith([policyDir(), other], over);
+    try {
+      const root = await get(s.url(), '/v1/data');
+      expect(root.json.result.ops).toEqual({ ready: true, level: 3 });
+      expect(root.json.result.app.authz.limits).toEqual({ max: 5 });
+      expect((await get(s.url(), '/v1/data/ops/level')).json.result).toBe(3);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses absurd paths with a clear 400', async () => {
     const deep = await post(pdp.url(), '/v1/data/' + Array.from({ length: 65 }, () => 'a').join('/'), { input: {} });
     expect(deep.status).toBe(400);
