@@ -143,7 +143,10 @@ export class Documents {
         const ep = segments.slice(0, i).join('/');
         if (!b.has(ep)) continue;
         const ev = b.evaluateJson(ep, inputJson);
-        return { ...lookupIn(fromResultSet(ev.resultSet, ep), segments.slice(i), false), evalNs: ev.evalNs, cacheHit: true };
+        const rest = segments.slice(i);
+        // below an entrypoint that is a partial set, a segment is a membership test (known from the sources)
+        const isSet = rest.length > 0 && this.isSet(ep);
+        return { ...lookupIn(fromResultSet(ev.resultSet, ep), rest, isSet), evalNs: ev.evalNs, cacheHit: true };
       }
     }
     const idx = this.sourceIndex();
@@ -168,6 +171,11 @@ export class Documents {
     }
     if (blind !== undefined) return { defined: false, warning: this.noSources(path, blind, 'it may name a rule, but only entrypoints can be evaluated') };
     return { defined: false };
+  }
+
+  private isSet(path: string): boolean {
+    const idx = this.sourceIndex();
+    return typeof idx === 'object' && idx !== null && idx.sets.has(path);
   }
 
   private noSources(path: string, idx: null | string, what: string): { code: string; message: string } {

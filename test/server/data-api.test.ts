@@ -103,6 +103,20 @@ describe('any rule or package path of a bundle with sources', () => {
     expect(root.json.result).toBe('admin');
   });
 
+  it('a segment below an entrypoint that is a partial set is a membership test too', async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'tags.rego'), 'package tags\n\n# METADATA\n# entrypoint: true\nall contains "red"\n\nall contains "blue"\n');
+    const s = await startWith([dir], over);
+    try {
+      const hit = await get(s.url(), '/v1/data/tags/all/red?metrics');
+      expect(hit.json.result).toBe('red');
+      expect(hit.json.metrics).not.toHaveProperty('timer_rego_query_compile_ns'); // the entrypoint answered
+      expect((await get(s.url(), '/v1/data/tags/all/green')).json).not.toHaveProperty('result');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a path that names nothing is undefined without compiling anything', async () => {
     const r = await post(pdp.url(), '/v1/data/app/authz/nope/deeper?metrics', { input: {} });
     expect(r.status).toBe(200);
