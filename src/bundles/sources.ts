@@ -180,7 +180,8 @@ export function compileServedDir(
 
 /**
  * A directory source's bundle members (/.manifest with revision = content hash of the sources,
- * /data.json, /policy.wasm), for the bundle reader.
+ * /data.json, /policy.wasm, and the .rego sources as an OPA-built bundle carries them, so the Data API
+ * can compile any rule path of them on demand: engine/documents.ts), for the bundle reader.
  */
 export async function compileRegoDir(dir: string, entrypoints?: string[], opts: { v0Compatible?: boolean } = {}): Promise<Map<string, Buffer>> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires

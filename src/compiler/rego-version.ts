@@ -66,3 +66,13 @@ export function regoVersionFor(rules: VersionRules | undefined, bundlePath: stri
   for (const f of rules.files) if (f.match.matcher(bundlePath).find()) return f.version;
   return rules.regoVersion ?? fallback;
 }
+
+/**
+ * A bundle's `.rego` members (`/a/b.rego` → source) as compiler source files, each in the Rego version
+ * its manifest gives it (v1 when the manifest says nothing, as in OPA 1.x). The Data API's on-demand
+ * paths (engine/documents.ts) and explain (engine/explain.ts) compile bundles from these.
+ */
+export function bundleSources(rego: ReadonlyMap<string, string>, manifest: object, where = '/.manifest'): Array<{ file: string; source: string; regoVersion: RegoVersion }> {
+  const rules = readManifestVersions(JSON.stringify(manifest), where);
+  return [...rego].map(([member, source]) => ({ file: member.replace(/^\//, ''), source, regoVersion: regoVersionFor(rules, member, 1) }));
+}

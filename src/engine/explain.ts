@@ -158,13 +158,12 @@ export class Explainer {
     }
     /* eslint-disable @typescript-eslint/no-var-requires */
     const { compile } = require('../compiler') as typeof import('../compiler');
-    const { readManifestVersions, regoVersionFor } = require('../compiler/rego-version') as typeof import('../compiler/rego-version');
+    const { bundleSources } = require('../compiler/rego-version') as typeof import('../compiler/rego-version');
     /* eslint-enable @typescript-eslint/no-var-requires */
     const t0 = process.hrtime.bigint();
     let policy: WasmPolicy;
     try {
-      const versions = readManifestVersions(JSON.stringify(b.manifest), `${bundle.name}/.manifest`);
-      const modules = [...b.rego].map(([member, source]) => ({ file: member.replace(/^\//, ''), source, regoVersion: regoVersionFor(versions, member, 1) }));
+      const modules = bundleSources(b.rego, b.manifest, `${bundle.name}/.manifest`);
       const out = compile({ modules, entrypoints: bundle.entrypoints(), explain: true });
       policy = WasmPolicy.loadSync(out.wasm);
       policy.setData(b.data);

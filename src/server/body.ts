@@ -28,8 +28,12 @@ export interface BodyLimits {
   depth: number;
 }
 
-/** Read and parse the body. `requireBody: false` lets an empty body stand for undefined. */
-export function readJsonBody(req: IncomingMessage, limits: BodyLimits, requireBody = true): Promise<unknown> {
+/**
+ * Read and parse the body. `requireBody: false` lets an empty body stand for undefined. `anyContentType`
+ * is OPA's Data API rule: a body is JSON whatever its content type says (`curl -d` sends
+ * application/x-www-form-urlencoded), except YAML, which OPA parses and we refuse with 415.
+ */
+export function readJsonBody(req: IncomingMessage, limits: BodyLimits, requireBody = true, anyContentType = false): Promise<unknown> {
   const limit = limits.bytes;
   return new Promise((resolve, reject) => {
     const len = req.headers['content-length'];
@@ -38,9 +42,10 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits, requireBo
       reject(new HttpError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`));
       return;
     }
-    if (len !== '0' && !isJsonContentType(req.headers['content-type']) && (requireBody || req.headers['content-type'])) {
+    const ct = req.headers['content-type'];
+    if (anyContentType ? /yaml/i.test(ct ?? '') : len !== '0' && !isJsonContentType(ct) && (requireBody || ct)) {
       req.resume();
-      reject(new HttpError(415, 'unsupported_media_type', 'request body must be application/json'));
+      reject(new HttpError(415, 'unsupported_media_type', anyContentType ? 'YAML request bodies are not supported: send the body as JSON' : 'request body must be application/json'));
       return;
     }
     const chunks: Buffer[] = [];

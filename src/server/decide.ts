@@ -7,6 +7,9 @@
 import { randomUUID } from 'crypto';
 import type { BundleManager } from '../bundles/manager';
 import type { ActiveBundle } from '../engine/engine';
+import { Documents, type DocumentAnswer } from '../engine/documents';
+import { overlaps } from '../bundles/bundle';
+import { setKey } from '../util/own-keys';
 import { mapDecision } from '../engine/decision';
 import type { ResultSet } from '../engine/policy';
 import { explainer, ExplainUnavailable, type Explanation, type ExplanationWithheld } from '../engine/explain';
@@ -22,6 +25,12 @@ export interface DataAnswer {
   bundle?: string;
   /** identity resolution refused a token (DecisionMeta.deny): nothing was evaluated */
   deny?: DecisionMeta['deny'];
+  /** why the answer may be incomplete, or is undefined (a wasm-only bundle: engine/documents.ts) */
+  warning?: { code: string; message: string };
+  /** what the answer cost: evaluation, an on-demand compile, whether a compiled module was reused */
+  metrics: { eval_ns?: number; compile_ns?: number; cache_hit?: boolean };
+  /** the active bundles' revisions (OPA's provenance) */
+  revisions: Record<string, { revision: string }>;
 }
 
 export class DecisionService implements DecisionServiceApi {
@@ -33,6 +42,8 @@ export class DecisionService implements DecisionServiceApi {
       metrics?: PdpMetrics;
       /** decision_logs.explain: every decision's log line carries its explanation */
       explainLog?: boolean;
+      /** data_api.max_compiled_paths: per bundle, the on-demand Data API paths kept compiled */
+      maxCompiledPaths?: number;
     },
   ) {}
 
@@ -248,46 +259,65 @@ export class DecisionService implements DecisionServiceApi {
     }
   }
 
+  /** Each active bundle's documents by path (engine/documents.ts), made on first use, gone with the bundle. */
+  private readonly documents = new WeakMap<ActiveBundle, Documents>();
+  private documentsOf(b: ActiveBundle): Documents {
+    let d = this.documents.get(b);
+    if (!d) this.documents.set(b, (d = new Documents(b, this.opts.maxCompiledPaths)));
+    return d;
+  }
+
   /**
-   * OPA's Data API: evaluate an entrypoint of any active bundle, or read a data path. No mapping: the
-   * raw value is the answer, and no `result` key means undefined.
+   * OPA's Data API: the document at a slash path, from every active bundle whose roots overlap it
+   * (entrypoints, any rule or package of a bundle with sources, base data: engine/documents.ts). No
+   * mapping: the raw value is the answer, and no `result` key means undefined.
    */
-  data(path: string, input: unknown, meta: DecisionMeta): DataAnswer {
+  data(path: string, input: unknown, meta: DecisionMeta, opts: { strict?: boolean } = {}): DataAnswer {
     const snapshot = this.bundles.current();
-    const entrypoint = path.split('/').filter(Boolean).join('/');
+    const segments = path.split('/').filter(Boolean);
+    const entrypoint = segments.join('/');
     const decision_id = randomUUID();
-    const bundle = DecisionService.find(snapshot, entrypoint);
-    let ans: DataAnswer = { decision_id };
-    let evalNs: number | undefined;
+    const ans: DataAnswer = { decision_id, metrics: {}, revisions: this.bundlesOf(snapshot).value };
     // serialised once, for the policy and for the log line
-    let inputJson: string | undefined;
+    const inputJson = input === undefined ? undefined : JSON.stringify(input);
+    let bundle: ActiveBundle | undefined;
     if (meta.deny) {
       // an identity that failed verification never reaches the policy (as in decideText)
       ans.deny = meta.deny;
-    } else if (bundle) {
-      ans.bundle = bundle.name;
-      try {
-        inputJson = input === undefined ? undefined : JSON.stringify(input);
-        const ev = bundle.evaluateJson(entrypoint, inputJson);
-        evalNs = ev.evalNs;
-        if (ev.resultSet.length > 1) {
-          ans.error = { code: 'evaluation_error', message: `${entrypoint} produced ${ev.resultSet.length} results` };
-        } else if (ev.resultSet.length === 1) ans.result = ev.resultSet[0].result;
-      } catch (err) {
-        ans.error = { code: 'evaluation_error', message: (err as Error).message };
-      }
     } else {
+      // bundles own disjoint roots: at most one holds a path below a root; a path above roots (say the
+      // root itself) is the union of each bundle's part
+      const parts: unknown[] = [];
       for (const b of snapshot.values()) {
-        const v = b.dataAt(entrypoint);
-        if (v !== undefined) {
-          ans = { decision_id, result: v, bundle: b.name };
+        if (!b.bundle.manifest.roots.some((r) => overlaps(r, entrypoint))) continue;
+        bundle ??= b;
+        let doc: DocumentAnswer;
+        try {
+          doc = this.documentsOf(b).answer(segments, inputJson, opts);
+        } catch (err) {
+          ans.error = { code: 'evaluation_error', message: (err as Error).message };
           break;
         }
+        if (doc.evalNs !== undefined) ans.metrics.eval_ns = (ans.metrics.eval_ns ?? 0) + doc.evalNs;
+        if (doc.compileNs !== undefined) ans.metrics.compile_ns = (ans.metrics.compile_ns ?? 0) + doc.compileNs;
+        if (doc.cacheHit) ans.metrics.cache_hit = true;
+        if (doc.warning) ans.warning ??= doc.warning;
+        if (doc.error) {
+          ans.error = doc.error;
+          break;
+        }
+        if (doc.defined) parts.push(doc.value);
+      }
+      if (!ans.error && parts.length > 0) {
+        ans.result = parts.length === 1 ? parts[0] : parts.reduce(mergeDocuments);
+        ans.bundle = bundle?.name;
       }
     }
+    const evalNs = ans.metrics.eval_ns;
     const m = this.opts.metrics;
     if (m && evalNs !== undefined) m.evalSeconds.observe(evalNs / 1e9);
-    if (m && ans.error) m.evalErrors.labels(bundle?.name ?? '').inc();
+    // a parameter the bundle cannot honour (strict without sources) is the caller's mistake, not an evaluation error
+    if (m && ans.error && ans.error.code !== 'invalid_parameter') m.evalErrors.labels(bundle?.name ?? '').inc();
     const logger = this.opts.logger;
     if (logger?.enabled) {
       const denied = ans.deny ? { allow: false, reasons: [{ ...ans.deny }], obligations: {} } : undefined;
@@ -297,4 +327,14 @@ export class DecisionService implements DecisionServiceApi {
     }
     return ans;
   }
+}
+
+/** Two bundles' parts of one document above their roots: objects merged key by key (roots are disjoint). */
+function mergeDocuments(a: unknown, b: unknown): unknown {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) || Array.isArray(b)) return b;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
+    setKey(out, k, Object.prototype.hasOwnProperty.call(out, k) ? mergeDocuments(out[k], v) : v);
+  }
+  return out;
 }

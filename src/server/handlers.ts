@@ -11,6 +11,8 @@ import batchSchema from './schemas/decide-batch.schema.json';
 import { readJsonBody, HttpError, type BodyLimits } from './body';
 import { deeperThan, tooDeepMessage } from '../util/json-depth';
 import { isAnswered, writeJsonSoon } from './response-batch';
+import { MAX_PATH_CHARS, MAX_PATH_SEGMENTS } from '../engine/documents';
+import { productVersion } from '../util/version';
 import { getKey, setKey } from '../util/own-keys';
 import type { DecisionService } from './decide';
 import type { PdpMetrics } from './metrics';
@@ -170,64 +172,104 @@ export async function handleDecideBatch(deps: HandlerDeps, req: IncomingMessage,
   }
 }
 
-/** POST /v1/data/{path} `{"input": …}` and GET /v1/data/{path}?input=<json>: OPA's Data API. */
+/**
+ * OPA's boolean query parameters (`?pretty`, `?metrics=true`): present without a value is true, else
+ * true when any value is "true" (any case).
+ */
+function flag(url: URL, name: string): boolean {
+  const all = url.searchParams.getAll(name);
+  if (all.length === 0) return false;
+  return (all.length === 1 && all[0] === '') || all.some((v) => v.toLowerCase() === 'true');
+}
+
+/** The slash path after /v1/data, decoded, refused when absurd (engine/documents.ts MAX_PATH_*). */
+function dataPath(url: URL): string {
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice('/v1/data'.length));
+  } catch {
+    // a malformed escape ("%E0%A4%A", "%") is the client's mistake, not an internal error
+    throw new HttpError(400, 'invalid_parameter', `the data path is not validly percent-encoded: ${url.pathname.slice(0, 200)}`);
+  }
+  if (path.length > MAX_PATH_CHARS || path.split('/').filter(Boolean).length > MAX_PATH_SEGMENTS) {
+    throw new HttpError(400, 'invalid_parameter', `the data path is longer than ${MAX_PATH_SEGMENTS} segments or ${MAX_PATH_CHARS} characters`);
+  }
+  return path;
+}
+
+/** The Data API's input: POST `{"input": …}` (any content type, as OPA), GET `?input=<json>` (the last one). */
+async function dataInput(deps: HandlerDeps, req: IncomingMessage, url: URL): Promise<{ input: unknown; missing: boolean }> {
+  if (req.method === 'POST') {
+    const body = await readJsonBody(req, limitsOf(deps), false, true);
+    if (body === undefined) return { input: undefined, missing: true };
+    if (!isObj(body)) throw new HttpError(400, 'invalid_parameter', 'request body must be an object like {"input": …}');
+    // OPA: an absent and a null `input` alike mean no input (and earn the api_usage_warning)
+    const input = Object.prototype.hasOwnProperty.call(body, 'input') ? body.input : undefined;
+    return { input: input === null ? undefined : input, missing: input === undefined || input === null };
+  }
+  req.resume();
+  const q = url.searchParams.getAll('input').pop();
+  if (q === undefined) return { input: undefined, missing: false };
+  let input: unknown;
+  try {
+    input = JSON.parse(q);
+  } catch (err) {
+    throw new HttpError(400, 'invalid_parameter', `input query parameter is not valid JSON: ${(err as Error).message}`);
+  }
+  if (deeperThan(input, deps.maxJsonDepth)) throw new HttpError(400, 'too_deep', tooDeepMessage('the input query parameter', deps.maxJsonDepth));
+  return { input, missing: false };
+}
+
+/**
+ * POST /v1/data/{path} `{"input": …}` and GET /v1/data/{path}?input=<json>: OPA's Data API, with its
+ * `?pretty`, `?metrics` (`?instrument` gives the same), `?provenance` and `?strict-builtin-errors`.
+ */
 export async function handleData(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+  const started = process.hrtime.bigint();
   try {
     const caller = await authenticate(deps, req, res);
     if (caller === false) return 401;
-    let path: string;
-    try {
-      path = decodeURIComponent(url.pathname.slice('/v1/data'.length));
-    } catch {
-      // a malformed escape ("%E0%A4%A", "%") is the client's mistake, not an internal error
-      throw new HttpError(400, 'invalid_parameter', `the data path is not validly percent-encoded: ${url.pathname.slice(0, 200)}`);
-    }
-    let input: unknown;
-    let hasInput = false;
-    if (req.method === 'POST') {
-      const body = await readJsonBody(req, limitsOf(deps), false);
-      if (body !== undefined) {
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          throw new HttpError(400, 'invalid_parameter', 'request body must be an object like {"input": …}');
-        }
-        hasInput = Object.prototype.hasOwnProperty.call(body, 'input');
-        input = (body as Obj).input;
-      }
-    } else {
-      req.resume();
-      const q = url.searchParams.get('input');
-      if (q !== null) {
-        hasInput = true;
-        try {
-          input = JSON.parse(q);
-        } catch (err) {
-          throw new HttpError(400, 'invalid_parameter', `input query parameter is not valid JSON: ${(err as Error).message}`);
-        }
-        if (deeperThan(input, deps.maxJsonDepth)) throw new HttpError(400, 'too_deep', tooDeepMessage('the input query parameter', deps.maxJsonDepth));
-      }
-    }
+    const path = dataPath(url);
+    const parseStart = process.hrtime.bigint();
+    const got = await dataInput(deps, req, url);
+    let input = got.input;
+    const parseNs = Number(process.hrtime.bigint() - parseStart);
     // One door for identity (docs/identity.md): an object input is resolved like a decide body, so
     // tokens are verified and the reserved fields come from verification only, never from the caller.
+    // On-demand paths (any rule, not only entrypoints) get exactly the same input.
     let deny: DecisionMeta['deny'];
     if (!deps.dataApiRawInput && isObj(input)) {
       const resolved = await deps.resolver.resolve(input as DecideRequest, req.headers as RequestHeaders, caller);
       input = resolved.input;
       deny = resolved.deny;
     }
-    const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined), deny });
+    const ans = deps.service.data(path, input, { caller, path: '/v1/data', requestId: requestId(req, undefined), deny }, { strict: flag(url, 'strict-builtin-errors') });
     if (ans.deny) {
       // a token that failed is a deny, as on /v1/decide; no `result` (undefined), so an OPA client denies too
       send(res, 200, { decision_id: ans.decision_id, allow: false, reasons: [ans.deny] });
       return 200;
     }
     if (ans.error) {
-      send(res, 500, { allow: false, code: ans.error.code === 'evaluation_error' ? 'internal_error' : ans.error.code, message: ans.error.message, decision_id: ans.decision_id });
-      return 500;
+      const status = ans.error.code === 'invalid_parameter' ? 400 : 500;
+      send(res, status, { allow: false, code: status === 400 ? ans.error.code : 'internal_error', message: ans.error.message, decision_id: ans.decision_id });
+      return status;
     }
     const out: Obj = { decision_id: ans.decision_id };
+    if (flag(url, 'provenance')) out.provenance = { version: productVersion(), bundles: ans.revisions };
+    if (flag(url, 'metrics') || flag(url, 'instrument')) {
+      // OPA's metric names (docs/service.md): nanoseconds, and the cache hit counter only on a hit
+      const m: Obj = { timer_rego_input_parse_ns: parseNs };
+      if (ans.metrics.eval_ns !== undefined) m.timer_rego_query_eval_ns = ans.metrics.eval_ns;
+      if (ans.metrics.compile_ns !== undefined) m.timer_rego_query_compile_ns = ans.metrics.compile_ns;
+      if (ans.metrics.cache_hit) m.counter_server_query_cache_hit = 1;
+      m.timer_server_handler_ns = Number(process.hrtime.bigint() - started);
+      out.metrics = m;
+    }
     if ('result' in ans) out.result = ans.result;
-    if (!hasInput && req.method === 'POST') out.warning = { code: 'api_usage_warning', message: "'input' key missing from the request" };
-    send(res, 200, out);
+    // the path's own warning (a wasm-only bundle) says more than OPA's missing-input one
+    if (ans.warning) out.warning = ans.warning;
+    else if (got.missing) out.warning = { code: 'api_usage_warning', message: "'input' key missing from the request" };
+    writeJsonSoon(res, 200, flag(url, 'pretty') ? JSON.stringify(out, null, 2) : JSON.stringify(out));
     return 200;
   } catch (err) {
     return fail(res, err, true);

@@ -60,21 +60,35 @@ const refusals: Obj = {
   '415': json('Refusal', 'the body is not JSON'),
 };
 
+/** The Data API's boolean query parameters, as OPA names them. */
+const dataFlags: Array<[string, string]> = [
+  ['pretty', 'indent the answer'],
+  ['metrics', 'add `metrics`: timer_rego_input_parse_ns, timer_rego_query_eval_ns, timer_rego_query_compile_ns (an on-demand compile), counter_server_query_cache_hit, timer_server_handler_ns'],
+  ['instrument', 'the same as `metrics` (no per-operation timers)'],
+  ['provenance', 'add `provenance`: `version` and the active bundles\' revisions'],
+  ['strict-builtin-errors', 'a built-in error fails the evaluation (500) instead of making the expression undefined; needs the bundle\'s .rego sources (400 otherwise)'],
+];
+
 function paths(): Obj {
   const dataOp = (method: 'get' | 'post', withPath = true): Obj => ({
     tags: ['OPA Data API'],
-    summary: method === 'post' ? 'Evaluate an entrypoint (or read data) with `{"input": …}`' : 'Evaluate an entrypoint (or read data), input as a query parameter',
+    summary: method === 'post' ? 'Evaluate any document (entrypoint, rule, package, data) with `{"input": …}`' : 'Evaluate any document (entrypoint, rule, package, data), input as a query parameter',
+    description:
+      'OPA\'s Data API. Entrypoints are evaluated by the bundle\'s module; any other rule or package path of a bundle that carries its `.rego` sources is compiled on demand (kept per bundle revision, `data_api.max_compiled_paths`); a wasm-only bundle answers entrypoints, paths below them and base data, and says in `warning` (`not_an_entrypoint`) when it cannot answer a path. ' +
+      (method === 'post' ? 'The body is read as JSON whatever its content type (as OPA; YAML is refused with 415); without `input` (or with `input: null`) the answer carries OPA\'s `api_usage_warning`.' : ''),
     operationId: (method === 'post' ? 'postData' : 'getData') + (withPath ? '' : 'Root'),
     parameters: [
       ...(withPath ? [{ name: 'path', in: 'path', required: true, description: 'slash path below data, e.g. `mcp/authz/decision`', schema: { type: 'string' } }] : []),
-      ...(method === 'get' ? [{ name: 'input', in: 'query', required: false, description: 'the input document as JSON text', schema: { type: 'string' } }] : []),
+      ...(method === 'get' ? [{ name: 'input', in: 'query', required: false, description: 'the input document as JSON text (the last one when repeated)', schema: { type: 'string' } }] : []),
+      ...dataFlags.map(([name, description]) => ({ name, in: 'query', required: false, description: `${description} (OPA's boolean parameter: present without a value, or \`=true\`)`, schema: { type: 'string' } })),
     ],
     ...(method === 'post' ? { requestBody: { required: false, content: { 'application/json': { schema: ref('DataRequest') } } } } : {}),
     responses: {
       '200': json('DataResponse', 'evaluated; no `result` key means undefined'),
       '400': json('DataError', 'bad input or path'),
       '401': json('Refusal', 'caller authentication failed'),
-      '500': json('DataError', 'evaluation failed'),
+      ...(method === 'post' ? { '415': json('Refusal', 'a YAML body: only JSON is read') } : {}),
+      '500': json('DataError', 'evaluation failed, or the path could not be compiled'),
     },
   });
   return {

@@ -156,7 +156,7 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
     ...opts.watchOptions,
   });
   metrics.readBundleStatus(() => bundles.statuses());
-  const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics, explainLog: !!config.decision_logs.explain });
+  const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics, explainLog: !!config.decision_logs.explain, maxCompiledPaths: config.data_api?.max_compiled_paths });
   countDenyReasonsOf(service, metrics);
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);

@@ -176,7 +176,7 @@ export interface PdpConfig {
    * (OPA's behaviour; any caller can then claim any identity). Default false: `input` is resolved like
    * a /v1/decide body (docs/identity.md).
    */
-  data_api?: { raw_input?: boolean };
+  data_api?: { raw_input?: boolean; max_compiled_paths?: number };
   /** AuthZEN endpoints: the entrypoint they evaluate (default: decision_entrypoint) */
   authzen?: { entrypoint?: string };
   bundles: BundleSourceConfig[];

@@ -144,6 +144,11 @@ describe('GET /v1/openapi.json', () => {
     const root = await post(base, '/v1/data', { input: {} });
     expect(root.status).toBe(200);
     expectDocumented('/v1/data', 'POST', 200, root.json);
+    const extras = await post(base, '/v1/data/mcp/authz/allow?metrics&provenance&pretty', { input: {} });
+    expect(extras.json.metrics.timer_rego_query_eval_ns).toBeDefined();
+    expectDocumented('/v1/data/{path}', 'POST', 200, extras.json);
+    // the documented metrics are numbers
+    expect(responseValidator('/v1/data/{path}', 'POST', 200)({ decision_id: 'd', metrics: { timer_server_handler_ns: 'slow' } })).toBe(false);
     const badGet = await fetch(base + '/v1/data/mcp/authz/decision?input=%7Bnot-json');
     expect(badGet.status).toBe(400);
     expectDocumented('/v1/data/{path}', 'GET', 400, await badGet.json());
