@@ -9,9 +9,11 @@ import { loadPolicyDir, PolicySourceError } from '../compiler/load';
 import { placeDataFile } from '../bundles/data-tree';
 import { parseBundle, type Bundle } from '../bundles/bundle';
 import { readBundleDir, readBundleFile, sourceKind, defaultBundleName } from '../bundles/sources';
+import { bundleSources } from '../compiler/rego-version';
+import type { RegoVersion } from '../compiler/parser';
 
 export interface EvalSources {
-  modules: Array<{ file: string; source: string }>;
+  modules: Array<{ file: string; source: string; regoVersion?: RegoVersion }>;
   data: Record<string, unknown>;
   /** bundles that hold a policy.wasm but no .rego sources, by name */
   builtOnly: Array<{ name: string; bundle: Bundle }>;
@@ -45,7 +47,8 @@ export async function loadEvalSources(paths: string[], bundles: string[]): Promi
     const bundle = parseBundle(files);
     placeDataFile(out.data, [], bundle.data, p, dataError);
     if (bundle.rego.size === 0) out.builtOnly.push({ name: defaultBundleName(p), bundle });
-    for (const [member, source] of bundle.rego) out.modules.push({ file: `${p}:${member}`, source });
+    // each source read as the manifest says (rego_version / file_rego_versions), as the server reads it
+    for (const m of bundleSources(bundle.rego, bundle.manifest, `${p}:/.manifest`)) out.modules.push({ ...m, file: `${p}:/${m.file}` });
   }
   return out;
 }

@@ -251,3 +251,23 @@ describe('pdp eval queries', () => {
     expect(pretty.stderr).toMatch(/decision\.rego:\d+:1 data\.mcp\.authz\.allow \(default\)/);
   });
 });
+
+describe('pdp eval -b on a bundle of Rego v0 sources', () => {
+  test('each source is read as its manifest says, as the server reads it', async () => {
+    const { run: build } = await import('../../src/cli/commands/build');
+    const src = fileTree({ 'p.rego': 'package legacy\n\nallow { input.user == "alice" }\n\nnames[n] { n := input.names[_] }\n' }, 'pdp-eval-v0-');
+    const out = path.join(tmpDir(), 'v0.tar.gz');
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await build([src, '--v0-compatible', '-e', 'legacy/allow', '-o', out])).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+    const dir = tmpDir();
+    const input = path.join(dir, 'input.json');
+    fs.writeFileSync(input, JSON.stringify({ user: 'alice', names: ['a', 'b'] }));
+    const r = await evalCli(['-b', out, '-i', input, 'data.legacy.names']);
+    expect(r.code).toBe(0);
+    expect(r.json.result[0].expressions[0].value).toEqual(['a', 'b']);
+  });
+});
