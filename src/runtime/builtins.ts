@@ -1225,6 +1225,33 @@ export function hasBig(v: usize): bool {
   return false;
 }
 
+/** The native id of sprintf (its host fallback may receive long decimals: sprintfHostArgOk). */
+export const SPRINTF_ID: i32 = 60;
+
+/**
+ * Whether sprintf's values array may go to the host although it holds decimals with more than 15
+ * significant digits. OPA formats a number element that is not an integer as its float64
+ * (ast.Number.Float64 in topdown/strings.go), so the host's double, read from the exact text (JS
+ * Number() rounds correctly), is OPA's value itself. Only as direct elements: nested in a composite OPA
+ * prints the exact text, which the host would lose. And only clearly non-integral normal doubles:
+ * one near an integer would reach the host as an integer (a %d difference), one outside the normal
+ * range as OPA's range-error text.
+ */
+export function sprintfHostArgOk(v: usize): bool {
+  if (tag(v) != T_ARR) return !hasLongDecimal(v);
+  let n = arrLen(v);
+  for (let i = 0; i < n; i++) {
+    let e = arrGet(v, i);
+    if (tag(e) == T_FLOAT) {
+      if (decLen(e) <= 15) continue;
+      let f = Math.abs(floatOf(e));
+      if (!(f >= 2.2250738585072014e-308 && f < 1e300)) return false;
+      if (Math.abs(f - Math.round(f)) <= f * 4.5e-16) return false; // within ~2 ulps of an integer
+    } else if (hasLongDecimal(e)) return false;
+  }
+  return true;
+}
+
 /** Whether a value holds a decimal with more than 15 significant digits (no JS double holds it exactly). */
 export function hasLongDecimal(v: usize): bool {
   let t = tag(v);

@@ -89,3 +89,22 @@ describe('integers beyond 64 bits', () => {
     expect(JSON.stringify(r)).toMatch(/number out of supported range/);
   });
 });
+
+describe('sprintf of decimals with more than 15 significant digits', () => {
+  // OPA formats a non-integer number as its float64 (ast.Number.Float64 in topdown/strings.go): the
+  // exact text reaches the host, whose Number() is that double
+  const withInput = (body: string, x: unknown, input_term: string, strict = false) =>
+    run({ query: 'data.test.p = x', modules: mod(body), input_term, want_result: [{ x }], strict_error: strict } as never);
+  test('a computed decimal (3 * 1.1 = 3.3000000000000000002 at 64 bits) is formatted, not refused', () => {
+    expect(withInput('p := [sprintf("%v", [input.n * 1.1]), sprintf("%.2f|%s|%d", [input.n * 1.1, "x", 7])]', ['3.3', '3.30|x|7'], '{"n": 3}')).toEqual({ kind: 'pass' });
+  });
+  test('a long decimal from input is formatted as OPA\'s double', () => {
+    expect(withInput('p := [sprintf("%v", [input.x]), sprintf("%e", [input.x]), sprintf("%v", [0 - input.x])]', ['0.12345678901234568', '1.234568e-01', '-0.12345678901234568'], '{"x": 0.12345678901234567890123}')).toEqual({ kind: 'pass' });
+  });
+  test('nested in a composite (OPA prints the exact text) or next to an integer, it is still refused', () => {
+    for (const [body, input] of [['p := sprintf("%v", [[input.x]])', '{"x": 0.12345678901234567890123}'], ['p := sprintf("%v", [{"a": input.x}])', '{"x": 0.12345678901234567890123}'], ['p := sprintf("%d", [input.x])', '{"x": 1.00000000000000000001}']]) {
+      const r = withInput(body, 'never', input);
+      expect(JSON.stringify(r)).toMatch(/number out of supported range/);
+    }
+  });
+});
