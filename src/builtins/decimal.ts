@@ -6,7 +6,7 @@
  * value, in Go's %g layout. A double cannot reproduce that (0.1 + 0.2 is 0.3 there), so the wasm
  * runtime sends the operands here as exact decimal strings and parses the string we return.
  * Operations: plus, minus, mul, div (b nonzero: the runtime checks), abs, round (half away from zero),
- * ceil, floor (b ignored).
+ * ceil, floor (b ignored); iplus, iminus, imul, irem on two integers, exactly (no float rounding).
  */
 import type { Impls } from './types';
 import { BuiltinError } from './errors';
@@ -150,8 +150,40 @@ function layoutG(ds: string, dp: number): string {
   return `${ds.slice(0, dp)}.${ds.slice(dp)}`;
 }
 
-/** Exported for tests: the full operation on decimal strings. */
+/** Integer results beyond this many digits are refused (an evaluation error, not a rounded value). */
+const MAX_INT_DIGITS = 100000;
+
+function readInt(s: string): bigint {
+  if (!/^-?\d+$/.test(s)) throw new BuiltinError('eval_builtin_error', `internal.pdp_decimal_arith: not an integer: ${s.slice(0, 40)}`);
+  return BigInt(s);
+}
+
+/**
+ * OPA's arithmetic on two integers of any size: + - * and % on exact big integers (topdown/arithmetic.go
+ * takes its big.Int branch before any float), so 2^64 + 1 is 18446744073709551617, never rounded.
+ * The runtime sends integers here only when they do not fit (or overflow) its native 64 bits.
+ */
+function intArith(op: string, a: string, b: string): string {
+  const x = readInt(a), y = readInt(b);
+  let r: bigint;
+  switch (op) {
+    case 'iplus': r = x + y; break;
+    case 'iminus': r = x - y; break;
+    case 'imul': r = x * y; break;
+    case 'irem':
+      if (y === 0n) throw new BuiltinError('eval_builtin_error', 'rem: modulo by zero');
+      r = x % y; // truncated, the dividend's sign: Go's big.Int Rem
+      break;
+    default: throw new BuiltinError('eval_builtin_error', `internal.pdp_decimal_arith: unknown operation ${op.slice(0, 20)}`);
+  }
+  const t = r.toString();
+  if (t.length > MAX_INT_DIGITS) throw new BuiltinError('eval_builtin_error', `internal.pdp_decimal_arith: integer result beyond ${MAX_INT_DIGITS} digits`);
+  return t;
+}
+
+/** Exported for tests: the full operation on decimal strings (i-prefixed operations: exact integers). */
 export function decimalArith(op: string, a: string, b: string): string {
+  if (op.startsWith('i')) return intArith(op, a, b);
   const x = read(a);
   switch (op) {
     case 'plus': return shortest(addBin(x, read(b), false));

@@ -89,7 +89,8 @@ function overflow(): usize {
 // Non-integers are exact decimals (value.ts). OPA computes with them as binary floats with a 64-bit
 // mantissa and hands back the shortest decimal that identifies the result; the host built-in
 // internal.pdp_decimal_arith (src/builtins/decimal.ts) does exactly that with BigInt. Operands and
-// result travel as strings: a JSON number would be re-read as a double by the SDK. The emitter passes
+// result travel as strings: a JSON number would be re-read as a double by the SDK. Integers beyond 64
+// bits (or overflowing them) go to the same built-in's exact big-integer operations (intArith). The emitter passes
 // its host id with every arithmetic call (-1 when the module has no host for it: then we refuse).
 
 @external("env", "opa_builtin3") declare function hostBuiltin3(id: i32, ctx: i32, a: usize, b: usize, c: usize): usize;
@@ -167,26 +168,18 @@ function arith(op: i32): usize {
       return r;
     }
     if (tag(a) == T_SET) return typeErr(2, "set", b);
-    if (!isNum(a)) return typeErr(1, "one of {number, set}", a);
-    if (!isNum(b)) return typeErr(2, "number", b);
+    if (!isNumB(a)) return typeErr(1, "one of {number, set}", a);
+    if (!isNumB(b)) return typeErr(2, "number", b);
   } else {
-    if (!isNum(a)) return typeErr(1, "number", a);
-    if (!isNum(b)) return typeErr(2, "number", b);
+    if (!isNumB(a)) return typeErr(1, "number", a);
+    if (!isNumB(b)) return typeErr(2, "number", b);
   }
   if (tag(a) == T_INT && tag(b) == T_INT) {
     let x = intOf(a), y = intOf(b);
     switch (op) {
-      case 6: { let r = x + y; if (((x ^ r) & (y ^ r)) < 0) return overflow(); return mkInt(r); }
-      case 7: { let r = x - y; if (((x ^ y) & (x ^ r)) < 0) return overflow(); return mkInt(r); }
-      case 8: {
-        if (x == 0 || y == 0) return mkInt(0);
-        let r = x * y;
-        if ((x == -1 && y == -9223372036854775807 - 1) || (y == -1 && x == -9223372036854775807 - 1) || r / y != x) return overflow();
-        return mkInt(r);
-      }
       case 9: {
         if (y == 0) return bErr("divide by zero");
-        if (y == -1 && x == -9223372036854775807 - 1) return overflow();
+        if (y == -1 && x == -9223372036854775807 - 1) return decArithOr("div", a, b); // 2^63
         if (x % y == 0 && x != 0) return mkInt(x / y);
         if (x == 0) return mkInt(0);
         return decArith("div", a, b);
@@ -197,20 +190,60 @@ function arith(op: i32): usize {
         return mkInt(x % y);
       }
     }
+    return intArith(op, a, b);
+  }
+  if (isIntV(a) && isIntV(b)) { // at least one BIG: OPA's exact big.Int branch (division: its float one)
+    if (op == 9) {
+      if (tag(b) == T_INT && intOf(b) == 0) return bErr("divide by zero");
+      return decArith("div", a, b);
+    }
+    if (op == 10 && tag(b) == T_INT && intOf(b) == 0) return bErr("modulo by zero");
+    return intArith(op, a, b);
   }
   if (op == 10) return bErr("modulo on floating-point number");
   return arithNum(op, a, b);
 }
 
-/** a op b for numbers, at least one a decimal (BIG never reaches here: refused before the call). */
+@inline function isNumB(v: usize): bool { let t = tag(v); return t == T_INT || t == T_FLOAT || t == T_BIG; }
+@inline function isIntV(v: usize): bool { let t = tag(v); return t == T_INT || t == T_BIG; }
+
+/** decArith, or the 64-bit overflow error when the module has no host for it. */
+function decArithOr(op: string, a: usize, b: usize): usize {
+  if (decHost < 0) return overflow();
+  return decArith(op, a, b);
+}
+
+/**
+ * a op b (6 plus, 7 minus, 8 mul, 10 rem) for two integers, exactly: natively while the result fits
+ * 64 bits, else with the host's big integers (OPA computes integers of any size exactly).
+ */
+function intArith(op: i32, a: usize, b: usize): usize {
+  if (tag(a) == T_INT && tag(b) == T_INT) {
+    let x = intOf(a), y = intOf(b);
+    switch (op) {
+      case 6: { let r = x + y; if (((x ^ r) & (y ^ r)) >= 0) return mkInt(r); break; }
+      case 7: { let r = x - y; if (((x ^ y) & (x ^ r)) >= 0) return mkInt(r); break; }
+      case 8: {
+        if (x == 0 || y == 0) return mkInt(0);
+        let r = x * y;
+        if (!((x == -1 && y == -9223372036854775807 - 1) || (y == -1 && x == -9223372036854775807 - 1) || r / y != x)) return mkInt(r);
+        break;
+      }
+    }
+  }
+  return decArithOr(op == 6 ? "iplus" : op == 7 ? "iminus" : op == 8 ? "imul" : "irem", a, b);
+}
+
+/** a op b for numbers, at least one a decimal (or from the float fold of sum/product). */
 function arithNum(op: i32, a: usize, b: usize): usize {
   if (tag(a) == T_INT && tag(b) == T_INT) {
-    // only from sum/product folds: the same int fast path as plus/mul, overflow refused
+    // only from sum/product folds: the int fast path is exact while the result fits 64 bits (a 64-bit
+    // mantissa holds it); beyond, OPA's float step
     let x = intOf(a), y = intOf(b);
-    if (op == 6) { let r = x + y; if (((x ^ r) & (y ^ r)) < 0) return overflow(); return mkInt(r); }
+    if (op == 6) { let r = x + y; if (((x ^ r) & (y ^ r)) < 0) return decArithOr("plus", a, b); return mkInt(r); }
     if (x == 0 || y == 0) return mkInt(0);
     let r = x * y;
-    if ((x == -1 && y == -9223372036854775807 - 1) || (y == -1 && x == -9223372036854775807 - 1) || r / y != x) return overflow();
+    if ((x == -1 && y == -9223372036854775807 - 1) || (y == -1 && x == -9223372036854775807 - 1) || r / y != x) return decArithOr("mul", a, b);
     return mkInt(r);
   }
   if (op == 9 && tag(b) == T_INT && intOf(b) == 0) return bErr("divide by zero");
@@ -262,8 +295,8 @@ function aggregate(id: i32): usize {
     let ai: i64 = isSum ? 0 : 1;
     for (let i = 0; i < nElems; i++) {
       let e = el(i);
-      if (!isNum(e)) return typeErr(1, isSum ? "one of {array[number], set[number]}" : "one of {array[number], set[number]}", v);
-      if (tag(e) != T_INT) allInt = false;
+      if (!isNumB(e)) return typeErr(1, isSum ? "one of {array[number], set[number]}" : "one of {array[number], set[number]}", v);
+      if (tag(e) == T_FLOAT) allInt = false;
     }
     if (!allInt) {
       // OPA accumulates in a 64-bit big.Float starting from 0 (or 1): the host folds step by step,
@@ -272,18 +305,22 @@ function aggregate(id: i32): usize {
       for (let i = 0; i < nElems; i++) acc = arithNum(isSum ? 6 : 8, acc, el(i));
       return acc;
     }
-    for (let i = 0; i < nElems; i++) {
+    // all integers: OPA accumulates exact big integers; natively while 64 bits hold the total
+    let i = 0;
+    for (; i < nElems; i++) {
       let e = el(i);
-      {
-        let x = intOf(e);
-        if (isSum) { let r = ai + x; if (((ai ^ r) & (x ^ r)) < 0) return overflow(); ai = r; }
-        else {
-          if (ai != 0 && x != 0) { let r = ai * x; if (r / x != ai || (x == -1 && ai == -9223372036854775807 - 1)) return overflow(); ai = r; }
-          else ai = 0;
-        }
+      if (tag(e) != T_INT) break;
+      let x = intOf(e);
+      if (isSum) { let r = ai + x; if (((ai ^ r) & (x ^ r)) < 0) break; ai = r; }
+      else {
+        if (ai != 0 && x != 0) { let r = ai * x; if (r / x != ai || (x == -1 && ai == -9223372036854775807 - 1)) break; ai = r; }
+        else ai = 0;
       }
     }
-    return mkInt(ai);
+    if (i == nElems) return mkInt(ai);
+    let acc = mkInt(ai);
+    for (; i < nElems; i++) acc = intArith(isSum ? 6 : 8, acc, el(i));
+    return acc;
   }
   // max / min
   if (nElems == 0) return 0;
@@ -782,8 +819,10 @@ function validNumber(d: usize, n: usize): bool {
 const MAX_SAFE: i64 = 9007199254740991;
 
 /** Appends an integer's decimal digits to the builder without allocating. */
-function bDecimal(v: i64): void {
-  if (v < 0) { bByte(45); v = -v; }
+function bDecimal(i: i64): void {
+  // the magnitude as u64: -i overflows for -2^63
+  let v: u64 = i < 0 ? <u64>0 - <u64>i : <u64>i;
+  if (i < 0) bByte(45);
   let nd: usize = 1;
   for (let t = v; t >= 10; t /= 10) nd++;
   let start = bLen;
@@ -1186,6 +1225,33 @@ export function hasBig(v: usize): bool {
   return false;
 }
 
+/** The native id of sprintf (its host fallback may receive long decimals: sprintfHostArgOk). */
+export const SPRINTF_ID: i32 = 60;
+
+/**
+ * Whether sprintf's values array may go to the host although it holds decimals with more than 15
+ * significant digits. OPA formats a number element that is not an integer as its float64
+ * (ast.Number.Float64 in topdown/strings.go), so the host's double, read from the exact text (JS
+ * Number() rounds correctly), is OPA's value itself. Only as direct elements: nested in a composite OPA
+ * prints the exact text, which the host would lose. And only clearly non-integral normal doubles:
+ * one near an integer would reach the host as an integer (a %d difference), one outside the normal
+ * range as OPA's range-error text.
+ */
+export function sprintfHostArgOk(v: usize): bool {
+  if (tag(v) != T_ARR) return !hasLongDecimal(v);
+  let n = arrLen(v);
+  for (let i = 0; i < n; i++) {
+    let e = arrGet(v, i);
+    if (tag(e) == T_FLOAT) {
+      if (decLen(e) <= 15) continue;
+      let f = Math.abs(floatOf(e));
+      if (!(f >= 2.2250738585072014e-308 && f < 1e300)) return false;
+      if (Math.abs(f - Math.round(f)) <= f * 4.5e-16) return false; // within ~2 ulps of an integer
+    } else if (hasLongDecimal(e)) return false;
+  }
+  return true;
+}
+
 /** Whether a value holds a decimal with more than 15 significant digits (no JS double holds it exactly). */
 export function hasLongDecimal(v: usize): bool {
   let t = tag(v);
@@ -1202,7 +1268,8 @@ export function hasLongDecimal(v: usize): bool {
 
 /**
  * Integers beyond 64 bits reach only what handles them exactly: comparisons, equality, type checks,
- * membership, sort and sprintf's %d/%s/%v. Any other built-in (arithmetic, aggregates, host calls, whose
+ * membership, sort, sprintf's %d/%s/%v, arithmetic and aggregates (bigSafe). Any other built-in (abs,
+ * round, host calls, whose
  * arguments the SDK would parse as doubles) stops the evaluation rather than answer from a rounded value.
  */
 export function refuseBig(fn: i32): void {
@@ -1226,7 +1293,9 @@ function hasBigInt(v: usize): bool {
   return false;
 }
 
-@inline function bigSafe(id: i32): bool { return id <= 5 || (id >= 18 && id <= 27) || id == 55 || id == 58 || id == 60 || id == 65 || id == 66 || id == 67; }
+// arithmetic, count, sum/product, max/min and the set operations handle BIG integers exactly (host big
+// integers, comparisons, hashing) and long decimals (exact text to the host, or comparisons)
+@inline function bigSafe(id: i32): bool { return id <= 17 || (id >= 18 && id <= 27) || id == 55 || id == 58 || id == 60 || id == 65 || id == 66 || id == 67; }
 
 export function callNative(id: i32, n: i32, fr: usize, argp: usize): usize {
   frame = fr;

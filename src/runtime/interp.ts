@@ -8,7 +8,7 @@ import {
   objCount, entKey, entVal, sortedIdx, sortedAt, objFind, objCopy, setAdd, equalV, asInt, intScratch, bigSeen,
 } from "./value";
 import * as P from "./plan";
-import { callNative, FALLBACK, hasBig, hasLongDecimal, refuseBig, setDecHost } from "./builtins";
+import { callNative, FALLBACK, hasBig, hasLongDecimal, refuseBig, setDecHost, SPRINTF_ID, sprintfHostArgOk } from "./builtins";
 import { hostExact, setInHostCall } from "./json";
 
 const DONE: i32 = -1;
@@ -99,11 +99,15 @@ function callFunc(fr: usize, fid: i32, n: i32, argp: usize): usize {
   return r;
 }
 
-function callHost(id: i32, n: i32, fr: usize, argp: usize): usize {
+function callHost(id: i32, n: i32, fr: usize, argp: usize, sprintf: bool = false): usize {
   for (let i = 0; i < n; i++) if (getL(fr, w(argp, i)) == 0) return 0;
   // with plain JSON (no pdp_host_exact) the SDK hands arguments over parsed as doubles: a BIG would
-  // arrive rounded. With exact values integers keep their digits; long decimals still have no JS form.
-  if (bigSeen) for (let i = 0; i < n; i++) if (hostExact ? hasLongDecimal(getL(fr, w(argp, i))) : hasBig(getL(fr, w(argp, i)))) refuseBig(id);
+  // arrive rounded. With exact values integers keep their digits; long decimals still have no JS form,
+  // except as sprintf's values, which OPA itself formats as doubles (sprintfHostArgOk).
+  if (bigSeen) for (let i = 0; i < n; i++) {
+    let a = getL(fr, w(argp, i));
+    if (hostExact ? (sprintf && i == 1 ? !sprintfHostArgOk(a) : hasLongDecimal(a)) : hasBig(a)) refuseBig(id);
+  }
   setInHostCall(true);
   let r: usize = 0;
   switch (n) {
@@ -280,7 +284,7 @@ export function execBlock(fr: usize, pc: usize, end: usize): i32 {
         if (r == FALLBACK) {
           let h = w(pc, 3);
           if (h < 0) abortLit("eval_internal_error: built-in not supported natively for this input");
-          r = callHost(h, n, fr, pc + 20);
+          r = callHost(h, n, fr, pc + 20, w(pc, 2) == SPRINTF_ID && n == 2);
         }
         if (r == 0) return FAIL;
         setL(fr, w(pc, 1), r);

@@ -10,8 +10,9 @@
 //            +24 base-10 exponent (< 0): value = ±digits × 10^exponent. Kept exactly like OPA's
 //            json.Number text; arithmetic on them goes to the host (internal.pdp_decimal_arith).
 //   BIG      +4 negative (0/1), +8 digit count, +12 address of ASCII digits (no leading zeros):
-//            integers beyond 64 bits, held exactly. They compare, hash and print exactly; built-ins
-//            other than comparisons and type checks refuse them (builtins.ts), never round them.
+//            integers beyond 64 bits, held exactly. They compare, hash and print exactly; + - * % and
+//            sum/product compute them exactly on the host (builtins.ts intArith); other built-ins that
+//            compute refuse them, never round them.
 //   STR      +4 byte length, +8 address of UTF-8 bytes, +12 cached hash (0 = not yet)
 //   ARR      +4 length, +8 capacity, +12 address of i32 element addresses
 //   OBJ/SET  +4 count, +8 table capacity (power of two), +12 table address (i32 entry index + 1, 0 empty),

@@ -1,7 +1,8 @@
 /**
  * Integers beyond 64 bits are held exactly (their digits) by the runtime: they compare, hash, sort and
- * print exactly against every other number kind; any built-in that would compute with them (or hand
- * them to the host as a double) stops the evaluation instead of answering from a rounded value.
+ * print exactly against every other number kind; + - * % and the aggregates compute with them exactly
+ * (host big integers, as OPA's big.Int); any other built-in that would compute with them (or hand them
+ * to the host as a double) stops the evaluation instead of answering from a rounded value.
  * Expectations are OPA's answers; results are booleans/strings so the SDK's JSON parsing cannot round.
  */
 import { runCase, type Case } from '../../src/cli/commands/conformance';
@@ -34,14 +35,76 @@ describe('integers beyond 64 bits', () => {
     expect(run({ query: 'data.test.p = x', modules: mod('p := [input.n == 123456789123456789123, input.n == 123456789123456789124]'), input_term: big, want_result: [{ x: [true, false] }] } as never)).toEqual({ kind: 'pass' });
     expectValue('p := units.parse("10Ei") == 11529215046068469760', true);
   });
-  test('arithmetic, aggregates and host calls on them stop the evaluation', () => {
-    for (const body of ['p := 10000000000000000000 + 1', 'p := sum([10000000000000000000])', 'p := abs(-10000000000000000000)', 'p := format_int(10000000000000000000, 16)', 'p := count([10000000000000000000])']) {
+  test('+ - * % on integers beyond 64 bits are exact, as OPA computes them with big.Int', () => {
+    // the trial repros (gatekeeper containerlimits: "1E" memory = 1 * 10^21), values from input
+    const n = (v: number) => ({ n: v, m: -3 });
+    expectValue('p := [input.n * 1000000000000000000000 == 1000000000000000000000, input.n * 1152921504606846976000 > 1125899906842624000, input.n + 18446744073709551616 == 18446744073709551617, input.n + 18446744073709551616 != 18446744073709551616]', [true, true, true, true], n(1));
+    expectValue('p := [to_number("2") * 1000000000000000000000 == 2000000000000000000000]', [true]);
+    // int64 overflow in + - * is computed, not refused; negatives; back into 64 bits
+    expectValue(`p := [
+      9223372036854775807 + input.n == 9223372036854775808,
+      -9223372036854775807 - input.n - input.n == -9223372036854775809,
+      input.m * 9223372036854775807 == -27670116110564327421,
+      input.m * -9223372036854775807 == 27670116110564327421,
+      (input.n + 18446744073709551616) - 18446744073709551616 == 1,
+      (input.n + 18446744073709551616) % 10 == 7,
+      (input.m - 18446744073709551616) % 10 == -9,
+      10 % (input.n + 18446744073709551615) == 10,
+      (input.n + 18446744073709551616) * (input.n + 18446744073709551616) == 340282366920938463500268095579187314689,
+      input.m * 0 * 18446744073709551616 == 0,
+    ]`, [true, true, true, true, true, true, true, true, true, true], n(1));
+  });
+  test('division and mixed decimal operands take OPA\'s 64-bit float path', () => {
+    // -3 * 2^64 / 2 is exact as a float; (2^64 + 1) rounds to 2^64 at 64 bits, half to even
+    expectValue(`p := [
+      (input.m * 18446744073709551616) / 2 == -27670116110564327424,
+      (input.n + 18446744073709551616) * 0.5 == 9223372036854775808,
+      (input.n + 18446744073709551616) + 0.5 == 18446744073709551616,
+      -9223372036854775808 / (input.m + 2) == 9223372036854775808,
+    ]`, [true, true, true, true], { n: 1, m: -3 });
+    const r = run({ query: 'data.test.p = x', modules: mod('p := (input.n + 18446744073709551616) % 0'), input: { n: 1 }, want_result: [], strict_error: true } as never);
+    expect(JSON.stringify(r)).toMatch(/modulo by zero/);
+  });
+  test('count, sum, product, max and min of big integers', () => {
+    expectValue(`p := [
+      count([18446744073709551616 + input.n, 1]) == 2,
+      sum([input.n, 9223372036854775807, 18446744073709551616]) == 27670116110564327424,
+      sum({input.n, 9223372036854775807, 9223372036854775806}) == 18446744073709551614,
+      product([input.m, 9223372036854775807, 9223372036854775807]) == -255211775190703847542190723352697503747,
+      product([18446744073709551616, 0, input.n]) == 0,
+      max([input.n + 18446744073709551616, 3]) == 18446744073709551617,
+      min([input.m - 18446744073709551616, 3]) == -18446744073709551619,
+    ]`, [true, true, true, true, true, true, true], { n: 1, m: -3 });
+    // a decimal element: OPA's float fold from 0, each step at 64 bits (2^64 + 0.5 + 1 stays 2^64)
+    expectValue('p := sum([18446744073709551616, 0.5, input.n]) == 18446744073709551616', true, { n: 1 });
+  });
+  test('other built-ins on them stop the evaluation', () => {
+    for (const body of ['p := abs(-10000000000000000000)', 'p := format_int(10000000000000000000, 16)', 'p := round(10000000000000000000)']) {
       const r = run({ query: 'data.test.p = x', modules: mod(body), want_result: [] });
       expect(r.kind).toBe('wrong');
       expect(JSON.stringify(r)).toMatch(/number out of supported range/);
     }
     // not even undefined (non-strict): a guarded `not` must not turn into allow
-    const r = run({ query: 'data.test.p = x', modules: mod('p if not q\nq if 10000000000000000000 + 1 > 0'), want_result: [{ x: true }] });
+    const r = run({ query: 'data.test.p = x', modules: mod('p if not q\nq if abs(10000000000000000000) > 0'), want_result: [{ x: true }] });
     expect(JSON.stringify(r)).toMatch(/number out of supported range/);
+  });
+});
+
+describe('sprintf of decimals with more than 15 significant digits', () => {
+  // OPA formats a non-integer number as its float64 (ast.Number.Float64 in topdown/strings.go): the
+  // exact text reaches the host, whose Number() is that double
+  const withInput = (body: string, x: unknown, input_term: string, strict = false) =>
+    run({ query: 'data.test.p = x', modules: mod(body), input_term, want_result: [{ x }], strict_error: strict } as never);
+  test('a computed decimal (3 * 1.1 = 3.3000000000000000002 at 64 bits) is formatted, not refused', () => {
+    expect(withInput('p := [sprintf("%v", [input.n * 1.1]), sprintf("%.2f|%s|%d", [input.n * 1.1, "x", 7])]', ['3.3', '3.30|x|7'], '{"n": 3}')).toEqual({ kind: 'pass' });
+  });
+  test('a long decimal from input is formatted as OPA\'s double', () => {
+    expect(withInput('p := [sprintf("%v", [input.x]), sprintf("%e", [input.x]), sprintf("%v", [0 - input.x])]', ['0.12345678901234568', '1.234568e-01', '-0.12345678901234568'], '{"x": 0.12345678901234567890123}')).toEqual({ kind: 'pass' });
+  });
+  test('nested in a composite (OPA prints the exact text) or next to an integer, it is still refused', () => {
+    for (const [body, input] of [['p := sprintf("%v", [[input.x]])', '{"x": 0.12345678901234567890123}'], ['p := sprintf("%v", [{"a": input.x}])', '{"x": 0.12345678901234567890123}'], ['p := sprintf("%d", [input.x])', '{"x": 1.00000000000000000001}']]) {
+      const r = withInput(body, 'never', input);
+      expect(JSON.stringify(r)).toMatch(/number out of supported range/);
+    }
   });
 });

@@ -49,6 +49,18 @@ describe('host decimal arithmetic (OPA 64-bit big.Float semantics)', () => {
   test('large results use Go %g layout', () => {
     expect(decimalArith('plus', '1000000.5', '1000000.5')).toBe('2.000001e+06');
   });
+  test('integer operations are exact big integers (OPA\'s big.Int branch), never 64-bit floats', () => {
+    expect(decimalArith('iplus', '18446744073709551616', '1')).toBe('18446744073709551617');
+    expect(decimalArith('plus', '18446744073709551616', '1')).toBe('1.8446744073709551616e+19'); // the float op rounds
+    expect(decimalArith('iminus', '-9223372036854775808', '1')).toBe('-9223372036854775809');
+    expect(decimalArith('imul', '-3', '9223372036854775807')).toBe('-27670116110564327421');
+    expect(decimalArith('irem', '-18446744073709551619', '10')).toBe('-9');
+    expect(decimalArith('irem', '10', '18446744073709551616')).toBe('10');
+    expect(() => decimalArith('irem', '18446744073709551616', '0')).toThrow(/modulo by zero/);
+    expect(() => decimalArith('iplus', '1.5', '1')).toThrow(/not an integer/);
+    const huge = '9'.repeat(60000);
+    expect(() => decimalArith('imul', huge, huge)).toThrow(/beyond 100000 digits/);
+  });
 });
 
 describe('decimals in policies', () => {

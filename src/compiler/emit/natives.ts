@@ -33,10 +33,11 @@ export const HOST_FALLBACK: ReadonlySet<string> = new Set(['lower', 'upper', 'sp
 
 /**
  * Native built-ins that compute with non-integer numbers through the host built-in DECIMAL_HOST
- * (OPA's 64-bit big.Float semantics on exact decimal strings); the call carries its host id.
+ * (OPA's 64-bit big.Float semantics on exact decimal strings, and exact big-integer + - * % for integers
+ * beyond 64 bits); the call carries its host id.
  */
 export const DECIMAL_HOST = 'internal.pdp_decimal_arith';
-export const DECIMAL_ARITH: ReadonlySet<string> = new Set(['plus', 'minus', 'mul', 'div', 'sum', 'product', 'abs', 'round', 'ceil', 'floor']);
+export const DECIMAL_ARITH: ReadonlySet<string> = new Set(['plus', 'minus', 'mul', 'div', 'rem', 'sum', 'product', 'abs', 'round', 'ceil', 'floor']);
 
 export const NATIVE_IDS: ReadonlyMap<string, { id: number; arity: number }> = new Map(
   NATIVE_LIST.map(([name, arity], id) => [name, { id, arity }]),
