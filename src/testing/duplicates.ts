@@ -33,7 +33,7 @@ function plainTestName(rule: Rule): string | undefined {
 }
 
 /** Character offset of a 1-based line/column in `source`, or -1. */
-function offsetOf(source: string, line: number, col: number): number {
+export function offsetOf(source: string, line: number, col: number): number {
   let off = 0;
   for (let l = 1; l < line; l++) {
     const nl = source.indexOf('\n', off);

@@ -15,6 +15,7 @@
  *   subResultVerdict(value, cases);     // { passed: false, error: 'case [[1], []] failed' }
  */
 import type { Module, Rule, Term } from '../compiler/ast';
+import { offsetOf } from './duplicates';
 
 export const CASES_PREFIX = '__pdp_cases__';
 
@@ -25,16 +26,6 @@ export function isSubResultTest(rule: Rule): boolean {
   if (ref.path.length !== 1 || rule.head.args !== undefined || rule.head.key !== undefined) return false;
   const k = ref.path[0].type;
   return k !== 'string' && k !== 'number' && k !== 'boolean' && k !== 'null';
-}
-
-function offsetOf(source: string, line: number, col: number): number {
-  let off = 0;
-  for (let l = 1; l < line; l++) {
-    const nl = source.indexOf('\n', off);
-    if (nl < 0) return -1;
-    off = nl + 1;
-  }
-  return off + col - 1;
 }
 
 /** Names of the variables in an AST node (terms, expressions), `_` and generated ones excluded. */

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { fileTree } from '../helpers/file-tree';
 import { run as pdpTest } from '../../src/cli/commands/test';
 import { BuiltinPluginError, loadBuiltinPlugins } from '../../src/builtins/plugins';
+import { quietly as captured } from '../helpers/quietly';
 
 const PLUGIN = `
 exports.builtins = {
@@ -22,15 +23,8 @@ exports.builtins = {
 `;
 
 async function quietly(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  try {
-    return { code: await fn(), out: out.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await captured(fn);
+  return { code: r.value, out: r.out };
 }
 
 describe('custom built-ins from a plug-in module', () => {

@@ -9,6 +9,7 @@ import { fileTree } from '../helpers/file-tree';
 import { runTestsInPaths } from '../../src/testing/runner';
 import { run as pdpTest } from '../../src/cli/commands/test';
 import { run as pdpCheck } from '../../src/cli/commands/check';
+import { quietly } from '../helpers/quietly';
 
 const v0 = (src: string) => parseModule(src, 'x.rego', { regoVersion: 0 });
 const heads = (src: string) =>
@@ -18,17 +19,6 @@ const heads = (src: string) =>
     body: r.body.length,
   }));
 
-async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; out: string }> {
-  const out: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  try {
-    return { value: await fn(), out: out.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('parsing Rego v0', () => {
   it('reads p[x] { } and a bare p[x] / p.x as partial sets, p[k] = v { } as an object entry', () => {

@@ -13,6 +13,7 @@ import { errorMessage } from '../../engine/error-message';
 import { dataRefPath, entrypointOutput, explainQuery, prepareQuery, queryOutput, runQuery, type EvalOutput } from '../../eval/query';
 import { loadEvalSources, type EvalSources } from '../../eval/sources';
 import { FORMATS, formatJson, formatOutput, type Format } from '../../eval/format';
+import { parseCommandArgs } from '../args';
 
 export const summary = "evaluate a Rego query against policies, data and input (opa eval's JSON output)";
 
@@ -135,15 +136,8 @@ function errorDocument(err: unknown): { errors: Array<Record<string, unknown>> }
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const parsed = parseArgs(args);
-  if (typeof parsed === 'string') {
-    process.stderr.write(`pdp eval: ${parsed}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('eval', args, USAGE, parseArgs);
+  if (typeof parsed === 'number') return parsed;
   let out: EvalOutput;
   try {
     const input = readInput(parsed);

@@ -9,6 +9,7 @@
 import { formatJson, formatText } from '../../testing/report';
 import { BuiltinPluginError, loadBuiltinPlugins } from '../../builtins/plugins';
 import { runFailed, runTestsInPaths } from '../../testing/runner';
+import { parseCommandArgs } from '../args';
 
 export const summary = 'run the Rego tests (test_* rules in *_test.rego) of policy directories';
 
@@ -61,15 +62,8 @@ function parseArgs(args: string[]): Args | string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const parsed = parseArgs(args);
-  if (typeof parsed === 'string') {
-    process.stderr.write(`pdp test: ${parsed}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('test', args, USAGE, parseArgs);
+  if (typeof parsed === 'number') return parsed;
   try {
     loadBuiltinPlugins(parsed.builtins);
   } catch (e) {
