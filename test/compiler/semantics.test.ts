@@ -208,6 +208,13 @@ describe('CheckSafetyRuleBodies: variables in a reference argument\'s brackets a
 });
 
 describe('checks OPA makes at compile time that we made at run time or not at all', () => {
+  test('CheckVoidCalls: print has no value, so using it as one is a type error', () => {
+    expect(compileErrors('package generated\np := print("a")')).toEqual(['g.rego:2:6: print used as value']);
+    expect(compileErrors('package generated\np if {\n\tx := count([print(1)])\n\tx > 0\n}')).toEqual(['g.rego:3:14: print used as value']);
+    // as an expression of its own it is fine
+    expect(compileErrors('package generated\np if {\n\tprint("a")\n}')).toEqual([]);
+  });
+
   test('CheckDeprecatedBuiltins: a Rego v1 module may not call any, all, set_diff, re_match, …', () => {
     expect(compileErrors('package generated\np := any([true])')).toEqual(['g.rego:2:6: deprecated built-in function calls in expression: any (removed in Rego v1; v0 policies need --v0-compatible)']);
     expect(compileErrors('package generated\np if re_match("a", "a")')).toEqual(['g.rego:2:6: deprecated built-in function calls in expression: re_match (removed in Rego v1; v0 policies need --v0-compatible)']);

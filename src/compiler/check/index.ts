@@ -8,7 +8,7 @@ import type { Module } from '../ast';
 import { RegoError } from '../errors';
 import { Planner } from '../plan/planner';
 import { RuleTree, Scope, buildTree, moduleScope } from './tree';
-import { rewritePrintCalls } from './rewrite-print';
+import { rewritePrintCalls, voidCallErrors } from './rewrite-print';
 import { annotationErrors } from './metadata';
 
 export interface Checked {
@@ -25,6 +25,7 @@ export function analyze(modules: Module[]): Checked {
     seen.add(m.file);
   }
   errors.push(...annotationErrors(modules));
+  errors.push(...voidCallErrors(modules));
   rewritePrintCalls(modules);
   const tree = buildTree(modules, errors);
   const scopes = new Map<Module, Scope>();

@@ -6,6 +6,8 @@
  * Rewriting before planning lets the safety ordering see the comprehensions, as OPA's does.
  */
 import type { Body, Expr, Module, Rule, Term } from '../ast';
+import { visitNodes } from '../ast-walk';
+import { RegoError } from '../errors';
 
 let counter = 0;
 
@@ -94,4 +96,23 @@ function valueSet(a: Term): Term {
   const v: Term = { type: 'var', name: `__print${counter++}__`, loc };
   const eq: Term = { type: 'call', fn: { type: 'ref', head: { type: 'var', name: 'eq', loc }, path: [], loc }, args: [v, a], loc };
   return { type: 'setcompr', term: v, body: [{ type: 'expr', value: { type: 'term', term: eq }, negated: false, with: [], loc }], loc };
+}
+
+/**
+ * OPA's CheckVoidCalls: `print` has no value, so it may only stand as an expression of its own
+ * (`print(x)`, also negated); `p := print(x)`, `f(print(x))` or a head `p := print(x)` is a type error
+ * at compile time, never an answer.
+ */
+export function voidCallErrors(modules: Module[]): RegoError[] {
+  const statements = new Set<unknown>();
+  visitNodes(modules, (n) => {
+    const e = n as Partial<Expr>;
+    if (e.type === 'expr' && e.value?.type === 'term' && e.value.term.type === 'call') statements.add(e.value.term);
+  });
+  const errors: RegoError[] = [];
+  visitNodes(modules, (n) => {
+    const t = n as unknown as Term;
+    if (t.type === 'call' && isPrint(t) && !statements.has(t)) errors.push(new RegoError('rego_type_error', t.loc, 'print used as value'));
+  });
+  return errors;
 }
