@@ -25,7 +25,7 @@ export interface CapabilityEntry {
   nondeterministic?: boolean;
   deprecated?: boolean;
   /** ours, not OPA's: where the built-in runs */
-  implementation: 'native' | 'host';
+  implementation: 'native' | 'host' | 'compiler';
   /** ours: native for the common forms, the host for the others (e.g. sprintf's plain %s/%v/%d) */
   host_fallback?: boolean;
 }
@@ -44,9 +44,20 @@ function entry(d: BuiltinDecl): CapabilityEntry {
   return e;
 }
 
+/**
+ * Calls the compiler plans itself (src/compiler/plan/builtins.ts COMPILER_BUILTINS): no registry entry, but
+ * policies may call them, so tools reading our capabilities must see them. Declarations as OPA's.
+ */
+const COMPILER_PLANNED: CapabilityEntry[] = [
+  { name: 'print', decl: { type: 'function', args: [], result: { type: 'any' }, variadic: { type: 'any' } }, implementation: 'compiler' },
+  { name: 'trace', decl: { type: 'function', args: [{ type: 'string' }], result: { type: 'boolean' } }, implementation: 'compiler' },
+  { name: 'rego.metadata.chain', decl: { type: 'function', args: [], result: { type: 'array', dynamic: { type: 'any' } } }, implementation: 'compiler' },
+  { name: 'rego.metadata.rule', decl: { type: 'function', args: [], result: { type: 'any' } }, implementation: 'compiler' },
+];
+
 export function capabilities(): { builtins: CapabilityEntry[]; wasm_abi_versions: { version: number; minor_version: number }[]; features: string[] } {
   return {
-    builtins: allBuiltins().map(entry),
+    builtins: [...allBuiltins().map(entry), ...COMPILER_PLANNED.filter((c) => !allBuiltins().some((b) => b.name === c.name))],
     wasm_abi_versions: [{ version: 1, minor_version: 2 }],
     features: ['rego_v1'],
   };

@@ -14,6 +14,9 @@ describe('pdp capabilities', () => {
     expect(caps.builtins.find((b: { name: string }) => b.name === 'sprintf')).toMatchObject({ implementation: 'native', host_fallback: true });
     expect(caps.builtins.find((b: { name: string }) => b.name === 'numbers.range_step')).toMatchObject({ implementation: 'host' });
     expect(caps.builtins.find((b: { name: string }) => b.name === 'plus').host_fallback).toBeUndefined();
+    // planned by the compiler, not in the registry, but callable
+    expect(caps.builtins.find((b: { name: string }) => b.name === 'print')).toMatchObject({ implementation: 'compiler', decl: { variadic: { type: 'any' } } });
+    for (const n of ['trace', 'rego.metadata.chain', 'rego.metadata.rule']) expect(caps.builtins.find((b: { name: string }) => b.name === n)).toMatchObject({ implementation: 'compiler' });
     expect(caps.wasm_abi_versions[0].version).toBe(1);
   });
   it('rejects unknown arguments', async () => {
