@@ -164,7 +164,7 @@ export function orderedQuery(q: PreparedQuery, vars: string[]): string {
 }
 
 /**
- * Compile and evaluate the query with the policy modules and data: rows of bindings in evaluation
+ * Compile and evaluate the query with the policy modules, data and input (JSON text): rows of bindings in evaluation
  * order, duplicates kept, as `opa eval` gives them. The plain query runs first (its errors are the
  * ones reported, and its rows name the variables); when it is defined, the ordered form gives the
  * rows. Should the ordered form not compile, the plain rows are returned as they are (sorted, no
@@ -174,12 +174,12 @@ export function runQuery(
   q: PreparedQuery,
   modules: Array<{ file: string; source: string }>,
   data: unknown,
-  input: unknown,
+  input: string | undefined,
   opts: { strictBuiltinErrors?: boolean } = {},
 ): Row[] {
   const plain = compileQuery(q, modules, opts);
   plain.setData(data);
-  const rows = plain.evaluate(EVAL_ENTRYPOINT, input) as unknown as Row[];
+  const rows = plain.evaluateJson(EVAL_ENTRYPOINT, input) as unknown as Row[];
   // a plain `data.a.b` ref has at most one solution: nothing to order (and a second compile saved)
   if (rows.length === 0 || dataRefPath(q.source) !== undefined) return rows;
   const vars = [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
@@ -191,7 +191,7 @@ export function runQuery(
     throw err;
   }
   ordered.setData(data);
-  const rs = ordered.evaluate(EVAL_ENTRYPOINT, input) as unknown as Row[];
+  const rs = ordered.evaluateJson(EVAL_ENTRYPOINT, input) as unknown as Row[];
   const list = rs[0]?.[q.rowsVar];
   return Array.isArray(list) ? (list as Row[]) : rows;
 }
@@ -205,12 +205,12 @@ export function explainQuery(
   q: PreparedQuery,
   modules: Array<{ file: string; source: string }>,
   data: unknown,
-  input: unknown,
+  input: string | undefined,
   opts: { strictBuiltinErrors?: boolean } = {},
 ): ExplainedRule[] {
   const p = compileText(q.rewritten, modules, { ...opts, explain: true });
   p.setData(data);
-  const { notes } = p.evaluateJsonWithNotes(EVAL_ENTRYPOINT, input === undefined ? undefined : JSON.stringify(input));
+  const { notes } = p.evaluateJsonWithNotes(EVAL_ENTRYPOINT, input);
   return explanationOf(notes, EVAL_ENTRYPOINT, undefined, []).rules;
 }
 

@@ -271,3 +271,16 @@ describe('pdp eval -b on a bundle of Rego v0 sources', () => {
     expect(r.json.result[0].expressions[0].value).toEqual(['a', 'b']);
   });
 });
+
+describe('pdp eval -i passes the input file as the server passes a request: exactly', () => {
+  test('an integer beyond 2^53 and a long decimal keep their value', async () => {
+    const dir = tmpDir();
+    const input = path.join(dir, 'input.json');
+    fs.writeFileSync(input, '{"n": 12345678901234567891, "d": 0.1000000000000000055511151231257827}');
+    const n = await evalCli(['-i', input, 'input.n == 12345678901234567891']);
+    expect(n.json.result?.[0]?.expressions?.[0]?.value).toBe(true);
+    // read as a double it would equal 0.1; as its text it does not (OPA compares the exact decimal)
+    const d = await evalCli(['-i', input, 'x := input.d == 0.1']);
+    expect(d.json.result[0].bindings.x).toBe(false);
+  });
+});

@@ -91,11 +91,19 @@ function parseArgs(args: string[]): Args | string {
   return out;
 }
 
-/** The input document, or undefined when none was given (then `input` is undefined in the query). */
-function readInput(a: Args): unknown {
-  if (a.stdinInput) return parseDataText('<stdin>.json', fs.readFileSync(0, 'utf8'), inputError);
+/**
+ * The input document as JSON text, or undefined when none was given (then `input` is undefined in the
+ * query). A JSON file's own text goes to the policy, as the server passes a request's input: parsing it
+ * into JS numbers first would round long decimals and integers beyond 2^53.
+ */
+function readInput(a: Args): string | undefined {
+  const read = (file: string, text: string): string => {
+    const value = parseDataText(file, text, inputError); // validates, and reads YAML
+    return file.endsWith('.json') ? text : JSON.stringify(value);
+  };
+  if (a.stdinInput) return read('<stdin>.json', fs.readFileSync(0, 'utf8'));
   if (a.input === undefined) return undefined;
-  return parseDataText(a.input, fs.readFileSync(a.input, 'utf8'), inputError);
+  return read(a.input, fs.readFileSync(a.input, 'utf8'));
 }
 
 const inputError = (file: string, message: string) => new Error(`${file}: ${message}`);
@@ -105,14 +113,14 @@ const inputError = (file: string, message: string) => new Error(`${file}: ${mess
  * a query that is exactly `data.<entrypoint>` is answered by its module, as the server would answer
  * it; anything else is refused rather than answered without the bundle's rules.
  */
-async function evaluate(a: Args, src: EvalSources, input: unknown): Promise<EvalOutput> {
+async function evaluate(a: Args, src: EvalSources, input: string | undefined): Promise<EvalOutput> {
   if (src.builtOnly.length > 0) {
     if (a.explain) throw new Error(`--explain notes needs the .rego sources, and ${src.builtOnly.map((b) => b.name).join(', ')} holds none (wasm only)`);
     const path = dataRefPath(a.query);
     for (const { name, bundle } of src.builtOnly) {
       const active = await ActiveBundle.create(name, bundle);
       if (path !== undefined && active.has(path)) {
-        const rs = active.evaluate(path, input).resultSet;
+        const rs = active.evaluateJson(path, input).resultSet;
         return entrypointOutput(a.query, rs.length > 0 ? { defined: true, value: rs[0].result } : { defined: false });
       }
     }
