@@ -197,6 +197,18 @@ describe('approvals bound to the call', () => {
     expect(codes(c)).toEqual(['approval.required']);
   });
 
+  // Fixed: the page took any token that verifies as a user token, so a token-exchange output (sub = bob,
+  // act = billing-bot), which the agent itself holds and presents as the user token, approved its own call.
+  test('a delegated token (with act) cannot sign in to approve, even though it decides as bob', async () => {
+    const exchanged = await p.idpToken({ sub: 'u-bob', tenant: 'acme', roles: ['billing_specialist'], act: { sub: 'billing-bot', act: { sub: 'planner' } } });
+    const body = refundBody(p, 150, { user: { token: exchanged }, agent: undefined });
+    const d = await decide(p, JSON.parse(JSON.stringify(body)));
+    expect(codes(d)).toEqual(['approval.required']);
+    const res = await fetch(d.approval_request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: exchanged, decision: 'approve' }) });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.reason).toBe('delegated_token');
+  });
+
   test('the approval page refuses a cross-site form post (no CSRF secret, foreign Origin)', async () => {
     const d = await decide(p, refundBody(p, 150));
     const res = await fetch(d.approval_request.url, {
