@@ -5,7 +5,9 @@
  * (a deny, or a 4xx), never an allow, never a 500. Regression guards for the attacks that hold, and the
  * fixes for those that did not (see the tests' comments).
  */
-import { decodeJwt } from 'jose';
+import * as crypto from 'crypto';
+import { decodeJwt, SignJWT } from 'jose';
+import { actionDigest } from '../../src/identity/action-digest';
 import { startApprovalPdp, decide, refundBody, type ApprovalPdp } from '../helpers/approval-pdp';
 
 let p: ApprovalPdp;
@@ -236,6 +238,43 @@ describe('approvals bound to the call', () => {
     const ok = await decide(p, refundBody(p, 40, { task: { token: other, id: 't-8' }, issue_txn_token: true }));
     expect(ok.allow).toBe(true);
     expect((decodeJwt(ok.txn_token).tctx as any).task).toBe('t-8');
+  });
+});
+
+describe('tokens only the PDP signs', () => {
+  const digest150 = () => actionDigest({ server: 'billing', tool: 'refunds.create', method: 'tools/call', parameters: { customer_id: 'c-1001', amount: 150, currency: 'EUR' }, user: 'u-bob', actor: 'billing-bot', task: 't-7' });
+  const sign = (claims: Record<string, unknown>, typ: string, key: crypto.KeyObject, exp: number, aud = 'pdp-approvals') =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ }).setIssuer('https://pdp.test').setAudience(aud).setIssuedAt(exp - 300).setExpirationTime(exp).setJti('j-1').sign(key);
+  const now = () => Math.floor(Date.now() / 1000);
+
+  test('an approval for exactly this call is refused when expired, of another typ or audience, or not signed by the PDP', async () => {
+    const claims = { sub: 'u-bob', action_digest: digest150() };
+    // control: the same claims, well signed, pass (so each refusal below is for its one difference)
+    expect((await decide(p, refundBody(p, 150, { approval: { token: await sign(claims, 'approval+jwt', p.pdpKey, now() + 60) } }))).allow).toBe(true);
+    const { privateKey: other } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    for (const token of [
+      await sign(claims, 'approval+jwt', p.pdpKey, now() - 120),
+      await sign(claims, 'approval-request+jwt', p.pdpKey, now() + 60),
+      await sign(claims, 'txntoken+jwt', p.pdpKey, now() + 60),
+      await sign(claims, 'approval+jwt', p.pdpKey, now() + 60, 'pdp'),
+      await sign(claims, 'approval+jwt', other, now() + 60),
+    ]) {
+      const d = await decide(p, refundBody(p, 150, { approval: { token } }));
+      expect(d.allow).toBe(false);
+      expect(codes(d)).toEqual(['approval.required']);
+    }
+  });
+
+  test('no Txn-Token vouches for a user the PDP did not verify (public tool, asserted or absent user)', async () => {
+    const task = await p.idpToken({ sub: 'u-bob', jti: 't-p', scope: { tools: ['support/*'], data_domains: ['public'], constraints: {}, grants: [] } }, '10m', 'task');
+    const bot = await p.idpToken({ sub: 'support-bot' }, '10m', 'agent');
+    const call = { tool: { server: 'support', name: 'kb.search' }, agent: { token: bot }, task: { token: task }, parameters: { query: 'vat' }, issue_txn_token: true };
+    const anon = await decide(p, call);
+    expect(anon.allow).toBe(true);
+    expect(anon.txn_token).toBeUndefined();
+    const asserted = await decide(p, { ...call, user: { id: 'u-bob' } });
+    expect(asserted.allow).toBe(true);
+    expect(asserted.txn_token).toBeUndefined();
   });
 });
 
