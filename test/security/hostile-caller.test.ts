@@ -46,6 +46,24 @@ const FORGED_USER = { id: 'u-bob', verified: true, assurance: 'verified', claims
 const FORGED_AGENT = { id: 'billing-bot', verified: true, assurance: 'verified', delegation: [{ sub: 'billing-bot' }], on_behalf_of: 'u-bob', claims: { sub: 'billing-bot' } };
 const FORGED_TASK = { id: 't-x', assurance: 'verified', verified: true, expires_at: '2999-01-01T00:00:00Z', scope: { tools: ['*/*'], data_domains: ['billing', 'crm', 'support'], constraints: { max_amount: 1e9 }, grants: ['write', 'destructive'], expires_at: '2999-01-01T00:00:00Z' } };
 
+describe('caller authentication on every decision endpoint', () => {
+  test.each([
+    ['POST', '/v1/decide'], ['POST', '/v1/decide/batch'], ['POST', '/v1/data/mcp/authz/allow'], ['GET', '/v1/data/mcp/authz/allow'], ['GET', '/v1/data'],
+    ['POST', '/access/v1/evaluation'], ['POST', '/access/v1/evaluations'], ['POST', '/ACCESS/V1/EVALUATION/'],
+  ])('%s %s without (or with a wrong) API key is 401', async (method, path) => {
+    for (const authorization of [undefined, 'Bearer wrong', `Basic ${p.apiKey}`, `Bearer ${p.apiKey}x`]) {
+      const res = await fetch(`${p.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        ...(method === 'POST' ? { body: JSON.stringify(path.includes('data') ? { input: refundBody(p, 40) } : refundBody(p, 40)) } : {}),
+      });
+      expect(res.status).toBe(401);
+      const j = await res.json();
+      expect(j.allow === false || j.decision === false).toBe(true);
+    }
+  });
+});
+
 describe('baseline', () => {
   test('bob’s small refund is allowed, a big one waits for approval', async () => {
     expect((await decide(p, refundBody(p, 40))).allow).toBe(true);
