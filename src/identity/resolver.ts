@@ -176,7 +176,7 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
       task.verified = false;
       if (raw.token !== undefined) {
         const r = await verifier.verify(raw.token, 'task');
-        const err = r.ok ? checkTaskClaims(r, userId) : r;
+        const err = r.ok ? checkTaskClaims(r, userId, raw.id) : r;
         if (!err.ok) {
           markInvalid(task, c.fail('task', err.reason, err.message));
           task.scope = {};
@@ -186,7 +186,7 @@ export function createIdentityResolver(config: IdentityConfig = {}, opts: { base
             claims, verified: true, assurance: 'verified', scope: claims.scope, subject: claims.sub, jti: claims.jti,
             expires_at: new Date((claims.exp as number) * 1000).toISOString(),
           });
-          if (task.id === undefined) task.id = claims.jti;
+          task.id = claims.jti;
           // An unsigned scope next to a signed one is ignored: only the signed grant counts.
           if (raw.scope !== undefined) task.asserted_scope_ignored = true;
         }
@@ -285,7 +285,7 @@ function applyAgentToken(agent: Obj, r: Extract<VerifyResult, { ok: true }>, ass
   if (principal !== undefined) agent.on_behalf_of = principal;
 }
 
-function checkTaskClaims(r: Extract<VerifyResult, { ok: true }>, userId: string | undefined): VerifyResult {
+function checkTaskClaims(r: Extract<VerifyResult, { ok: true }>, userId: string | undefined, assertedId: unknown): VerifyResult {
   const scope = r.claims.scope;
   if (!isObj(scope)) return { ok: false, reason: 'invalid_scope', message: '"scope" must be an object {tools, data_domains, constraints}' };
   for (const k of ['tools', 'data_domains'] as const) {
@@ -296,6 +296,11 @@ function checkTaskClaims(r: Extract<VerifyResult, { ok: true }>, userId: string 
   }
   if (scope.constraints !== undefined && !isObj(scope.constraints)) {
     return { ok: false, reason: 'invalid_scope', message: 'scope.constraints must be an object' };
+  }
+  // The task id is what an approval's action digest and a Txn-Token's tctx.task bind to: with a signed task
+  // it is the token's jti, and a body naming another one would move an approval to another task.
+  if (assertedId !== undefined && assertedId !== r.claims.jti) {
+    return { ok: false, reason: 'subject_mismatch', message: `task.id ${JSON.stringify(assertedId)} is not the task token's jti ${JSON.stringify(r.claims.jti)}` };
   }
   if (userId !== undefined && r.claims.sub !== userId) {
     return { ok: false, reason: 'subject_mismatch', message: `the task was granted to ${JSON.stringify(r.claims.sub)}, not to the request's user ${JSON.stringify(userId)}` };

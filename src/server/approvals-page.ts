@@ -151,6 +151,13 @@ export function mountApprovals(app: express.Express, deps: ApprovalPageDeps): vo
       const message = `your sign-in token was refused (${who.reason}): ${who.message}`;
       return answer(401, 'Sign-in failed', `<p id="error">${esc(message)}</p>`, { error: { code: 'approval.sign_in_failed', reason: who.reason, message } });
     }
+    // A token with `act` is a delegated one (RFC 8693): its bearer is an actor working for the person, such
+    // as the very agent whose call waits for approval, not the person. It cannot sign in to approve.
+    if (who.claims.act !== undefined) {
+      const message = 'your sign-in token is a delegated token (it has an "act" claim): sign in as yourself, not through an agent';
+      log('warn', 'approval refused: delegated sign-in token', { person: who.claims.sub, action_digest: request.action_digest });
+      return answer(401, 'Sign-in failed', `<p id="error">${esc(message)}</p>`, { error: { code: 'approval.sign_in_failed', reason: 'delegated_token', message } });
+    }
     const person = who.claims.sub;
     if (typeof person !== 'string' || person !== request.action.user) {
       const message = `you are signed in as ${String(person)}; only ${request.action.user ?? 'the call\'s user'} can decide on this call`;

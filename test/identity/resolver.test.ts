@@ -174,14 +174,24 @@ describe('task scope', () => {
   const scope = { tools: ['billing/refunds.*'], data_domains: ['billing'], constraints: { max_amount: 200 } };
 
   test('a verified task token gives input.task.scope; a body scope next to it is ignored', async () => {
-    const t = await taskTok({ sub: 'u-42', scope, jti: 'grant-1' });
+    const t = await taskTok({ sub: 'u-42', scope, jti: 't-7' });
     const { input, deny } = await r.resolve({
       user: { id: 'u-42' },
       task: { id: 't-7', token: t, scope: { tools: ['*'] } },
     });
     expect(deny).toBeUndefined();
-    expect(input.task).toMatchObject({ id: 't-7', scope, assurance: 'verified', verified: true, jti: 'grant-1', asserted_scope_ignored: true });
+    expect(input.task).toMatchObject({ id: 't-7', scope, assurance: 'verified', verified: true, jti: 't-7', asserted_scope_ignored: true });
     expect((input.task as O).token).toBeUndefined();
+  });
+
+  test('with a task token the task id is its jti: a body id naming another task is refused', async () => {
+    // approvals and Txn-Tokens are bound to input.task.id: a caller must not choose it
+    const t = await taskTok({ sub: 'u-42', scope, jti: 'grant-1' });
+    const { deny } = await r.resolve({ user: { id: 'u-42' }, task: { id: 't-7', token: t } });
+    expect(deny).toMatchObject({ code: 'identity.invalid_token', token: 'task', reason: 'subject_mismatch' });
+    const ok = await r.resolve({ user: { id: 'u-42' }, task: { token: t } });
+    expect(ok.deny).toBeUndefined();
+    expect(ok.input.task).toMatchObject({ id: 'grant-1', jti: 'grant-1' });
   });
 
   test('an unsigned scope is asserted', async () => {
