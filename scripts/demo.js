@@ -235,8 +235,9 @@ async function main() {
     console.log(`      approve at: ${link}`);
   }
   if (link) {
-    // what bob does on the page (open the link in a browser to see it), here as the page's JSON form
-    const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: bob.authorization.slice(7), decision: 'approve' }) });
+    // what bob does on the page (open the link in a browser to see it), here as the page's JSON form; he signs
+    // in afresh: the user token the agent already holds is older than the request and would be refused
+    const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: await sign({ sub: 'u-bob' }, 'user+jwt'), decision: 'approve' }) });
     const approval = await res.json();
     console.log(`bob approves on the page → approval ${approval.jti}, valid until ${approval.expires_at}`);
     const again = await bobClient({ 'x-pdp-approval': approval.approval_token });

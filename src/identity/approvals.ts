@@ -45,6 +45,8 @@ export interface ApprovalRequest {
   summary: string;
   decision_id?: string;
   expires_at: string;
+  /** when the PDP issued the request (seconds): the person must sign in after it (approvals-page.ts) */
+  issued_at: number;
 }
 
 /** Part of the /v1/decide answer when a call waits for approval. */
@@ -106,6 +108,7 @@ export class Approvals {
         summary: typeof r.claims.summary === 'string' ? r.claims.summary : '',
         decision_id: typeof r.claims.decision_id === 'string' ? r.claims.decision_id : undefined,
         expires_at: new Date((r.claims.exp as number) * 1000).toISOString(),
+        issued_at: typeof r.claims.iat === 'number' ? r.claims.iat : Math.floor(Date.now() / 1000),
       },
     };
   }

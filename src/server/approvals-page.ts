@@ -20,6 +20,9 @@ import type { ApprovalRequest } from '../identity/approvals';
 import type { TokenVerifier } from '../identity/verify';
 import type { PdpTokens } from './pdp-tokens';
 
+/** Clock difference allowed between the IdP (the sign-in's auth_time / iat) and the PDP (the request's iat). */
+const SIGN_IN_SKEW_SECONDS = 5;
+
 export interface ApprovalPageDeps {
   tokens: PdpTokens;
   /** verifies the person's sign-in token against the configured identity issuers (slot `user`) */
@@ -157,6 +160,16 @@ export function mountApprovals(app: express.Express, deps: ApprovalPageDeps): vo
       const message = 'your sign-in token is a delegated token (it has an "act" claim): sign in as yourself, not through an agent';
       log('warn', 'approval refused: delegated sign-in token', { person: who.claims.sub, action_digest: request.action_digest });
       return answer(401, 'Sign-in failed', `<p id="error">${esc(message)}</p>`, { error: { code: 'approval.sign_in_failed', reason: 'delegated_token', message } });
+    }
+    // The agent holds the person's user token already (it sends it with every call), so a token that
+    // existed before this request proves nothing about the person being here now. The sign-in must be
+    // fresh: authenticated (OIDC `auth_time`, else issued, `iat`) after the PDP issued the request.
+    const signedInAt = typeof who.claims.auth_time === 'number' ? who.claims.auth_time : who.claims.iat;
+    if (typeof signedInAt !== 'number' || signedInAt + SIGN_IN_SKEW_SECONDS < request.issued_at) {
+      const message =
+        'your sign-in token is older than this approval request: sign in again (a fresh login at your identity provider, or a new token) and approve with that token';
+      log('warn', 'approval refused: sign-in not fresh', { person: who.claims.sub, action_digest: request.action_digest });
+      return answer(401, 'Sign-in failed', `<p id="error">${esc(message)}</p>`, { error: { code: 'approval.sign_in_failed', reason: 'stale_sign_in', message } });
     }
     const person = who.claims.sub;
     if (typeof person !== 'string' || person !== request.action.user) {

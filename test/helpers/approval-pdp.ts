@@ -25,6 +25,8 @@ export interface ApprovalPdp {
   /** a token from the test IdP */
   /** typed as `kind` (default user), as an issuer trusted for several kinds must type its tokens */
   idpToken(claims: Record<string, unknown>, ttl?: string, kind?: 'user' | 'agent' | 'task'): Promise<string>;
+  /** a fresh sign-in of `sub` at the IdP (the approval page needs one newer than the request) */
+  signIn(sub?: string): Promise<string>;
   /** bob's user, agent and task tokens */
   bob: { user: string; agent: string; task: string };
   /** the PDP's private signing key (to forge what only a broken PDP would sign) */
@@ -64,7 +66,7 @@ export async function startApprovalPdp(extraConfig: Record<string, unknown> = {}
     throw new Error(`the PDP did not load its bundle: ${[...errors.values()].map((e) => e.message).join('; ')}`);
   }
   const idpToken = (claims: Record<string, unknown>, ttl = '10m', kind: 'user' | 'agent' | 'task' = 'user') =>
-    new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: KIND_TYP[kind] }).setIssuer(ISSUER).setAudience('pdp').setIssuedAt().setExpirationTime(ttl).sign(privateKey);
+    new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: KIND_TYP[kind] }).setIssuer(ISSUER).setAudience('pdp').setIssuedAt(typeof claims.iat === 'number' ? claims.iat : undefined).setExpirationTime(ttl).sign(privateKey);
   const bob = {
     user: await idpToken({ sub: 'u-bob', tenant: 'acme', roles: ['billing_specialist'] }),
     // RFC 8693: bob's billing-bot, itself called by the planner
@@ -78,6 +80,7 @@ export async function startApprovalPdp(extraConfig: Record<string, unknown> = {}
     apiKey,
     logs,
     idpToken,
+    signIn: (sub = 'u-bob') => idpToken({ sub }),
     bob,
     pdpKey: crypto.createPrivateKey(fs.readFileSync(path.join(dir, 'pdp.private.pem'), 'utf8')),
     close: () => pdp.close(),

@@ -47,7 +47,8 @@ describe('approvals and Txn-Tokens through the gateway, real PDP', () => {
   const refund = (amount: number) => ({ name: 'refunds.create', arguments: { customer_id: 'c-1001', amount, currency: 'EUR' } });
 
   /** What the approval page gives the person for this call (the JSON form of the page's answer). */
-  async function approve(url: string, idToken = p.bob.user): Promise<string> {
+  async function approve(url: string, idToken?: string): Promise<string> {
+    idToken ??= await p.signIn();
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: idToken, decision: 'approve' }) });
     const body = await res.json();
     if (res.status !== 200) throw new Error(`approval refused: ${JSON.stringify(body)}`);

@@ -36,7 +36,7 @@ const codes = (d: any): string[] => (d.reasons ?? []).map((r: any) => r.code);
 async function approve(body: Record<string, unknown>): Promise<string> {
   const d = await decide(p, body);
   expect(codes(d)).toEqual(['approval.required']);
-  const res = await fetch(d.approval_request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: p.bob.user, decision: 'approve' }) });
+  const res = await fetch(d.approval_request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: await p.signIn(), decision: 'approve' }) });
   const j = await res.json();
   expect(j.decision).toBe('approved');
   return j.approval_token;
@@ -234,10 +234,10 @@ describe('approvals bound to the call', () => {
     const res = await fetch(d.approval_request.url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
-      body: new URLSearchParams({ id_token: p.bob.user, decision: 'approve' }).toString(),
+      body: new URLSearchParams({ id_token: await p.signIn(), decision: 'approve' }).toString(),
     });
     expect(res.status).toBe(403);
-    const plain = await fetch(d.approval_request.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ id_token: p.bob.user, decision: 'approve' }) });
+    const plain = await fetch(d.approval_request.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ id_token: await p.signIn(), decision: 'approve' }) });
     expect(plain.status).toBe(403);
   });
 

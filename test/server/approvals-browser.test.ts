@@ -44,7 +44,7 @@ if (missing) process.stderr.write(`approval page browser test skipped: ${missing
     expect(JSON.parse(await page.textContent('#parameters'))).toEqual({ customer_id: 'c-1001', amount: 150, currency: 'EUR' });
     expect(await page.textContent('#summary')).toContain('amount=150 is above the approval threshold of 100');
     expect(await page.textContent('#user')).toBe('u-bob');
-    await page.fill('#id_token', p.bob.user);
+    await page.fill('#id_token', await p.signIn());
     await page.click('#approve');
     await page.waitForSelector('#outcome');
     expect(await page.textContent('#outcome')).toContain('You approved this action');
@@ -64,7 +64,7 @@ if (missing) process.stderr.write(`approval page browser test skipped: ${missing
     expect(await page.textContent('#error')).toContain('only u-bob can decide');
     expect(await page.$('#approval-token')).toBeNull();
     await page.goto(d.approval_request.url);
-    await page.fill('#id_token', p.bob.user);
+    await page.fill('#id_token', await p.signIn());
     await page.click('#reject');
     await page.waitForSelector('#outcome');
     expect(await page.textContent('#outcome')).toContain('You rejected this action');

@@ -32,7 +32,7 @@ const tokenOnPage = (html: string) => /<textarea id="approval-token"[^>]*>([^<]+
 async function approveOnPage(amount: number): Promise<string> {
   const d = await decide(p, refundBody(p, amount));
   const page = await openPage(d.approval_request.url);
-  const done = await postForm(d.approval_request.url, { csrf: page.csrf, id_token: p.bob.user, decision: 'approve' }, { cookie: page.cookie });
+  const done = await postForm(d.approval_request.url, { csrf: page.csrf, id_token: await p.signIn(), decision: 'approve' }, { cookie: page.cookie });
   expect(done.status).toBe(200);
   return tokenOnPage(done.html)!;
 }
@@ -97,11 +97,11 @@ describe('the approval page over plain HTTP', () => {
     const d = await decide(p, refundBody(p, 150));
     const page = await openPage(d.approval_request.url);
     const url = d.approval_request.url;
-    expect((await postForm(url, { csrf: page.csrf, id_token: p.bob.user, decision: 'approve' })).status).toBe(403);
-    expect((await postForm(url, { csrf: 'guess', id_token: p.bob.user, decision: 'approve' }, { cookie: page.cookie })).status).toBe(403);
-    expect((await postForm(url, { csrf: page.csrf, id_token: p.bob.user, decision: 'approve' }, { cookie: page.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await postForm(url, { csrf: page.csrf, id_token: await p.signIn(), decision: 'approve' })).status).toBe(403);
+    expect((await postForm(url, { csrf: 'guess', id_token: await p.signIn(), decision: 'approve' }, { cookie: page.cookie })).status).toBe(403);
+    expect((await postForm(url, { csrf: page.csrf, id_token: await p.signIn(), decision: 'approve' }, { cookie: page.cookie, origin: 'https://evil.example' })).status).toBe(403);
     // an opaque origin (sandboxed frame, data: URL) is not ours either
-    expect((await postForm(url, { csrf: page.csrf, id_token: p.bob.user, decision: 'approve' }, { cookie: page.cookie, origin: 'null' })).status).toBe(403);
+    expect((await postForm(url, { csrf: page.csrf, id_token: await p.signIn(), decision: 'approve' }, { cookie: page.cookie, origin: 'null' })).status).toBe(403);
     expect(page.headers.get('referrer-policy')).toBe('same-origin');
   });
 
@@ -118,10 +118,29 @@ describe('the approval page over plain HTTP', () => {
     expect(garbage.status).toBe(401);
   });
 
+  test('the agent cannot approve its own call with the user token it already holds: the sign-in must be newer than the request', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    // what the agent carries: bob's user token, issued a while before the call
+    const held = await p.idpToken({ sub: 'u-bob', tenant: 'acme', roles: ['billing_specialist'], iat: now - 600 });
+    const d = await decide(p, refundBody(p, 150, { user: { token: held } }));
+    expect(d.reasons[0].code).toBe('approval.required');
+    const url = d.approval_request.url;
+    const byAgent = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: held, decision: 'approve' }) });
+    expect(byAgent.status).toBe(401);
+    expect((await byAgent.json()).error).toMatchObject({ code: 'approval.sign_in_failed', reason: 'stale_sign_in' });
+    // a refreshed token (new iat) of an old login is no fresher: OIDC auth_time says when the person signed in
+    const refreshed = await p.idpToken({ sub: 'u-bob', auth_time: now - 600 });
+    const r2 = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: refreshed, decision: 'approve' }) });
+    expect((await r2.json()).error).toMatchObject({ reason: 'stale_sign_in' });
+    // bob signing in now can
+    const fresh = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: await p.signIn(), decision: 'approve' }) });
+    expect(fresh.status).toBe(200);
+  });
+
   test('reject signs nothing', async () => {
     const d = await decide(p, refundBody(p, 150));
     const page = await openPage(d.approval_request.url);
-    const r = await postForm(d.approval_request.url, { csrf: page.csrf, id_token: p.bob.user, decision: 'reject' }, { cookie: page.cookie });
+    const r = await postForm(d.approval_request.url, { csrf: page.csrf, id_token: await p.signIn(), decision: 'reject' }, { cookie: page.cookie });
     expect(r.status).toBe(200);
     expect(r.html).toMatch(/You rejected this action/);
     expect(tokenOnPage(r.html)).toBeUndefined();
@@ -129,7 +148,7 @@ describe('the approval page over plain HTTP', () => {
 
   test('JSON post (for scripts) answers with the approval token', async () => {
     const d = await decide(p, refundBody(p, 150));
-    const res = await fetch(d.approval_request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: p.bob.user, decision: 'approve' }) });
+    const res = await fetch(d.approval_request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: await p.signIn(), decision: 'approve' }) });
     const body = await res.json();
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ decision: 'approved', action_digest: d.approval_request.action_digest });

@@ -185,7 +185,8 @@ export class GatewaySession {
    * MCP elicitation (form mode) for a needed approval: the message holds the PDP's summary and approval
    * link; the person approves on the PDP's page and pastes the approval it shows. The gateway takes the
    * answer only as a token for the PDP to verify: a host, or an agent driving one, that answers by itself
-   * cannot produce a valid approval, so a host's "yes" counts for nothing on its own.
+   * cannot produce a valid approval (the page wants a sign-in newer than the request, which the user token
+   * the agent holds is not), so a host's "yes" counts for nothing on its own.
    */
   private async elicitApproval(ask: NonNullable<Decision['approval_request']>, req: JSONRPCRequest, extra: RequestExtra): Promise<string | undefined> {
     if (this.deps.elicitApprovals === false || !this.clientCanElicitForms()) return undefined;
