@@ -53,6 +53,10 @@ export class PdpTokens {
       return undefined;
     }
     const skew = (config.identity as { clock_skew_seconds?: number } | undefined)?.clock_skew_seconds;
+    if (!config.approvals?.public_url) {
+      // the link would be built from each request's Host header, which the calling enforcement point sets
+      log('warn', 'approvals.public_url is not set: approval links are built from the Host header of each decide request; set it to the address people open');
+    }
     return new PdpTokens(PdpSigner.load(config.signing, config.config_dir, skew ?? 30), config, log);
   }
 
