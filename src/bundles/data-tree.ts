@@ -27,9 +27,19 @@ function isObject(v: unknown): v is Obj {
 export type DataErrorFactory = (file: string, message: string) => Error;
 
 /** A data file's value: JSON for `.json`, YAML otherwise. */
+/**
+ * How OPA reads YAML data (sigs.k8s.io/yaml over go-yaml v2): YAML 1.1, so `yes`/`no`/`on`/`off`/`y`/`n` are
+ * booleans and `0777` is octal, but a timestamp-like value stays a string (go-yaml v2 keeps timestamps
+ * as strings when decoding into a generic value).
+ */
+const YAML_AS_OPA: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
+  version: '1.1',
+  customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+};
+
 export function parseDataText(file: string, text: string, error: DataErrorFactory): unknown {
   try {
-    return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+    return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text, YAML_AS_OPA);
   } catch (e) {
     throw error(file, `cannot parse data file: ${(e as Error).message}`);
   }

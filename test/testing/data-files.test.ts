@@ -34,3 +34,14 @@ describe('data files of any name, as opa test loads them', () => {
     expect(loadPolicyDir([dir], { anyDataFile: true }).data).toEqual({ limits: { max: 3 }, sub: { extra: 'yes' } });
   });
 });
+
+describe('YAML data is read as OPA reads it (YAML 1.1, as sigs.k8s.io/yaml over go-yaml v2)', () => {
+  it('yes/no/on/off are booleans, 0777 is octal, a date stays a string', () => {
+    const dir = fileTree({ 'cfg/data.yaml': 'enabled: yes\nlegacy: off\nshort: n\nmode: 0777\nsince: 2001-01-01\nname: "yes"\n' }, 'pdp-yaml11-');
+    try {
+      expect(loadPolicyDir([dir]).data).toEqual({ cfg: { enabled: true, legacy: false, short: false, mode: 511, since: '2001-01-01', name: 'yes' } });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
