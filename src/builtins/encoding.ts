@@ -6,6 +6,7 @@
 import YAML from 'yaml';
 import type { Impls } from './types';
 import { builtinErr, cmpStr, coll, dataObject, isObject, obj, str, typeErr, Value } from './values';
+import { YAML_AS_OPA } from '../bundles/data-tree';
 
 // ---- base64 ----
 
@@ -117,7 +118,7 @@ export function parseJsonExact(text: string): Value {
 
 function yamlParse(s: string): { ok: true; value: Value } | { ok: false; error: string } {
   try {
-    const docs = YAML.parseAllDocuments(s, { uniqueKeys: true });
+    const docs = YAML.parseAllDocuments(s, { ...YAML_AS_OPA, uniqueKeys: true });
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) if (d.errors.length) return { ok: false, error: d.errors[0].message };
     const first = list[0];

@@ -32,7 +32,7 @@ export type DataErrorFactory = (file: string, message: string) => Error;
  * booleans and `0777` is octal, but a timestamp-like value stays a string (go-yaml v2 keeps timestamps
  * as strings when decoding into a generic value).
  */
-const YAML_AS_OPA: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
+export const YAML_AS_OPA: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
   version: '1.1',
   customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
 };

@@ -169,3 +169,9 @@ describe('units, semver, uuid, crypto', () => {
     expect(callHost('uuid.rfc4122', ['k'], ctx)).toBe(u1);
   });
 });
+
+describe('yaml.unmarshal reads YAML as OPA does (YAML 1.1 via sigs.k8s.io/yaml)', () => {
+  it('yes/on/n are booleans, 0777 is octal, a date stays a string', () => {
+    expect(call('yaml.unmarshal', 'a: yes\nb: on\nc: n\nd: 0777\ne: 2001-01-01\nf: "yes"\n')).toEqual({ a: true, b: true, c: false, d: 511, e: '2001-01-01', f: 'yes' });
+  });
+});
