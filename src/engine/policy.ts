@@ -84,6 +84,17 @@ interface Prepared {
   custom: ReturnType<typeof hostBuiltins>;
 }
 
+/**
+ * Undoes the SDK's decoding of a printed line. @open-policy-agent/opa-wasm's `opa_println` reads the
+ * C string byte by byte through an Int8Array (`String.fromCharCode(i8[addr++])`), so every UTF-8 byte
+ * >= 0x80 arrives as U+FF80..U+FFFF and `print("héllo")` showed as "hￃﾩllo"; `opa test` prints the UTF-8
+ * text. A line with such code units and no other non-ASCII one is SDK output: re-read its bytes as UTF-8.
+ */
+export function sdkPrintLine(line: string): string {
+  if (!/[\uFF80-\uFFFF]/.test(line) || /[\u0080-\uFF7F]/.test(line)) return line;
+  return new TextDecoder().decode(Uint8Array.from(line, (c) => c.charCodeAt(0) & 0xff));
+}
+
 export class WasmPolicy {
   private constructor(
     private readonly sdk: LoadedPolicy,
@@ -110,7 +121,7 @@ export class WasmPolicy {
   private withPrints<T>(fn: () => T): T {
     const saved = console.log;
     const sink = this.printSink;
-    console.log = (...args: unknown[]) => sink(args.map(String).join(' '));
+    console.log = (...args: unknown[]) => sink(sdkPrintLine(args.map(String).join(' ')));
     try {
       return fn();
     } finally {

@@ -138,18 +138,6 @@ function compileGroup(report: TestReport, modules: PolicySources['modules'], tes
   }
 }
 
-/**
- * Undoes the SDK's decoding of a printed line. @open-policy-agent/opa-wasm's `opa_println` reads the
- * C string byte by byte through an Int8Array (`String.fromCharCode(i8[addr++])`), so every UTF-8 byte
- * >= 0x80 arrives as U+FF80..U+FFFF and `print("héllo")` showed as "hￃﾩllo"; `opa test` prints the UTF-8
- * text. A line with such code units and no other non-ASCII one is SDK output: re-read its bytes as UTF-8.
- * (WasmPolicy.withPrints has the same input for `pdp eval`/`serve`; this covers `pdp test`.)
- */
-export function sdkPrintLine(line: string): string {
-  if (!/[\uFF80-\uFFFF]/.test(line) || /[\u0080-\uFF7F]/.test(line)) return line;
-  return new TextDecoder().decode(Uint8Array.from(line, (c) => c.charCodeAt(0) & 0xff));
-}
-
 /** Loads a compiled group and evaluates each of its tests with no input. */
 async function evaluateGroup(report: TestReport, wasm: Uint8Array, tests: DiscoveredTest[], data: unknown): Promise<void> {
   let policy: WasmPolicy;
@@ -166,7 +154,7 @@ async function evaluateGroup(report: TestReport, wasm: Uint8Array, tests: Discov
     let outcome: { passed: boolean; error?: string };
     let status: TestStatus;
     const printed: string[] = [];
-    policy.printSink = (line) => printed.push(sdkPrintLine(line));
+    policy.printSink = (line) => printed.push(line);
     try {
       outcome = t.subResults ? subResultOutcome(policy, t) : verdict(policy.evaluate(t.entrypoint, undefined));
       status = outcome.passed ? 'pass' : 'fail';

@@ -1,10 +1,12 @@
 /**
  * `print` output of `pdp test` is the UTF-8 text, as `opa test` prints it: the SDK's opa_println
- * decodes byte by byte (each byte >= 0x80 became U+FF80..U+FFFF), which the runner undoes.
+ * decodes byte by byte (each byte >= 0x80 became U+FF80..U+FFFF), which WasmPolicy undoes for every
+ * printed line (pdp test, pdp eval and the served policy alike).
  */
 import * as fs from 'fs';
 import { fileTree } from '../helpers/file-tree';
-import { runTestsInPaths, sdkPrintLine } from '../../src/testing/runner';
+import { runTestsInPaths } from '../../src/testing/runner';
+import { sdkPrintLine } from '../../src/engine/policy';
 
 describe('pdp test: print of non-ASCII text', () => {
   let dir: string;
