@@ -244,6 +244,7 @@ export class DecisionService implements DecisionServiceApi {
     const m = this.opts.metrics;
     if (m) {
       m.countDecision(out.error ? 'error' : out.allow ? 'allow' : 'deny', bundle?.name ?? '');
+      m.countDenyReasons(out);
       if (evalNs !== undefined) m.evalSeconds.observe(evalNs / 1e9);
       if (out.error?.code === 'evaluation_error') m.evalErrors.labels(bundle?.name ?? '').inc();
     }

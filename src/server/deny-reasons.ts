@@ -10,8 +10,6 @@
  *   const codes = new BoundedLabel(50);
  *   counter.labels(codes.value(reason.code)).inc();
  */
-import type { DecisionService } from './decide';
-import type { PdpMetrics } from './metrics';
 import type { DecisionResult } from './types';
 
 export const DENY_REASON_CODES_MAX = 50;
@@ -39,18 +37,4 @@ export function denyCodes(result: Pick<DecisionResult, 'allow' | 'reasons'>): st
   const codes: string[] = [];
   for (const r of result.reasons ?? []) if (r && typeof r.code === 'string') codes.push(r.code);
   return codes.length > 0 ? codes : ['none'];
-}
-
-/**
- * Count the deny reasons of every decision the service makes. Every decision path (decide,
- * decideSync, and the handlers' decideText) goes through decideText, so that is the one place wrapped;
- * the service itself (decide.ts) is left as it is.
- */
-export function countDenyReasonsOf(service: DecisionService, metrics: PdpMetrics): void {
-  const inner = service.decideText.bind(service);
-  service.decideText = (input, meta) => {
-    const out = inner(input, meta);
-    metrics.countDenyReasons(out.result);
-    return out;
-  };
 }

@@ -22,7 +22,6 @@ import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 import { clusterMetricsText, inCluster, shareWithPrimary } from './cluster-metrics';
 import { logThroughPrimary, relayToPrimary } from './cluster-log';
 import { OPENAPI_PATH, openApiDocument } from './openapi';
-import { countDenyReasonsOf } from './deny-reasons';
 import { DecisionLogUploader, type UploadConfig } from './decision-log-upload';
 import { statusDocument, strictHealthProblem } from './status';
 import { productVersion } from '../util/version';
@@ -157,7 +156,6 @@ export function createPdpServer(config: PdpConfig, opts: CreateOptions = {}): Pd
   });
   metrics.readBundleStatus(() => bundles.statuses());
   const service = new DecisionService(bundles, { decisionEntrypoint: config.decision_entrypoint, logger, metrics, explainLog: !!config.decision_logs.explain, maxCompiledPaths: config.data_api?.max_compiled_paths });
-  countDenyReasonsOf(service, metrics);
   const resolver = opts.resolver ?? defaultResolver(config, log);
   const callerAuth = opts.callerAuth ?? defaultCallerAuth(config, log);
   const tokens = PdpTokens.fromConfig(config, log);
