@@ -1316,18 +1316,14 @@ export class Planner {
 
   private evalTerms(ctx: Ctx, ts: A.Term[], env: Env, k: (ls: Local[], env: Env) => void): void {
     const out: Local[] = [];
-    // left to right, except that a term needing variables another term binds waits for it (OPA
-    // hoists refs out of calls first: `foo == input.foos[foo]` binds foo in the ref, then compares)
-    const step = (done: ReadonlySet<number>, env1: Env): void => {
-      if (done.size === ts.length) return k(out.slice(), env1);
-      const pending = ts.map((_, i) => i).filter((i) => !done.has(i));
-      const i = pending.find((j) => this.canEval(ctx, ts[j], env1)) ?? pending[0];
+    const step = (i: number, env1: Env): void => {
+      if (i === ts.length) return k(out.slice(), env1);
       this.evalTerm(ctx, ts[i], env1, (l, env2) => {
         out[i] = l;
-        step(new Set([...done, i]), env2);
+        step(i + 1, env2);
       });
     };
-    step(new Set(), env);
+    step(0, env);
   }
 
   private constOf(t: A.Term): Const | undefined {

@@ -32,16 +32,9 @@ export function needs(t: Term, r: NameResolver, outer: Set<string>, out: Set<str
         needs(v, r, outer, out);
       }
       return;
-    case 'call': {
-      // a variable that a ref among the arguments enumerates (`a[x]`) is bound by it: the planner
-      // evaluates that argument first (OPA hoists such refs out of the call), so it is not needed
-      const own = new Set<string>();
-      for (const a of t.args) needs(a, r, outer, own);
-      const bound = new Set<string>();
-      for (const a of t.args) refPathVars(a, bound);
-      for (const v of own) if (v === '_' || !bound.has(v)) out.add(v);
+    case 'call':
+      for (const a of t.args) needs(a, r, outer, out);
       return;
-    }
     case 'arraycompr':
     case 'setcompr':
     case 'objectcompr': {
@@ -53,31 +46,6 @@ export function needs(t: Term, r: NameResolver, outer: Set<string>, out: Set<str
       for (const v of vs) if (!own.has(v) && outer.has(v) && r.isLocal(v) && !r.declaredHere?.has(v)) out.add(v);
       return;
     }
-    default:
-      return;
-  }
-}
-
-/** Plain variables in the paths of the refs inside a term (not inside comprehensions): refs bind them. */
-function refPathVars(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case 'ref':
-      refPathVars(t.head, out);
-      for (const k of t.path) {
-        if (k.type === 'var') out.add(k.name);
-        else refPathVars(k, out);
-      }
-      return;
-    case 'array':
-    case 'set':
-      for (const i of t.items) refPathVars(i, out);
-      return;
-    case 'object':
-      for (const [k, v] of t.items) { refPathVars(k, out); refPathVars(v, out); }
-      return;
-    case 'call':
-      for (const a of t.args) refPathVars(a, out);
-      return;
     default:
       return;
   }
