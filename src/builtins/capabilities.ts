@@ -1,5 +1,6 @@
 /** OPA's capabilities JSON shape, generated from the registry (used by `pdp capabilities`). */
 import { allBuiltins } from './registry';
+import { COMPILER_BUILTINS } from '../compiler/plan/builtins';
 import type { BuiltinDecl, TypeName } from './types';
 
 type CapType = { type: string; [k: string]: unknown };
@@ -45,19 +46,26 @@ function entry(d: BuiltinDecl): CapabilityEntry {
 }
 
 /**
- * Calls the compiler plans itself (src/compiler/plan/builtins.ts COMPILER_BUILTINS): no registry entry, but
- * policies may call them, so tools reading our capabilities must see them. Declarations as OPA's.
+ * Calls the compiler plans itself (COMPILER_BUILTINS in src/compiler/plan/builtins.ts, minus the
+ * internal ones): no registry entry, but policies may call them, so tools reading our capabilities must
+ * see them. Declarations as OPA's.
  */
-const COMPILER_PLANNED: CapabilityEntry[] = [
-  { name: 'print', decl: { type: 'function', args: [], result: { type: 'any' }, variadic: { type: 'any' } }, implementation: 'compiler' },
-  { name: 'trace', decl: { type: 'function', args: [{ type: 'string' }], result: { type: 'boolean' } }, implementation: 'compiler' },
-  { name: 'rego.metadata.chain', decl: { type: 'function', args: [], result: { type: 'array', dynamic: { type: 'any' } } }, implementation: 'compiler' },
-  { name: 'rego.metadata.rule', decl: { type: 'function', args: [], result: { type: 'any' } }, implementation: 'compiler' },
-];
+const COMPILER_DECLS: Record<string, CapabilityEntry['decl']> = {
+  print: { type: 'function', args: [], result: { type: 'any' }, variadic: { type: 'any' } },
+  trace: { type: 'function', args: [{ type: 'string' }], result: { type: 'boolean' } },
+  'rego.metadata.chain': { type: 'function', args: [], result: { type: 'array', dynamic: { type: 'any' } } },
+  'rego.metadata.rule': { type: 'function', args: [], result: { type: 'any' } },
+};
+
+function compilerPlanned(): CapabilityEntry[] {
+  return Object.keys(COMPILER_BUILTINS)
+    .filter((name) => !name.startsWith('internal.'))
+    .map((name) => ({ name, decl: COMPILER_DECLS[name] ?? { type: 'function', args: [], result: { type: 'any' }, variadic: { type: 'any' } }, implementation: 'compiler' as const }));
+}
 
 export function capabilities(): { builtins: CapabilityEntry[]; wasm_abi_versions: { version: number; minor_version: number }[]; features: string[] } {
   return {
-    builtins: [...allBuiltins().map(entry), ...COMPILER_PLANNED.filter((c) => !allBuiltins().some((b) => b.name === c.name))],
+    builtins: [...allBuiltins().map(entry), ...compilerPlanned().filter((c) => !allBuiltins().some((b) => b.name === c.name))],
     wasm_abi_versions: [{ version: 1, minor_version: 2 }],
     features: ['rego_v1'],
   };
